@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+// resnet-lesion: lesion studies of residual networks (Veit, Wilber & Belongie, NIPS 2016).
+//
+// Data flows one way through the targets:
+//   readers (TensorFormats, Archives, Datasets, Checkpoints) → Engine → Training
+//   → Lesion, PathAnalysis → Report → LesionCLI → resnet-lesion
+import Foundation
+import PackageDescription
+
+// Numeric targets are compiled for the build machine's CPU (AVX2/AVX-512 where present) and
+// without bounds checks in release builds. Set RESNET_LESION_PORTABLE=1 to build for baseline
+// x86-64 instead (for binaries that must run on another machine).
+let portable = ProcessInfo.processInfo.environment["RESNET_LESION_PORTABLE"] != nil
+let numericSettings: [SwiftSetting] =
+  [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+  + (portable ? [] : [.unsafeFlags(["-Xcc", "-march=native"])])
+
+let package = Package(
+  name: "resnet-lesion",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "resnet-lesion", targets: ["resnet-lesion"]),
+    .library(name: "LesionCLI", targets: ["LesionCLI"]),
+  ],
+  targets: [
+    // Readers: bytes on disk → tensors and images. No dependency on the engine.
+    .target(name: "TensorFormats", path: "Sources/Readers/Formats"),
+    .target(name: "Archives", path: "Sources/Readers/Archives"),
+    .target(
+      name: "Datasets", dependencies: ["TensorFormats", "Archives"], path: "Sources/Readers/Datasets"),
+    // The engine: tensors, kernels, layers, residual networks, plans, forward and backward.
+    .target(name: "Engine", path: "Sources/Engine", swiftSettings: numericSettings),
+    // Checkpoints: state dicts → Engine networks (architecture inferred from names and shapes).
+    // Analysis: the paper's measurements.
+    .target(
+      name: "Lesion", dependencies: ["Engine", "Datasets"], path: "Sources/Analysis/Lesion",
+      swiftSettings: numericSettings),
+    .target(
+      name: "PathAnalysis", dependencies: ["Engine", "Datasets", "Lesion"],
+      path: "Sources/Analysis/PathAnalysis", swiftSettings: numericSettings),
+    // Report: tables, CSV, JSON, SVG.
+    .target(name: "Report", path: "Sources/Report"),
+    // The command line: argument parsing and commands (library, testable) and a thin executable.
+    .target(
+      name: "LesionCLI",
+      dependencies: [
+        "TensorFormats", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report",
+      ],
+      path: "Sources/CLI"),
+    .executableTarget(name: "resnet-lesion", dependencies: ["LesionCLI"]),
+    .executableTarget(
+      name: "resnet-lesion-bench", dependencies: ["Engine", "TensorFormats"],
+      exclude: ["pytorch_reference.py"], swiftSettings: numericSettings),
+
+    .testTarget(
+      name: "TensorFormatsTests", dependencies: ["TensorFormats"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "DatasetsTests", dependencies: ["Datasets", "Archives", "TensorFormats"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "EngineTests", dependencies: ["Engine", "TensorFormats"], exclude: ["Fixtures"],
+      swiftSettings: numericSettings),
+    .testTarget(name: "LesionTests", dependencies: ["Lesion", "Engine", "Datasets"]),
+    .testTarget(name: "PathAnalysisTests", dependencies: ["PathAnalysis", "Engine"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report"]),
+    .testTarget(name: "ParsingTests", dependencies: ["LesionCLI"]),
+    // End-to-end: runs the built resnet-lesion binary.
+    .testTarget(name: "CommandLineTests", dependencies: ["resnet-lesion"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

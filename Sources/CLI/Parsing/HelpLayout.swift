@@ -1,0 +1,101 @@
+import Foundation
+
+/// Builds help screens in the layout of swift-argument-parser: OVERVIEW, USAGE, ARGUMENTS,
+/// OPTIONS (or COMMANDS), with descriptions aligned in a column and wrapped at 80 characters.
+enum HelpLayout {
+  static let lineWidth = 80
+  static let labelColumn = 26
+
+  /// Wraps `text` to `lineWidth`, indenting every line by `indent` spaces.
+  static func wrap(_ text: String, indent: Int) -> [String] {
+    var lines: [String] = []
+    for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      var line = ""
+      for word in paragraph.split(separator: " ") {
+        if !line.isEmpty && indent + line.count + 1 + word.count > lineWidth {
+          lines.append(String(repeating: " ", count: indent) + line)
+          line = ""
+        }
+        line += (line.isEmpty ? "" : " ") + word
+      }
+      lines.append(line.isEmpty ? "" : String(repeating: " ", count: indent) + line)
+    }
+    return lines
+  }
+
+  /// One entry of a two-column list: `  label` then the description at `labelColumn`, on the next
+  /// line when the label is too long.
+  static func entry(_ label: String, _ description: String) -> String {
+    let prefix = "  " + label
+    var wrapped = wrap(description, indent: labelColumn)
+    if wrapped.isEmpty { return prefix + "\n" }
+    if prefix.count + 2 <= labelColumn {
+      let first = wrapped.removeFirst().dropFirst(labelColumn)
+      let head = prefix + String(repeating: " ", count: labelColumn - prefix.count) + first
+      return ([head] + wrapped).joined(separator: "\n") + "\n"
+    }
+    return prefix + "\n" + wrapped.joined(separator: "\n") + "\n"
+  }
+
+  /// The left column for an option: `-m, --model <path>`.
+  static func label(for option: OptionSpec) -> String {
+    var text = option.shortName.map { "-\($0), " } ?? ""
+    text += option.flagName
+    if case .option(let valueName) = option.kind { text += " " + valueName }
+    return text
+  }
+
+  /// The usage synopsis of an option: `--model <path>` or `[--quiet]` or `[--k <n> ...]`.
+  static func synopsis(of option: OptionSpec) -> String {
+    var text = option.flagName
+    if case .option(let valueName) = option.kind { text += " " + valueName }
+    if option.isRepeatable { text += " ..." }
+    return option.isRequired ? text : "[" + text + "]"
+  }
+}
+
+extension CommandSpec {
+  /// The help screen for this command.
+  ///
+  /// - Parameter parents: the words before the command name (`["resnet-lesion"]`).
+  public func helpText(parents: [String] = ["resnet-lesion"]) -> String {
+    let path = (parents + [name]).joined(separator: " ")
+    var text = "OVERVIEW: \(abstract)\n"
+    if !discussion.isEmpty {
+      text += "\n" + HelpLayout.wrap(discussion, indent: 0).joined(separator: "\n") + "\n"
+    }
+    if !subcommands.isEmpty {
+      text += "\nUSAGE: \(path) <subcommand>\n\nSUBCOMMANDS:\n"
+      for subcommand in subcommands {
+        text += HelpLayout.entry(subcommand.name, subcommand.abstract)
+      }
+      text += "\nOPTIONS:\n" + HelpLayout.entry("-h, --help", "Show help information.")
+      text += "\n  See '\(path) <subcommand> --help' for detailed help.\n"
+      return text
+    }
+    var usage = ([path] + options.map(HelpLayout.synopsis(of:))).joined(separator: " ")
+    if usage.count + 7 > HelpLayout.lineWidth {
+      let required = options.filter(\.isRequired).map(HelpLayout.synopsis(of:))
+      usage = ([path] + required + ["[<options>]"]).joined(separator: " ")
+    }
+    for argument in arguments {
+      usage += argument.isOptional ? " [<\(argument.name)>]" : " <\(argument.name)>"
+    }
+    text += "\nUSAGE: \(usage)\n"
+    if !arguments.isEmpty {
+      text += "\nARGUMENTS:\n"
+      for argument in arguments { text += HelpLayout.entry("<\(argument.name)>", argument.help) }
+    }
+    text += "\nOPTIONS:\n"
+    for option in options {
+      var description = option.help
+      if let shown = option.defaultValue ?? option.defaultDescription {
+        description += " (default: \(shown))"
+      }
+      if option.isRepeatable { description += " (can be repeated)" }
+      text += HelpLayout.entry(HelpLayout.label(for: option), description)
+    }
+    text += HelpLayout.entry("-h, --help", "Show help information.")
+    return text
+  }
+}

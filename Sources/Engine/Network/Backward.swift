@@ -1,0 +1,286 @@
+/// What a backward pass computes.
+public struct BackwardOptions: Sendable {
+  /// Block numbers whose residual branch carries gradient; nil means every branch.
+  ///
+  /// Through every other block the gradient flows only through the shortcut and the
+  /// post-addition activation, as if the branch output were a constant (Veit et al. 2016, §4.2:
+  /// the gradient through paths that use exactly the chosen blocks' branches). Skipped branches
+  /// cost nothing.
+  public var restrictedTo: Set<Int>?
+  /// Gradients of the loss with respect to every weight and bias.
+  public var parameterGradients: Bool
+  /// Gradient with respect to the network input (otherwise backward stops at the first block).
+  public var inputGradient: Bool
+
+  public init(restrictedTo: Set<Int>? = nil, parameterGradients: Bool = true, inputGradient: Bool = true) {
+    self.restrictedTo = restrictedTo
+    self.parameterGradients = parameterGradients
+    self.inputGradient = inputGradient
+  }
+}
+
+/// The gradients of a backward pass.
+public struct Gradients: Sendable {
+  /// With respect to the network input, (N, H, W, C); nil unless requested.
+  public var input: Tensor?
+  /// With respect to the input of the first block in execution order (the stem output).
+  public var firstBlockInput: Tensor?
+  /// With respect to each parameter, keyed `module.weight` / `module.bias` as in PyTorch, in the
+  /// engine's layouts (convolution filters (R, S, C, K)). Parameters of branches that carried no
+  /// gradient are absent.
+  public var parameters: [String: [Float]]
+}
+
+extension Network {
+  /// Back-propagates `logitsGradient` (N, classCount) through a recorded forward pass of this
+  /// network.
+  ///
+  /// - Precondition: `pass` was recorded by `forward(_:mode:recording: true)` on this network.
+  /// - Complexity: about the cost of the forward pass for the branches that carry gradient.
+  public func backward(_ pass: ForwardPass, logitsGradient: Tensor, options: BackwardOptions = BackwardOptions()) -> Gradients {
+    precondition(pass.blocks.count == blocks.count && !pass.pooled.isEmpty, "backward needs a recorded forward pass of the same network")
+    let batch = pass.batch
+    let wantParameters = options.parameterGradients
+    let store: ParameterGradientStore? = wantParameters ? ParameterGradientStore() : nil
+    // Classifier and pooling.
+    let shape = pass.finalShape
+    var dPooled = [Float](repeating: 0, count: batch * classifier.inputCount)
+    var dWeight = [Float](repeating: 0, count: classifier.weight.count)
+    var dBias = [Float](repeating: 0, count: classifier.bias.count)
+    pass.pooled.withUnsafeBufferPointer { x in
+      classifier.weight.withUnsafeBufferPointer { w in
+        logitsGradient.scalars.withUnsafeBufferPointer { dy in
+          dPooled.withUnsafeMutableBufferPointer { dx in
+            dWeight.withUnsafeMutableBufferPointer { dw in
+              dBias.withUnsafeMutableBufferPointer { db in
+                Kernels.linearBackward(
+                  batch: batch, inputs: classifier.inputCount, outputs: classifier.outputCount,
+                  x: x.baseAddress!, weight: w.baseAddress!, dy: dy.baseAddress!, dx: dx.baseAddress!,
+                  dWeight: wantParameters ? dw.baseAddress! : nil, dBias: wantParameters ? db.baseAddress! : nil)
+              }
+            }
+          }
+        }
+      }
+    }
+    if let store {
+      store.values[classifier.name + ".weight"] = dWeight
+      store.values[classifier.name + ".bias"] = dBias
+    }
+    let pixels = shape.height * shape.width
+    var dy = uninitializedFloats(batch * shape.count) { dx in
+      dPooled.withUnsafeBufferPointer {
+        Kernels.globalAveragePoolBackward(batch: batch, pixels: pixels, channels: shape.channels, dy: $0.baseAddress!, dx: dx)
+      }
+    }
+    dy = backLayers(head, pass.head, dy, batch: batch, mode: pass.mode, needInput: true, parameters: store)!
+    for index in blocks.indices.reversed() {
+      let block = blocks[index]
+      let active = options.restrictedTo.map { $0.contains(block.number) } ?? true
+      dy = backBlock(block, pass.blocks[index], dy, batch: batch, mode: pass.mode, branchActive: active, parameters: store)
+    }
+    let stemShape = stemOutputShape
+    var gradients = Gradients(
+      input: nil,
+      firstBlockInput: Tensor(shape: [batch, stemShape.height, stemShape.width, stemShape.channels], scalars: dy),
+      parameters: [:])
+    if options.inputGradient || wantParameters {
+      let dx = backLayers(stem, pass.stem, dy, batch: batch, mode: pass.mode, needInput: options.inputGradient, parameters: store)
+      if let dx {
+        gradients.input = Tensor(shape: [batch, inputShape.height, inputShape.width, inputShape.channels], scalars: dx)
+      }
+    }
+    gradients.parameters = store?.values ?? [:]
+    return gradients
+  }
+
+  func backBlock(
+    _ block: ResidualBlock, _ record: BlockRecord, _ dOut: [Float], batch: Int, mode: NormalizationMode,
+    branchActive: Bool, parameters: ParameterGradientStore?
+  ) -> [Float] {
+    var dSum = dOut
+    if block.activationAfterAddition {
+      dSum = uninitializedFloats(dOut.count) { dx in
+        record.sum.withUnsafeBufferPointer { x in
+          dOut.withUnsafeBufferPointer { dy in Kernels.reluBackward(count: dOut.count, x: x.baseAddress!, dy: dy.baseAddress!, dx: dx) }
+        }
+      }
+    }
+    let inputCount = batch * block.inputShape.count
+    var dPre: [Float]? = nil
+    var dx: [Float]
+    // Branch.
+    if !block.isBranchDeleted && (branchActive || block.shortcut == .none) {
+      var dBranch = dSum
+      if block.branchScale != 1 {
+        let scale = block.branchScale
+        dBranch.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= scale } }
+      }
+      dPre = backLayers(block.branch, record.branch, dBranch, batch: batch, mode: mode, needInput: true, parameters: parameters)
+    }
+    // Shortcut.
+    switch block.shortcut {
+    case .none:
+      if block.isBranchDeleted { return dSum }
+      dx = [Float](repeating: 0, count: inputCount)
+    case .identity:
+      dx = dSum
+    case .subsampleAndPad(let stride, let before, let after):
+      let s = block.inputShape
+      dx = uninitializedFloats(inputCount) { d in
+        dSum.withUnsafeBufferPointer {
+          Kernels.subsampleAndPadBackward(
+            batch: batch, height: s.height, width: s.width, channels: s.channels, stride: stride,
+            before: before, after: after, dy: $0.baseAddress!, dx: d)
+        }
+      }
+    case .projection(let layers):
+      let d = backLayers(layers, record.shortcut, dSum, batch: batch, mode: mode, needInput: true, parameters: parameters)!
+      if block.shortcutUsesPreActivation {
+        dPre = dPre.map { accumulate($0, d) } ?? d
+        dx = [Float](repeating: 0, count: inputCount)
+      } else {
+        dx = d
+      }
+    }
+    // Pre-activation.
+    if let dPre {
+      if block.preActivation.isEmpty {
+        dx = accumulate(dx, dPre)
+      } else {
+        let d = backLayers(block.preActivation, record.preActivation, dPre, batch: batch, mode: mode, needInput: true, parameters: parameters)!
+        dx = accumulate(dx, d)
+      }
+    }
+    return dx
+  }
+
+  /// Back-propagates dy through `layers` using their records; returns the input gradient (nil if
+  /// `needInput` is false).
+  func backLayers(
+    _ layers: [Layer], _ records: [LayerRecord], _ dOut: [Float], batch: Int, mode: NormalizationMode,
+    needInput: Bool, parameters: ParameterGradientStore?
+  ) -> [Float]? {
+    var dy = dOut
+    for index in layers.indices.reversed() {
+      let layer = layers[index]
+      let record = records[index]
+      let shape = record.shape
+      let wantInput = needInput || index > 0
+      let rows = batch * shape.height * shape.width
+      switch layer {
+      case .convolution(let conv):
+        let g = conv.geometry(batch: batch, input: shape)
+        if let parameters {
+          var dFilter = [Float](repeating: 0, count: g.filterCount)
+          record.input.withUnsafeBufferPointer { x in
+            dy.withUnsafeBufferPointer { d in
+              dFilter.withUnsafeMutableBufferPointer { f in
+                Kernels.convolutionBackwardFilter(g, input: x.baseAddress!, outputGradient: d.baseAddress!, filterGradient: f.baseAddress!)
+              }
+            }
+          }
+          parameters.values[conv.name + ".weight"] = dFilter
+          if conv.bias != nil {
+            var dBias = [Float](repeating: 0, count: conv.outputChannels)
+            let k = conv.outputChannels
+            for m in 0..<(g.outputCount / k) {
+              for c in 0..<k { dBias[c] += dy[m * k + c] }
+            }
+            parameters.values[conv.name + ".bias"] = dBias
+          }
+        }
+        guard wantInput else { return nil }
+        dy = uninitializedFloats(g.inputCount) { dx in
+          dy.withUnsafeBufferPointer { d in
+            conv.filter.withUnsafeBufferPointer { f in
+              Kernels.convolutionBackwardInput(g, outputGradient: d.baseAddress!, filter: f.baseAddress!, inputGradient: dx)
+            }
+          }
+        }
+      case .batchNorm(let bn):
+        var dx: [Float] = wantInput ? [Float](repeating: 0, count: dy.count) : []
+        let (dGamma, dBeta): ([Float], [Float]) = record.input.withUnsafeBufferPointer { x in
+          dy.withUnsafeBufferPointer { d in
+            dx.withUnsafeMutableBufferPointer { dxp in
+              switch mode {
+              case .training:
+                return Kernels.batchNormTrainingBackward(
+                  rows: rows, channels: shape.channels, x: x.baseAddress!, dy: d.baseAddress!, gamma: bn.gamma,
+                  mean: record.mean, invStd: record.inverseStd, dx: wantInput ? dxp.baseAddress! : nil)
+              case .inference:
+                let scale = (0..<bn.channels).map { bn.gamma[$0] * record.inverseStd[$0] }
+                return Kernels.batchNormInferenceBackward(
+                  rows: rows, channels: shape.channels, x: x.baseAddress!, dy: d.baseAddress!, scale: scale,
+                  mean: record.mean, invStd: record.inverseStd, dx: wantInput ? dxp.baseAddress! : nil,
+                  parameterGradients: parameters != nil)
+              }
+            }
+          }
+        }
+        if let parameters {
+          parameters.values[bn.name + ".weight"] = dGamma
+          parameters.values[bn.name + ".bias"] = dBeta
+        }
+        guard wantInput else { return nil }
+        dy = dx
+      case .relu:
+        guard wantInput else { return nil }
+        dy = uninitializedFloats(dy.count) { dx in
+          record.input.withUnsafeBufferPointer { x in
+            dy.withUnsafeBufferPointer { d in Kernels.reluBackward(count: d.count, x: x.baseAddress!, dy: d.baseAddress!, dx: dx) }
+          }
+        }
+      case .maxPool:
+        guard wantInput else { return nil }
+        let inputCount = batch * shape.count
+        dy = uninitializedFloats(inputCount) { dx in
+          record.argmax.withUnsafeBufferPointer { a in
+            dy.withUnsafeBufferPointer { d in
+              Kernels.maxPoolBackward(outputCount: d.count, inputCount: inputCount, argmax: a.baseAddress!, dy: d.baseAddress!, dx: dx)
+            }
+          }
+        }
+      }
+    }
+    return needInput ? dy : nil
+  }
+}
+
+/// Collects parameter gradients during a backward pass.
+final class ParameterGradientStore {
+  var values: [String: [Float]] = [:]
+}
+
+/// a + b element-wise (consumes a).
+func accumulate(_ a: [Float], _ b: [Float]) -> [Float] {
+  var result = a
+  result.withUnsafeMutableBufferPointer { r in
+    b.withUnsafeBufferPointer { bp in Kernels.add(count: r.count, r.baseAddress!, bp.baseAddress!, y: r.baseAddress!) }
+  }
+  return result
+}
+
+/// Mean softmax cross-entropy of a batch and its gradient.
+///
+/// logits (N, K), labels N values in 0..<K → (mean loss, dLoss/dLogits (N, K)).
+/// - Throws: `EngineError.labelOutOfRange` for a label outside 0..<K.
+public func softmaxCrossEntropy(logits: Tensor, labels: [Int]) throws -> (loss: Double, gradient: Tensor) {
+  let batch = logits.shape[0]
+  let classes = logits.shape[1]
+  guard labels.count == batch else {
+    throw EngineError.shapeMismatch(what: "labels", expected: "\(batch) labels", found: "\(labels.count)")
+  }
+  for (i, label) in labels.enumerated() where label < 0 || label >= classes {
+    throw EngineError.labelOutOfRange(index: i, label: label, classCount: classes)
+  }
+  var gradient = [Float](repeating: 0, count: logits.count)
+  let loss = logits.scalars.withUnsafeBufferPointer { l in
+    labels.withUnsafeBufferPointer { y in
+      gradient.withUnsafeMutableBufferPointer { g in
+        Kernels.softmaxCrossEntropy(batch: batch, classes: classes, logits: l.baseAddress!, labels: y.baseAddress!, dLogits: g.baseAddress!)
+      }
+    }
+  }
+  return (loss, Tensor(shape: logits.shape, scalars: gradient))
+}

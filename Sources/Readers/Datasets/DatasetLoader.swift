@@ -1,0 +1,356 @@
+import Archives
+import Foundation
+import TensorFormats
+
+/// Which half of a data set.
+public enum DatasetSplit: String, Sendable, CaseIterable {
+  /// The training images (CIFAR data_batch_1…5 / train.bin, MNIST train-*).
+  case train
+  /// The test images (CIFAR test_batch / test.bin, MNIST t10k-*).
+  case test
+}
+
+/// Loads image classification data sets from the layouts of formats.md §4.
+public enum DatasetLoader {
+  /// Loads the `split` images of `source`.
+  ///
+  /// `source` is a bundled name ("mnist-5k") or a path:
+  /// - a CIFAR-10/100 `.bin` file (`split` is then ignored; the variant is taken from the class
+  ///   name files beside it, the path, or the length);
+  /// - an extracted CIFAR folder (`cifar-10-batches-bin`: train = `data_batch_1…5.bin` or
+  ///   `train.bin`, test = `test_batch.bin` or `test.bin`; `cifar-100-binary`: `train.bin`,
+  ///   `test.bin`), or a folder containing one;
+  /// - the official `cifar-10-binary.tar.gz` / `cifar-100-binary.tar.gz`, read in memory;
+  /// - a folder of MNIST IDX files (`train-images-idx3-ubyte[.gz]`, …), or one images IDX file
+  ///   whose labels file sits beside it;
+  /// - an images `.npy` with `labels` given, or found beside it (`…images…` → `…labels…`,
+  ///   `<stem>_labels.npy`, `labels.npy`).
+  /// `split` is ignored when `source` is a single `.bin`, IDX or `.npy` file.
+  /// CIFAR class names come from `batches.meta.txt` / `fine_label_names.txt` when present;
+  /// CIFAR-100 uses the fine labels. MNIST and NumPy classes are named "0", "1", ….
+  /// - Throws: `DatasetError` naming the file and the problem.
+  public static func load(
+    _ source: String, split: DatasetSplit, labels: String? = nil, layout: NumPyLayout? = nil
+  ) throws -> ImageDataset {
+    let fileManager = FileManager.default
+    var isDirectory: ObjCBool = false
+    if !fileManager.fileExists(atPath: source, isDirectory: &isDirectory) {
+      let isBareName = !source.isEmpty && !source.contains("/") && !source.hasPrefix(".")
+      if isBareName {
+        let directory: URL
+        do {
+          directory = try BundledData.directory()
+        } catch {
+          // Without notebooks-data, a bundled name gets the search report; other names are
+          // simply unknown.
+          if bundledDataSets.contains(source) { throw error }
+          throw DatasetError.unrecognizedSource(
+            source: source,
+            expected: "an existing path (no notebooks-data folder found for bundled data sets)")
+        }
+        let bundled = directory.appendingPathComponent(source)
+        if fileManager.fileExists(atPath: bundled.path) {
+          var dataset = try load(bundled.path, split: split, labels: labels, layout: layout)
+          dataset.name = "\(source)/\(split.rawValue)"
+          return dataset
+        }
+      }
+      throw DatasetError.unrecognizedSource(
+        source: source,
+        expected:
+          "a bundled data set (\(bundledNames().joined(separator: ", "))) or an existing path")
+    }
+    let url = URL(fileURLWithPath: source)
+    if isDirectory.boolValue {
+      return try loadFolder(url, split: split)
+    }
+    let name = url.lastPathComponent.lowercased()
+    if name.hasSuffix(".npy") {
+      let labelsURL: URL
+      if let labels {
+        labelsURL = URL(fileURLWithPath: labels)
+      } else if let found = NumPyImages.labelCandidates(for: url).first(where: {
+        $0.path != url.path && fileManager.fileExists(atPath: $0.path)
+      }) {
+        labelsURL = found
+      } else {
+        throw DatasetError.unrecognizedSource(
+          source: source,
+          expected: "a labels .npy (give it with --labels, or name it "
+            + NumPyImages.labelCandidates(for: url).map(\.lastPathComponent).joined(separator: ", ")
+            + ")")
+      }
+      return try NumPyImages.load(images: url, labels: labelsURL, layout: layout)
+    }
+    if name.hasSuffix(".tar.gz") || name.hasSuffix(".tgz") || name.hasSuffix(".tar") {
+      return try loadCIFARArchive(url, split: split)
+    }
+    if name.contains("idx3-ubyte") || name.contains("idx1-ubyte") {
+      return try loadMNISTFile(url)
+    }
+    if name.hasSuffix(".bin") {
+      return try loadCIFARFile(url)
+    }
+    throw DatasetError.unrecognizedSource(
+      source: source,
+      expected: "a CIFAR .bin/.tar.gz, an MNIST IDX file or folder, an images .npy, or a folder")
+  }
+
+  /// The data sets shipped in the repository's notebooks-data folder.
+  public static let bundledDataSets = ["mnist-5k"]
+
+  /// Names of the folders in the bundled data directory (empty when it is not found).
+  public static func bundledNames() -> [String] {
+    guard let directory = try? BundledData.directory(),
+      let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path)
+    else { return [] }
+    return names.filter { !$0.hasPrefix(".") }.sorted()
+  }
+
+  // MARK: - Folders
+
+  static func loadFolder(_ folder: URL, split: DatasetSplit) throws -> ImageDataset {
+    let names = try contents(of: folder)
+    for variant in [CIFAR.Variant.cifar10, .cifar100] where names.contains(variant.folderName) {
+      return try loadFolder(folder.appendingPathComponent(variant.folderName), split: split)
+    }
+    let mnist = MNIST.fileNames(for: split)
+    for suffix in ["", ".gz"] where names.contains(mnist.images + suffix) {
+      let labelsName = [mnist.labels + suffix, mnist.labels, mnist.labels + ".gz"].first {
+        names.contains($0)
+      }
+      guard let labelsName else {
+        throw DatasetError.unrecognizedSource(
+          source: folder.path, expected: "\(mnist.labels)[.gz] beside \(mnist.images + suffix)")
+      }
+      let imagesURL = folder.appendingPathComponent(mnist.images + suffix)
+      let labelsURL = folder.appendingPathComponent(labelsName)
+      return try MNIST.load(
+        imagesData: try readFile(imagesURL), imagesFile: imagesURL.path,
+        labelsData: try readFile(labelsURL), labelsFile: labelsURL.path,
+        name: "\(folder.path) (\(split.rawValue))")
+    }
+    // A CIFAR folder: which variant, which files.
+    let hasCIFAR10Files = names.contains("data_batch_1.bin") || names.contains("test_batch.bin")
+    let hasGenericFiles = names.contains("train.bin") || names.contains("test.bin")
+    guard hasCIFAR10Files || hasGenericFiles else {
+      throw DatasetError.unrecognizedSource(
+        source: folder.path,
+        expected: "a folder with CIFAR .bin files (data_batch_1.bin…, test_batch.bin, train.bin,"
+          + " test.bin) or MNIST IDX files (\(mnist.images)[.gz], \(mnist.labels)[.gz])")
+    }
+    // data_batch_*/test_batch mean CIFAR-10; for train.bin/test.bin the name files beside
+    // them, the folder's path or the file length decide (CIFAR.variant).
+    var variant = CIFAR.Variant.cifar10
+    if !hasCIFAR10Files {
+      let probe = folder.appendingPathComponent(split == .train ? "train.bin" : "test.bin")
+      guard
+        let guessed = CIFAR.variant(
+          forFile: probe.path, length: DatasetDownloader.fileSize(probe) ?? 0, siblings: names)
+      else {
+        throw DatasetError.unrecognizedSource(
+          source: probe.path,
+          expected: "a CIFAR-10 or CIFAR-100 file recognisable by batches.meta.txt,"
+            + " fine_label_names.txt, its path or its length")
+      }
+      variant = guessed
+    }
+    var files = variant.fileNames(for: split)
+    if variant == .cifar10 && !files.allSatisfy(names.contains) {
+      files = [split == .train ? "train.bin" : "test.bin"]
+    }
+    guard files.allSatisfy(names.contains) else {
+      let missing = files.filter { !names.contains($0) }
+      throw DatasetError.unrecognizedSource(
+        source: folder.path,
+        expected:
+          "the \(variant.formatName) \(split.rawValue) files \(missing.joined(separator: ", "))")
+    }
+    var pixels: [UInt8] = []
+    var labels: [Int] = []
+    for file in files {
+      let url = folder.appendingPathComponent(file)
+      try CIFAR.appendRecords(
+        try readFile(url), file: url.path, variant: variant, pixels: &pixels, labels: &labels)
+    }
+    let nameFile = folder.appendingPathComponent(variant.classNameFile)
+    let text = names.contains(variant.classNameFile) ? try readText(nameFile) : nil
+    return ImageDataset(
+      name: "\(folder.path) (\(split.rawValue))", channels: 3, height: 32, width: 32,
+      pixels: pixels, labels: labels, classNames: CIFAR.classNames(fromText: text, variant: variant)
+    )
+  }
+
+  // MARK: - Single files
+
+  static func loadCIFARFile(_ url: URL) throws -> ImageDataset {
+    let bytes = try readFile(url)
+    let folder = url.deletingLastPathComponent()
+    let siblings = Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+    guard let variant = CIFAR.variant(forFile: url.path, length: bytes.count, siblings: siblings)
+    else {
+      let bothFit = bytes.count % 3073 == 0 && bytes.count % 3074 == 0
+      throw DatasetError.unrecognizedSource(
+        source: url.path,
+        expected: bothFit
+          ? "a CIFAR-10 or CIFAR-100 file recognisable by its name or neighbours (its length fits both)"
+          : "a whole number of 3,073-byte (CIFAR-10) or 3,074-byte (CIFAR-100) records, found \(bytes.count) bytes"
+      )
+    }
+    var pixels: [UInt8] = []
+    var labels: [Int] = []
+    try CIFAR.appendRecords(
+      bytes, file: url.path, variant: variant, pixels: &pixels, labels: &labels)
+    let nameFile = folder.appendingPathComponent(variant.classNameFile)
+    let text = siblings.contains(variant.classNameFile) ? try readText(nameFile) : nil
+    return ImageDataset(
+      name: url.path, channels: 3, height: 32, width: 32, pixels: pixels, labels: labels,
+      classNames: CIFAR.classNames(fromText: text, variant: variant))
+  }
+
+  static func loadMNISTFile(_ url: URL) throws -> ImageDataset {
+    let name = url.lastPathComponent
+    let isImages = name.contains("idx3-ubyte")
+    let partner =
+      isImages
+      ? name.replacingOccurrences(of: "images-idx3", with: "labels-idx1")
+        .replacingOccurrences(of: "images.idx3", with: "labels.idx1")
+      : name.replacingOccurrences(of: "labels-idx1", with: "images-idx3")
+        .replacingOccurrences(of: "labels.idx1", with: "images.idx3")
+    let folder = url.deletingLastPathComponent()
+    let candidates = [
+      partner, partner.hasSuffix(".gz") ? String(partner.dropLast(3)) : partner + ".gz",
+    ]
+    guard
+      let partnerName = candidates.first(where: {
+        FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+      })
+    else {
+      throw DatasetError.unrecognizedSource(
+        source: url.path, expected: "the matching IDX file \(partner) beside it")
+    }
+    let partnerURL = folder.appendingPathComponent(partnerName)
+    let (imagesURL, labelsURL) = isImages ? (url, partnerURL) : (partnerURL, url)
+    return try MNIST.load(
+      imagesData: try readFile(imagesURL), imagesFile: imagesURL.path,
+      labelsData: try readFile(labelsURL), labelsFile: labelsURL.path, name: imagesURL.path)
+  }
+
+  /// Reads the official CIFAR `.tar.gz` (or `.tar`) directly: gunzip and untar in memory.
+  static func loadCIFARArchive(_ url: URL, split: DatasetSplit) throws -> ImageDataset {
+    let raw = try readFile(url)
+    let archive: TarArchive
+    do {
+      let tar = Gzip.isGzip(raw) ? try Gzip.decompress(raw, file: url.path) : raw
+      archive = try TarArchive.parse(tar, file: url.path)
+    } catch let error as ArchiveError {
+      throw DatasetError.archive(error)
+    }
+    for variant in [CIFAR.Variant.cifar10, .cifar100] {
+      let prefix = variant.folderName + "/"
+      var files = variant.fileNames(for: split).map { prefix + $0 }
+      if variant == .cifar10 && archive.entry(named: files[0]) == nil {
+        files = [prefix + (split == .train ? "train.bin" : "test.bin")]
+      }
+      guard archive.entry(named: files[0]) != nil else { continue }
+      var pixels: [UInt8] = []
+      var labels: [Int] = []
+      for file in files {
+        guard let entry = archive.entry(named: file) else {
+          throw DatasetError.unrecognizedSource(
+            source: url.path, expected: "an entry \(file) in the archive")
+        }
+        try CIFAR.appendRecords(
+          entry.bytes, file: "\(url.path)/\(file)", variant: variant, pixels: &pixels,
+          labels: &labels)
+      }
+      let text = archive.entry(named: prefix + variant.classNameFile).map {
+        String(decoding: $0.bytes, as: UTF8.self)
+      }
+      return ImageDataset(
+        name: "\(url.path) (\(split.rawValue))", channels: 3, height: 32, width: 32,
+        pixels: pixels, labels: labels,
+        classNames: CIFAR.classNames(fromText: text, variant: variant))
+    }
+    throw DatasetError.unrecognizedSource(
+      source: url.path,
+      expected: "a CIFAR archive with cifar-10-batches-bin/ or cifar-100-binary/ "
+        + "(found \(archive.entries.prefix(5).map(\.name).joined(separator: ", ")))")
+  }
+
+  // MARK: - File access
+
+  static func readFile(_ url: URL) throws -> [UInt8] {
+    do {
+      return [UInt8](try Data(contentsOf: url))
+    } catch {
+      throw DatasetError.fileAccess(file: url.path, message: error.localizedDescription)
+    }
+  }
+
+  static func readText(_ url: URL) throws -> String {
+    String(decoding: try readFile(url), as: UTF8.self)
+  }
+
+  static func contents(of folder: URL) throws -> Set<String> {
+    do {
+      return Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
+    } catch {
+      throw DatasetError.fileAccess(file: folder.path, message: error.localizedDescription)
+    }
+  }
+}
+
+/// Locates the repository's bundled data (`notebooks-data/`).
+public enum BundledData {
+  /// The repository's notebooks-data folder: `$RESNET_LESION_DATA` if set, else the first
+  /// `notebooks-data` found walking up from the current directory, else walking up from the
+  /// executable's folder (so `.build/release/resnet-lesion` run from anywhere finds it).
+  /// - Throws: `DatasetError.bundledDataNotFound` listing the places searched.
+  public static func directory() throws -> URL {
+    try directory(
+      environment: ProcessInfo.processInfo.environment,
+      currentDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+      executable: Bundle.main.executableURL)
+  }
+
+  /// The same search with explicit inputs (for tests and callers with their own context).
+  /// - Throws: `DatasetError.bundledDataNotFound` listing the places searched.
+  public static func directory(
+    environment: [String: String], currentDirectory: URL, executable: URL?
+  ) throws -> URL {
+    if let path = environment["RESNET_LESION_DATA"], !path.isEmpty {
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+        isDirectory.boolValue
+      else {
+        throw DatasetError.bundledDataNotFound(searched: [
+          "RESNET_LESION_DATA=\(path) (not a folder)"
+        ])
+      }
+      return URL(fileURLWithPath: path)
+    }
+    var searched: [String] = []
+    var starts = [currentDirectory.standardizedFileURL]
+    if let executable {
+      starts.append(executable.resolvingSymlinksInPath().deletingLastPathComponent())
+    }
+    for start in starts {
+      var folder = start
+      while true {
+        let candidate = folder.appendingPathComponent("notebooks-data")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory),
+          isDirectory.boolValue
+        {
+          return candidate
+        }
+        let parent = folder.deletingLastPathComponent()
+        if parent.path == folder.path || folder.path == "/" { break }
+        folder = parent
+      }
+      searched.append("\(start.path) and its parents")
+    }
+    throw DatasetError.bundledDataNotFound(searched: searched)
+  }
+}

@@ -1,0 +1,166 @@
+// resnet-lesion-bench: the engine's speed on CIFAR ResNet-110, beside PyTorch measured in the same run.
+//
+//   swift run -c release resnet-lesion-bench [--batch 128,1] [--repeats 5] [--seconds 3] [--no-pytorch]
+//
+// For each batch size it times, as medians over --repeats runs of at least --seconds each:
+// forward (inference, batch norm folded), forward + gradient w.r.t. the input, and a full
+// training step (training-mode forward, backward to every parameter, SGD update). When
+// `$RESNET_LESION_PYTHON` (default `python3`) can import torch it runs the same workloads in
+// PyTorch (eager, channels-last, as many threads as the engine) via pytorch_reference.py and
+// prints our/PyTorch ratios.
+import Engine
+import Foundation
+
+struct Options {
+  var batches = [128, 1]
+  var repeats = 5
+  var seconds = 3.0
+  var pytorch = true
+  var depth = 110
+}
+
+func parseOptions() -> Options {
+  var options = Options()
+  var arguments = Array(CommandLine.arguments.dropFirst())
+  while !arguments.isEmpty {
+    let flag = arguments.removeFirst()
+    switch flag {
+    case "--batch": options.batches = (arguments.isEmpty ? "" : arguments.removeFirst()).split(separator: ",").compactMap { Int($0) }
+    case "--repeats": options.repeats = Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 5
+    case "--seconds": options.seconds = Double(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 3
+    case "--depth": options.depth = Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 110
+    case "--no-pytorch": options.pytorch = false
+    default:
+      FileHandle.standardError.write(Data("Error: unknown option \(flag)\n".utf8))
+      exit(64)
+    }
+  }
+  return options
+}
+
+/// Runs `body` repeatedly for at least `seconds`; returns items per second.
+func rate(items: Int, seconds: Double, _ body: () throws -> Void) rethrows -> Double {
+  try body()  // warm-up
+  let start = Date()
+  var count = 0
+  repeat {
+    try body()
+    count += 1
+  } while Date().timeIntervalSince(start) < seconds
+  return Double(items * count) / Date().timeIntervalSince(start)
+}
+
+func median(_ values: [Double]) -> Double {
+  let sorted = values.sorted()
+  return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+/// He-normal-ish random weights from a fixed seed (speed does not depend on the values).
+func randomNetwork(depth: Int) throws -> Network {
+  var network = try Network(try .cifarResNet(depth: depth))
+  var state: UInt64 = 42
+  func uniform() -> Float {
+    state = state &* 6364136223846793005 &+ 1442695040888963407
+    return Float(state >> 40) / Float(1 << 24) * 2 - 1
+  }
+  network.updateLayers { layer in
+    if case .convolution(var conv) = layer {
+      let scale = (6 / Float(conv.kernelSize * conv.kernelSize * conv.inputChannels)).squareRoot()
+      conv.filter = conv.filter.map { _ in uniform() * scale }
+      layer = .convolution(conv)
+    }
+  }
+  network.classifier.weight = network.classifier.weight.map { _ in uniform() * 0.1 }
+  return network
+}
+
+let options = parseOptions()
+var network = try randomNetwork(depth: options.depth)
+let macsPerImage = Double(network.multiplyAccumulates)
+let threads = EngineThreads.count
+print("CIFAR ResNet-\(options.depth): \(network.blockCount) blocks, \(String(format: "%.1f", macsPerImage / 1e6)) M multiply-accumulates per 3×32×32 image; \(threads) threads; medians of \(options.repeats) runs ≥ \(options.seconds) s each")
+
+struct Row {
+  var workload: String
+  var batch: Int
+  var ours: Double
+  var flopsPerImage: Double
+}
+var rows: [Row] = []
+for batch in options.batches {
+  var input = Tensor(zeros: [batch, 32, 32, 3])
+  var s: UInt64 = 7
+  for i in input.scalars.indices {
+    s = s &* 6364136223846793005 &+ 1
+    input.scalars[i] = Float(s >> 40) / Float(1 << 24) - 0.5
+  }
+  let labels = (0..<batch).map { $0 % 10 }
+  let session = try InferenceSession(network)
+  let forward = try (0..<options.repeats).map { _ in
+    try rate(items: batch, seconds: options.seconds) { _ = try session.logits(for: input) }
+  }
+  rows.append(Row(workload: "forward", batch: batch, ours: median(forward), flopsPerImage: 2 * macsPerImage))
+  let inputGradient = try (0..<options.repeats).map { _ in
+    try rate(items: batch, seconds: options.seconds) {
+      let pass = try network.forward(input)
+      let (_, d) = try softmaxCrossEntropy(logits: pass.logits, labels: labels)
+      _ = network.backward(pass, logitsGradient: d, options: BackwardOptions(parameterGradients: false, inputGradient: true))
+    }
+  }
+  // Forward + backward to the input: about 2× the forward's arithmetic.
+  rows.append(Row(workload: "forward + input gradient", batch: batch, ours: median(inputGradient), flopsPerImage: 4 * macsPerImage))
+  let training = try (0..<options.repeats).map { _ in
+    try rate(items: batch, seconds: options.seconds) {
+      let pass = try network.forward(input, mode: .training)
+      let (_, d) = try softmaxCrossEntropy(logits: pass.logits, labels: labels)
+      let g = network.backward(pass, logitsGradient: d, options: BackwardOptions(parameterGradients: true, inputGradient: false))
+      network.updateRunningStatistics(from: pass)
+      network.updateLayers { layer in
+        if case .convolution(var conv) = layer, let grad = g.parameters[conv.name + ".weight"] {
+          for i in conv.filter.indices { conv.filter[i] -= 1e-6 * grad[i] }
+          layer = .convolution(conv)
+        }
+      }
+    }
+  }
+  rows.append(Row(workload: "training step", batch: batch, ours: median(training), flopsPerImage: 6 * macsPerImage))
+}
+
+// PyTorch in the same run.
+var reference: [String: Double] = [:]
+if options.pytorch {
+  let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("pytorch_reference.py")
+  let python = ProcessInfo.processInfo.environment["RESNET_LESION_PYTHON"] ?? "python3"
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = [python, script.path, "--threads", "\(threads)", "--depth", "\(options.depth)", "--batch", options.batches.map(String.init).joined(separator: ","), "--repeats", "\(options.repeats)", "--seconds", "\(options.seconds)"]
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = FileHandle.standardError
+  do {
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    if process.terminationStatus == 0, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Double] {
+      reference = object
+    } else {
+      print("(PyTorch reference not available: \(python) exited with \(process.terminationStatus); set RESNET_LESION_PYTHON to a Python with torch)")
+    }
+  } catch {
+    print("(PyTorch reference not available: \(error))")
+  }
+}
+
+func pad(_ s: String, _ width: Int, right: Bool = true) -> String {
+  s.count >= width ? s : (right ? String(repeating: " ", count: width - s.count) + s : s + String(repeating: " ", count: width - s.count))
+}
+print(pad("workload", 26, right: false) + pad("batch", 6) + pad("ours img/s", 12) + pad("GFLOP/s", 9) + pad("eager", 10) + pad("ch-last", 10) + pad("ours/eager", 11) + pad("ours/ch-last", 13))
+for row in rows {
+  let eager = reference["\(row.workload)|\(row.batch)|eager"]
+  let channelsLast = reference["\(row.workload)|\(row.batch)|channels_last"]
+  func f(_ v: Double?, _ digits: Int = 1) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
+  print(
+    pad(row.workload, 26, right: false) + pad("\(row.batch)", 6) + pad(f(row.ours), 12)
+      + pad(f(row.ours * row.flopsPerImage / 1e9), 9) + pad(f(eager), 10) + pad(f(channelsLast), 10)
+      + pad(f(eager.map { row.ours / $0 }, 2), 11) + pad(f(channelsLast.map { row.ours / $0 }, 2), 13))
+}

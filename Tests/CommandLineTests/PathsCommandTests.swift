@@ -1,0 +1,49 @@
+import Foundation
+import XCTest
+
+/// End-to-end runs of `resnet-lesion paths` and of the program's error handling.
+final class PathsCommandTests: XCTestCase {
+  func testPathsTableReportsThePapersIntervals() throws {
+    let result = try BinaryRunner.run(["paths", "--blocks", "54", "--range", "19-35"])
+    XCTAssertEqual(result.status, 0, result.standardError)
+    XCTAssertTrue(result.standardOutput.contains("1946939425648112"), "C(54,27) in the table")
+    XCTAssertTrue(result.standardOutput.contains("20–34 (share 0.959776)"), result.standardOutput)
+    XCTAssertTrue(result.standardOutput.contains("share of lengths 19–35: 0.980166"), result.standardOutput)
+  }
+
+  func testPathsCSVHasOneRowPerLength() throws {
+    let result = try BinaryRunner.run(["paths", "--blocks", "10", "--format", "csv"])
+    XCTAssertEqual(result.status, 0, result.standardError)
+    let lines = result.standardOutput.split(separator: "\n")
+    XCTAssertEqual(lines.first, "length_k,paths,share,log10_paths")
+    XCTAssertEqual(lines.count, 12)
+    XCTAssertTrue(lines[6].hasPrefix("5,252,"), String(lines[6]))
+  }
+
+  func testOutputFileIsWrittenAndStdoutStaysEmpty() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("paths-\(UUID().uuidString)")
+    let file = folder.appendingPathComponent("out/paths.json")
+    let result = try BinaryRunner.run(["paths", "--blocks", "3", "--format", "json", "--output", file.path])
+    XCTAssertEqual(result.status, 0, result.standardError)
+    XCTAssertEqual(result.standardOutput, "")
+    let object = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
+    XCTAssertEqual(object?["total_paths"] as? String, "8")
+  }
+
+  func testUsageErrorsAreOneLineWithStatus64() throws {
+    for arguments in [["paths", "--blocks", "x"], ["paths", "--bloks", "3"], ["frobnicate"], ["paths", "--range", "9-3"]] {
+      let result = try BinaryRunner.run(arguments)
+      XCTAssertEqual(result.status, 64, "\(arguments): \(result.standardError)")
+      XCTAssertTrue(result.standardError.hasPrefix("Error: "), result.standardError)
+      XCTAssertEqual(result.standardError.split(separator: "\n").count, 1, result.standardError)
+      XCTAssertEqual(result.standardOutput, "")
+    }
+  }
+
+  func testHelpListsCommandsOnStdout() throws {
+    let result = try BinaryRunner.run(["--help"])
+    XCTAssertEqual(result.status, 0)
+    XCTAssertTrue(result.standardOutput.contains("paths"))
+    XCTAssertEqual(result.standardError, "")
+  }
+}

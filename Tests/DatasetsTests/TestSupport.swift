@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+
+/// SplitMix64, the generator the fixture script also uses (see Fixtures/make_fixtures.py).
+struct SplitMix64: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
+
+/// Regenerates the data of a fixture case exactly as make_fixtures.py does.
+func generatedData(kind: String, size: Int, seed: UInt64, words: [String]) -> [UInt8] {
+  var rng = SplitMix64(seed: seed)
+  var out: [UInt8] = []
+  out.reserveCapacity(size + 300)
+  switch kind {
+  case "random":
+    for _ in 0..<size { out.append(UInt8(truncatingIfNeeded: rng.next())) }
+  case "text":
+    var count = 0
+    while out.count < size {
+      out += Array(words[Int(rng.next() % 16)].utf8)
+      count += 1
+      out.append(count % 10 == 0 ? 0x0A : 0x20)
+    }
+  case "runs":
+    while out.count < size {
+      let value = UInt8(rng.next() % 4) + 0x41
+      out += [UInt8](repeating: value, count: Int(rng.next() % 300) + 1)
+    }
+  default:
+    XCTFail("unknown generator \(kind)")
+  }
+  return Array(out.prefix(size))
+}
+
+/// The folder of committed fixtures beside this file.
+let fixturesDirectory = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+  .deletingLastPathComponent()
+  .appendingPathComponent("Fixtures")
+
+func fixture(_ relativePath: String) throws -> [UInt8] {
+  [UInt8](try Data(contentsOf: fixturesDirectory.appendingPathComponent(relativePath)))
+}
+
+/// Writes bits least-significant first, as DEFLATE does; Huffman codes go most-significant
+/// bit first through `writeCode`.
+struct BitWriter {
+  var bytes: [UInt8] = []
+  var bitCount = 0
+
+  mutating func write(_ value: Int, bits: Int) {
+    for bit in 0..<bits {
+      if bitCount % 8 == 0 { bytes.append(0) }
+      if (value >> bit) & 1 == 1 { bytes[bytes.count - 1] |= UInt8(1 << (bitCount % 8)) }
+      bitCount += 1
+    }
+  }
+
+  mutating func writeCode(_ code: Int, length: Int) {
+    for bit in stride(from: length - 1, through: 0, by: -1) { write((code >> bit) & 1, bits: 1) }
+  }
+
+  /// A literal or length symbol in the fixed Huffman code.
+  mutating func writeFixedLiteral(_ symbol: Int) {
+    switch symbol {
+    case 0..<144: writeCode(0x30 + symbol, length: 8)
+    case 144..<256: writeCode(0x190 + symbol - 144, length: 9)
+    case 256..<280: writeCode(symbol - 256, length: 7)
+    default: writeCode(0xC0 + symbol - 280, length: 8)
+    }
+  }
+}
+
+/// A temporary folder removed when the test ends.
+func makeTemporaryDirectory(_ test: XCTestCase) throws -> URL {
+  let url = FileManager.default.temporaryDirectory
+    .appendingPathComponent("DatasetsTests-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+  return url
+}
+
+/// Wraps `data` in a gzip member whose DEFLATE stream uses stored blocks only.
+func storedGzip(
+  _ data: [UInt8], blockSize: Int = 65535, crc: UInt32, flags: UInt8 = 0, header extra: [UInt8] = []
+) -> [UInt8] {
+  var out: [UInt8] = [0x1F, 0x8B, 8, flags, 0, 0, 0, 0, 0, 255] + extra
+  out += storedDeflate(data, blockSize: blockSize)
+  for shift in [0, 8, 16, 24] { out.append(UInt8(truncatingIfNeeded: crc >> UInt32(shift))) }
+  for shift in [0, 8, 16, 24] { out.append(UInt8(truncatingIfNeeded: data.count >> shift)) }
+  return out
+}
+
+/// A DEFLATE stream of stored blocks of at most `blockSize` bytes.
+func storedDeflate(_ data: [UInt8], blockSize: Int) -> [UInt8] {
+  var out: [UInt8] = []
+  var start = 0
+  repeat {
+    let length = min(blockSize, data.count - start)
+    let isFinal = start + length == data.count
+    out.append(isFinal ? 1 : 0)
+    out += [
+      UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8((~length >> 8) & 0xFF),
+    ]
+    out += data[start..<(start + length)]
+    start += length
+  } while start < data.count
+  return out
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds and runs the libFuzzer targets for the TensorFormats parsers.
+#
+# Usage (from anywhere inside the repository):
+#   Tests/Fuzz/run-fuzzers.sh [seconds-per-target] [target ...]
+# Targets: safetensors torchzip pickle numpy (default: all). Default time: 180 seconds each.
+#
+# Each target is compiled with `swiftc -sanitize=fuzzer,address -parse-as-library` together with
+# the TensorFormats sources (no SwiftPM), its corpus is seeded from the committed fixtures and
+# the regression inputs in Tests/Fuzz/Regressions/<target>/, and it runs for the given time.
+# Crash inputs are written to <work>/<target>/crashes/, where <work> is $FUZZ_WORK (default
+# .build/fuzz, relative to the repository root). Needs python3 only to seed the pickle corpus.
+set -euo pipefail
+
+seconds="${1:-180}"
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then targets=(safetensors torchzip pickle numpy); fi
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+sources=(Sources/Readers/Formats/*.swift)
+fixtures=Tests/TensorFormatsTests/Fixtures
+work="${FUZZ_WORK:-.build/fuzz}"
+swiftc_bin="${SWIFTC:-swiftc}"
+
+entry_for() {
+  case "$1" in
+    safetensors) echo Tests/Fuzz/FuzzSafeTensors.swift ;;
+    torchzip) echo Tests/Fuzz/FuzzTorchZip.swift ;;
+    pickle) echo Tests/Fuzz/FuzzPickle.swift ;;
+    numpy) echo Tests/Fuzz/FuzzNumPy.swift ;;
+    *) echo "unknown target $1" >&2; exit 64 ;;
+  esac
+}
+
+seed_corpus() {
+  local target="$1" corpus="$2"
+  case "$target" in
+    safetensors) cp "$fixtures"/*.safetensors "$corpus"/ ;;
+    torchzip) for f in "$fixtures"/zip_*.pt; do cp "$f" "$corpus"/; done ;;
+    pickle)
+      for f in "$fixtures"/legacy_*.pt; do cp "$f" "$corpus"/; done
+      # data.pkl records pulled out of the zip fixtures: bare pickle streams.
+      python3 - "$fixtures" "$corpus" <<'PY' || true
+import sys, zipfile, glob, os
+src, dst = sys.argv[1], sys.argv[2]
+for path in glob.glob(os.path.join(src, "zip_*.pt")):
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.endswith("/data.pkl"):
+                with open(os.path.join(dst, os.path.basename(path) + ".pkl"), "wb") as out:
+                    out.write(archive.read(name))
+PY
+      ;;
+    numpy) cp "$fixtures"/*.npy "$corpus"/ ;;
+  esac
+  if [ -d "Tests/Fuzz/Regressions/$target" ]; then
+    cp "Tests/Fuzz/Regressions/$target"/* "$corpus"/ 2>/dev/null || true
+  fi
+}
+
+for target in "${targets[@]}"; do
+  entry="$(entry_for "$target")"
+  dir="$work/$target"
+  mkdir -p "$dir/corpus" "$dir/crashes"
+  echo "== $target: building"
+  if ! "$swiftc_bin" -sanitize=fuzzer,address -parse-as-library -O -g -module-name TensorFormats \
+    "${sources[@]}" "$entry" -o "$dir/fuzzer" >"$dir/build.log" 2>&1; then
+    grep -v "Cannot export local symbol" "$dir/build.log" >&2
+    exit 1
+  fi
+  seed_corpus "$target" "$dir/corpus"
+  echo "== $target: running for ${seconds}s"
+  status=0
+  "$dir/fuzzer" "$dir/corpus" -max_total_time="$seconds" -artifact_prefix="$dir/crashes/" \
+    -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>"$dir/log.txt" || status=$?
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb|cov:" "$dir/log.txt" | tail -3 || true
+  crashes=$(find "$dir/crashes" -type f | wc -l)
+  echo "== $target: exit status $status, crash/timeout artifacts: $crashes"
+done
