@@ -13,7 +13,9 @@ import PackageDescription
 let portable = ProcessInfo.processInfo.environment["RESNET_LESION_PORTABLE"] != nil
 let numericSettings: [SwiftSetting] =
   [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
-  + (portable ? [] : [.unsafeFlags(["-Xcc", "-march=native"])])
+  + (portable
+    ? [.define("RESNET_LESION_PORTABLE")]  // separate multiply and add: no libm fmaf per lane
+    : [.unsafeFlags(["-Xcc", "-march=native"])])
 
 let package = Package(
   name: "resnet-lesion",
@@ -31,6 +33,12 @@ let package = Package(
     // The engine: tensors, kernels, layers, residual networks, plans, forward and backward.
     .target(name: "Engine", path: "Sources/Engine", swiftSettings: numericSettings),
     // Checkpoints: state dicts → Engine networks (architecture inferred from names and shapes).
+    .target(
+      name: "Checkpoints", dependencies: ["TensorFormats", "Engine"],
+      path: "Sources/Readers/Checkpoints"),
+    .target(
+      name: "Training", dependencies: ["Engine", "Datasets", "Checkpoints"],
+      path: "Sources/Training", swiftSettings: numericSettings),
     // Analysis: the paper's measurements.
     .target(
       name: "Lesion", dependencies: ["Engine", "Datasets"], path: "Sources/Analysis/Lesion",
@@ -44,12 +52,13 @@ let package = Package(
     .target(
       name: "LesionCLI",
       dependencies: [
-        "TensorFormats", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report",
+        "TensorFormats", "Datasets", "Engine", "Checkpoints", "Training", "Lesion", "PathAnalysis",
+        "Report",
       ],
       path: "Sources/CLI"),
     .executableTarget(name: "resnet-lesion", dependencies: ["LesionCLI"]),
     .executableTarget(
-      name: "resnet-lesion-bench", dependencies: ["Engine", "TensorFormats"],
+      name: "resnet-lesion-bench", dependencies: ["Engine", "Checkpoints", "TensorFormats"],
       exclude: ["pytorch_reference.py"], swiftSettings: numericSettings),
 
     .testTarget(
@@ -60,12 +69,16 @@ let package = Package(
     .testTarget(
       name: "EngineTests", dependencies: ["Engine", "TensorFormats"], exclude: ["Fixtures"],
       swiftSettings: numericSettings),
+    .testTarget(
+      name: "CheckpointsTests", dependencies: ["Checkpoints", "Engine", "TensorFormats"],
+      exclude: ["Fixtures"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "Datasets", "Checkpoints", "TensorFormats"]),
     .testTarget(name: "LesionTests", dependencies: ["Lesion", "Engine", "Datasets"]),
     .testTarget(name: "PathAnalysisTests", dependencies: ["PathAnalysis", "Engine"]),
     .testTarget(name: "ReportTests", dependencies: ["Report"]),
     .testTarget(name: "ParsingTests", dependencies: ["LesionCLI"]),
     // End-to-end: runs the built resnet-lesion binary.
-    .testTarget(name: "CommandLineTests", dependencies: ["resnet-lesion"]),
+    .testTarget(name: "CommandLineTests", dependencies: ["resnet-lesion"], exclude: ["Fixtures"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -6,6 +6,7 @@ final class PathsCommandTests: XCTestCase {
   func testPathsTableReportsThePapersIntervals() throws {
     let result = try BinaryRunner.run(["paths", "--blocks", "54", "--range", "19-35"])
     XCTAssertEqual(result.status, 0, result.standardError)
+    guard result.status == 0 else { return }
     XCTAssertTrue(result.standardOutput.contains("1946939425648112"), "C(54,27) in the table")
     XCTAssertTrue(result.standardOutput.contains("20–34 (share 0.959776)"), result.standardOutput)
     XCTAssertTrue(result.standardOutput.contains("share of lengths 19–35: 0.980166"), result.standardOutput)
@@ -14,9 +15,11 @@ final class PathsCommandTests: XCTestCase {
   func testPathsCSVHasOneRowPerLength() throws {
     let result = try BinaryRunner.run(["paths", "--blocks", "10", "--format", "csv"])
     XCTAssertEqual(result.status, 0, result.standardError)
+    guard result.status == 0 else { return }
     let lines = result.standardOutput.split(separator: "\n")
     XCTAssertEqual(lines.first, "length_k,paths,share,log10_paths")
     XCTAssertEqual(lines.count, 12)
+    guard lines.count == 12 else { return }
     XCTAssertTrue(lines[6].hasPrefix("5,252,"), String(lines[6]))
   }
 
@@ -25,6 +28,7 @@ final class PathsCommandTests: XCTestCase {
     let file = folder.appendingPathComponent("out/paths.json")
     let result = try BinaryRunner.run(["paths", "--blocks", "3", "--format", "json", "--output", file.path])
     XCTAssertEqual(result.status, 0, result.standardError)
+    guard result.status == 0 else { return }
     XCTAssertEqual(result.standardOutput, "")
     let object = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
     XCTAssertEqual(object?["total_paths"] as? String, "8")

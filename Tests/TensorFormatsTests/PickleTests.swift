@@ -25,8 +25,8 @@ final class PickleTests: XCTestCase {
     XCTAssertEqual(
       value,
       .tuple([
-        .none, .bool(true), .int(200), .int(1001), .int(-5), .int(-32768), .int(0), .float(91.780_001_831_054_69),  // bytes verified with Python struct.unpack(">d")
-
+        // The BINFLOAT bytes decode to 91.78000183105469 (checked with Python struct.unpack(">d")).
+        .none, .bool(true), .int(200), .int(1001), .int(-5), .int(-32768), .int(0), .float(91.780_001_831_054_69),
         .string("hi"), .string("aé"), .bytes([1, 2]),
       ]))
   }

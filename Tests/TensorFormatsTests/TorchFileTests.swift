@@ -99,6 +99,16 @@ final class TorchFileTests: XCTestCase {
     }
   }
 
+  func testEmptyTensorWithHugeOtherSizes() throws {
+    // Regression: sizes [0, 2^31-1, 2^31-1, 2^31-1] have a zero element count but the product
+    // of the trailing sizes overflows Int; the contiguity check must not multiply them.
+    let huge = Int32.max
+    let pickle = stateDictPickle([("e", 0, [0, huge, huge, huge], [1, 1, 1, 1])], numel: 2)
+    let archive = try TorchCheckpoint.parse(zipFile(pickle: pickle, storage: floatBytes([1, 2])), file: "empty.pt")
+    XCTAssertEqual(archive["e"]?.shape, [0, Int(huge), Int(huge), Int(huge)])
+    XCTAssertEqual(archive["e"]?.bytes, [])
+  }
+
   func testWrongMagicAndEmptyFiles() {
     assertThrows(["not a torch.save file", "47 49 46 38"]) {
       try TorchCheckpoint.parse(Array("GIF89a".utf8), file: "gif")
@@ -158,11 +168,17 @@ final class TorchFileTests: XCTestCase {
 
   func testRuinedFixturesAreRefused() throws {
     let zip = try fixtureBytes("zip_views.pt")
-    assertThrows(["unexpected trailing bytes", "invalid zip"]) {
-      // Bytes appended after the end record hide the end record: either message is fine.
-      do { _ = try TorchCheckpoint.parse(zip + [0], file: "trail.pt") } catch {
-        throw TorchFileError.invalidZip(file: "unexpected trailing bytes", offset: 0, expected: "", found: "\(error)")
-      }
+    // A byte after the end record: the end record's comment length no longer reaches the end.
+    assertThrows(["trail.pt: invalid zip", "expected an end-of-central-directory record"]) {
+      try TorchCheckpoint.parse(zip + [0], file: "trail.pt")
+    }
+    // torch writes ZIP64 end records (56-byte record, 20-byte locator, 22-byte classic record);
+    // a wrong central-directory offset in the ZIP64 record is caught.
+    XCTAssertTrue(zip.matches([0x50, 0x4B, 0x06, 0x06], at: zip.count - 98))
+    var moved = zip
+    moved[zip.count - 98 + 48] ^= 0x01
+    assertThrows(["moved.pt: invalid zip", "expected a central directory entry"]) {
+      try TorchCheckpoint.parse(moved, file: "moved.pt")
     }
     let legacy = try fixtureBytes("legacy_views.pt")
     assertThrows(["3 unexpected trailing bytes at offset \(legacy.count)"]) {
@@ -290,5 +306,22 @@ final class TorchFileTests: XCTestCase {
     archive.tensors.append(("b", RawTensor(int64s: [3], shape: [])))
     XCTAssertEqual(archive["b"]?.int64s(), [3])
     XCTAssertEqual(archive.names, ["a", "b"])
+  }
+
+  func testCRC32KnownValues() {
+    XCTAssertEqual(crc32(Array("123456789".utf8)[...]), 0xCBF4_3926)  // the standard check value
+    XCTAssertEqual(crc32([][...]), 0)
+    XCTAssertEqual(crc32(Array("The quick brown fox jumps over the lazy dog".utf8)[...]), 0x414F_A339)
+    // Every length 0...40 agrees with a bit-by-bit reference.
+    var rng = SplitMix64(seed: 32)
+    let data = (0..<40).map { _ in UInt8.random(in: 0...255, using: &rng) }
+    for length in 0...data.count {
+      var reference: UInt32 = 0xFFFF_FFFF
+      for byte in data[..<length] {
+        reference ^= UInt32(byte)
+        for _ in 0..<8 { reference = reference & 1 != 0 ? 0xEDB8_8320 ^ (reference >> 1) : reference >> 1 }
+      }
+      XCTAssertEqual(crc32(data[..<length]), reference ^ 0xFFFF_FFFF, "length \(length)")
+    }
   }
 }

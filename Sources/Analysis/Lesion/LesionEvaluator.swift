@@ -75,12 +75,12 @@ public final class LesionEvaluator {
 
   /// Evaluates the intact network and every plan.
   ///
-  /// - Parameter progress: called after each batch of each configuration with (configurations
-  ///   done, configurations in all, images done in this configuration).
+  /// - Parameter progress: called after each batch of each configuration with the number of
+  ///   images just evaluated (the total is `(plans.count + 1) × dataset.count`).
   /// - Returns: the intact result and one result per plan, in order.
   /// - Throws: `EngineError` for a plan that cannot run (out-of-range block, broken shapes).
   public func evaluate(
-    _ plans: [LesionPlan], progress: ((_ batchesDone: Int, _ batchesTotal: Int) -> Void)? = nil
+    _ plans: [LesionPlan], progress: ((_ images: Int) -> Void)? = nil
   ) throws -> (intact: LesionResult, lesions: [LesionResult]) {
     let lesioned = try plans.map { try network.applying($0) }
     let starts = lesioned.map { Self.firstChange(network, $0) }
@@ -109,12 +109,12 @@ public final class LesionEvaluator {
       }
       let intactLogits = try intactSession.logits(fromBlock: 0, features: features[0], batch: n)
       let intactPredictions = Self.accumulate(&intact, logits: intactLogits, labels: labels, reference: nil)
+      progress?(n)
       for (index, session) in sessions.enumerated() {
         let logits = try session.logits(fromBlock: starts[index], features: features[starts[index]], batch: n)
         _ = Self.accumulate(&results[index], logits: logits, labels: labels, reference: intactPredictions)
-        progress?(batchIndex * (plans.count + 1) + index + 2, batchCount * (plans.count + 1))
+        progress?(n)
       }
-      if plans.isEmpty { progress?(batchIndex + 1, batchCount) }
     }
     intact.agreements = intact.count
     return (intact, results)

@@ -1,4 +1,11 @@
 /// Every command of `resnet-lesion`, in the order `--help` lists them.
 let registeredCommands: [LesionCommand.Type] = [
+  InfoCommand.self,
+  DropCommand.self,
+  SweepCommand.self,
+  ReorderCommand.self,
   PathsCommand.self,
+  TrainCommand.self,
+  PredictCommand.self,
+  ConvertCommand.self,
 ]

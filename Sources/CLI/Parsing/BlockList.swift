@@ -66,7 +66,7 @@ enum IntegerList {
   /// The listed integers in order.
   ///
   /// - Throws: `BlockListProblem`.
-  static func parse(_ text: String, minimum: Int) throws -> [Int] {
+  static func parse(_ text: String, minimum: Int, allowingRepeats: Bool = false) throws -> [Int] {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     guard !trimmed.isEmpty else { throw BlockListProblem.empty }
     var values: [Int] = []
@@ -108,7 +108,7 @@ enum IntegerList {
       guard high >= low else { throw BlockListProblem.reversedRange(low, high) }
       guard high - low <= 1_000_000 else { throw BlockListProblem.notANumber(item) }
       for value in low...high {
-        guard seen.insert(value).inserted else { throw BlockListProblem.duplicate(value) }
+        guard seen.insert(value).inserted || allowingRepeats else { throw BlockListProblem.duplicate(value) }
         values.append(value)
       }
     }

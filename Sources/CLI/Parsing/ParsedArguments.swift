@@ -133,12 +133,12 @@ public struct ParsedArguments: Sendable {
   /// The option's value as a list of integers with ranges (`0-20`, `1,2,4,8`), each in `range`.
   ///
   /// - Throws: `CommandLineError.invalidValue` naming the problem, `.undeclaredOption`.
-  public func integerList(_ name: String, in range: ClosedRange<Int>) throws -> [Int]? {
+  public func integerList(_ name: String, in range: ClosedRange<Int>, allowingRepeats: Bool = false) throws -> [Int]? {
     guard let text = try string(name) else { return nil }
     let expected = "a list like 1,2,5-8 of integers in \(range.lowerBound)…\(range.upperBound)"
     let values: [Int]
     do {
-      values = try IntegerList.parse(text, minimum: range.lowerBound)
+      values = try IntegerList.parse(text, minimum: range.lowerBound, allowingRepeats: allowingRepeats)
     } catch let problem as BlockListProblem {
       throw CommandLineError.invalidValue(
         option: "--" + name, value: text, expected: "\(expected) (\(problem))")

@@ -1,11 +1,385 @@
+// Fast convolution kernels: register-blocked direct convolution on channels-last tensors.
+//
+// input (N, H, W, C), filter (R, S, C, K), output (N, P, Q, K) — see ConvolutionGeometry.
+//
+// - Forward: each image is copied into a zero-padded scratch image, the filter is repacked into
+//   16-output-channel panels, and a 6-pixel × 16-channel tile of sums is kept in registers while
+//   (r, s, c) runs (Convolution+Microkernels.swift). Bias, residual and ReLU are applied when the
+//   tile is stored.
+// - Input gradient: the same forward kernel run on the zero-padded output gradient with the
+//   filter flipped and transposed, once per stride² phase (each phase uses only the filter taps
+//   that reach it, so no work is spent on the zeros of a dilated gradient).
+// - Filter gradient: a 6-filter-row × 16-channel tile of sums over every output pixel; images
+//   are split into at most 16 fixed groups (independent of the thread count) whose partial sums
+//   are added in group order, so results are bit-identical for any thread count and schedule.
+//
+// Every output element is produced by one thread in a fixed order: results do not depend on
+// scheduling or on EngineThreads.count.
+
+/// Where a convolution's output pixels go: pixel (n, p, q) starts at
+/// offset + n · imageStride + p · rowStride + q · pixelStride.
+///
+/// Dense (N, P, Q, K) output has rowStride Q·K and pixelStride K; the input gradient of a strided
+/// convolution writes each of its stride² phases as a strided sub-grid of (N, H, W, C).
+struct ConvolutionOutputLayout {
+  var offset: Int
+  var imageStride: Int
+  var rowStride: Int
+  var pixelStride: Int
+
+  @inline(__always)
+  func index(_ n: Int, _ p: Int, _ q: Int) -> Int {
+    offset + n * imageStride + p * rowStride + q * pixelStride
+  }
+}
+
+/// The least work (multiply-adds) worth a separate parallel item: about 5 µs on one core, well
+/// above the cost of handing an item to another thread.
+let convolutionMinimumItemWork = 1 << 18
+
+/// ⌈a / b⌉ for any sign of a, b > 0.
+@inline(__always)
+func convolutionCeilingDivide(_ a: Int, _ b: Int) -> Int {
+  a >= 0 ? (a + b - 1) / b : -((-a) / b)
+}
+
 extension Kernels {
-  static func convolutionForward(_ g: ConvolutionGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool, output: UnsafeMutablePointer<Float>) {
-    naiveConvolutionForward(g, input: input, filter: filter, bias: bias, residual: residual, relu: relu, output: output)
+  /// Convolution forward: output = relu?(conv(input, filter) + bias + residual).
+  ///
+  /// input (N, H, W, C), filter (R, S, C, K), bias (K) or nil, residual (N, P, Q, K) or nil,
+  /// output (N, P, Q, K). `output` must not alias `input`; it may alias `residual`.
+  /// - Complexity: O(N · P · Q · K · R · S · C).
+  static func convolutionForward(
+    _ g: ConvolutionGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool,
+    output: UnsafeMutablePointer<Float>
+  ) {
+    let (P, Q) = (g.outputHeight, g.outputWidth)
+    guard g.batch > 0, P > 0, Q > 0, g.outputChannels > 0 else { return }
+    let K = g.outputChannels
+    let paddedK = convolutionPanelPadded(K)
+    let layout = ConvolutionScratchLayout(
+      sourceHeight: g.inputHeight, sourceWidth: g.inputWidth, channels: g.inputChannels,
+      height: (P - 1) * g.stride + g.kernelHeight, width: (Q - 1) * g.stride + g.kernelWidth,
+      offsetY: g.padding, offsetX: g.padding)
+    let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(1, g.filterCount / K * paddedK))
+    defer { packed.deallocate() }
+    packForwardFilter(
+      filter, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
+      inputChannels: g.inputChannels, outputChannels: K, into: packed)
+    var paddedBias: UnsafeMutablePointer<Float>? = nil
+    if let bias {
+      let b = UnsafeMutablePointer<Float>.allocate(capacity: paddedK)
+      b.initialize(repeating: 0, count: paddedK)
+      b.update(from: bias, count: K)
+      paddedBias = b
+    }
+    defer { paddedBias?.deallocate() }
+    directConvolution(
+      layout, batch: g.batch, source: input, kernelHeight: g.kernelHeight,
+      kernelWidth: g.kernelWidth, stride: g.stride, outputHeight: P, outputWidth: Q,
+      outputChannels: K, packedFilter: packed, bias: paddedBias.map { UnsafePointer($0) },
+      residual: residual, relu: relu, output: output)
   }
-  static func convolutionBackwardInput(_ g: ConvolutionGeometry, outputGradient: UnsafePointer<Float>, filter: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>) {
-    naiveConvolutionBackwardInput(g, outputGradient: outputGradient, filter: filter, inputGradient: inputGradient)
+
+  /// Gradient with respect to the input; outputGradient (N, P, Q, K), filter (R, S, C, K) →
+  /// inputGradient (N, H, W, C), overwritten.
+  ///
+  /// Split into stride² phases: input rows y with (y + padding) mod stride = φ receive only the
+  /// filter taps r ≡ φ (mod stride), so each phase is a stride-1 convolution of the zero-padded
+  /// output gradient with a flipped, transposed sub-filter, written to a strided sub-grid of the
+  /// input gradient. No multiply-adds are spent on zeros.
+  /// - Complexity: O(N · H · W · C · R · S · K / stride²).
+  static func convolutionBackwardInput(
+    _ g: ConvolutionGeometry, outputGradient: UnsafePointer<Float>, filter: UnsafePointer<Float>,
+    inputGradient: UnsafeMutablePointer<Float>
+  ) {
+    let (P, Q) = (g.outputHeight, g.outputWidth)
+    guard g.inputCount > 0 else { return }
+    guard P > 0, Q > 0, g.outputChannels > 0 else {
+      inputGradient.update(repeating: 0, count: g.inputCount)
+      return
+    }
+    let (H, W, C, K) = (g.inputHeight, g.inputWidth, g.inputChannels, g.outputChannels)
+    let (R, S, stride, padding) = (g.kernelHeight, g.kernelWidth, g.stride, g.padding)
+    let packed = UnsafeMutablePointer<Float>.allocate(
+      capacity: g.filterCount / C * convolutionPanelPadded(C))
+    defer { packed.deallocate() }
+    let subFilter = UnsafeMutablePointer<Float>.allocate(capacity: stride > 1 ? g.filterCount : 1)
+    defer { subFilter.deallocate() }
+
+    for phaseY in 0..<stride {
+      // Rows y = stride · u + phaseY − padding for u in firstY..<firstY + rows.
+      let firstY = convolutionCeilingDivide(padding - phaseY, stride)
+      let rows = max(0, convolutionCeilingDivide(H + padding - phaseY, stride) - firstY)
+      let tapsY = max(0, convolutionCeilingDivide(R - phaseY, stride))  // r = phaseY + stride · i
+      for phaseX in 0..<stride {
+        let firstX = convolutionCeilingDivide(padding - phaseX, stride)
+        let columns = max(0, convolutionCeilingDivide(W + padding - phaseX, stride) - firstX)
+        let tapsX = max(0, convolutionCeilingDivide(S - phaseX, stride))
+        if rows == 0 || columns == 0 { continue }
+        let outputLayout = ConvolutionOutputLayout(
+          offset: ((stride * firstY + phaseY - padding) * W + stride * firstX + phaseX - padding) * C,
+          imageStride: H * W * C, rowStride: stride * W * C, pixelStride: stride * C)
+        if tapsY == 0 || tapsX == 0 {
+          // No filter tap reaches these pixels: their gradient is zero.
+          for n in 0..<g.batch {
+            for u in 0..<rows {
+              for v in 0..<columns {
+                (inputGradient + outputLayout.index(n, u, v)).update(repeating: 0, count: C)
+              }
+            }
+          }
+          continue
+        }
+        // subFilter (i, j, C, K) = filter[phaseY + stride · i, phaseX + stride · j].
+        if stride > 1 {
+          for i in 0..<tapsY {
+            for j in 0..<tapsX {
+              (subFilter + (i * tapsX + j) * C * K).update(
+                from: filter + ((phaseY + stride * i) * S + phaseX + stride * j) * C * K,
+                count: C * K)
+            }
+          }
+        }
+        packBackwardInputFilter(
+          stride > 1 ? UnsafePointer(subFilter) : filter, kernelHeight: tapsY, kernelWidth: tapsX, inputChannels: C,
+          outputChannels: K, into: packed)
+        let layout = ConvolutionScratchLayout(
+          sourceHeight: P, sourceWidth: Q, channels: K, height: rows + tapsY - 1,
+          width: columns + tapsX - 1, offsetY: tapsY - 1 - firstY, offsetX: tapsX - 1 - firstX)
+        directConvolution(
+          layout, batch: g.batch, source: outputGradient, kernelHeight: tapsY,
+          kernelWidth: tapsX, stride: 1, outputHeight: rows, outputWidth: columns,
+          outputChannels: C, packedFilter: packed, bias: nil, residual: nil, relu: false,
+          output: inputGradient, outputLayout: outputLayout)
+      }
+    }
   }
-  static func convolutionBackwardFilter(_ g: ConvolutionGeometry, input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, filterGradient: UnsafeMutablePointer<Float>) {
-    naiveConvolutionBackwardFilter(g, input: input, outputGradient: outputGradient, filterGradient: filterGradient)
+
+  /// Gradient with respect to the filter; input (N, H, W, C), outputGradient (N, P, Q, K) →
+  /// filterGradient (R, S, C, K), overwritten.
+  ///
+  /// Bit-identical for any thread count: images are summed in at most 16 fixed groups (fewer for
+  /// large filters) whose partial sums are added in group order.
+  /// - Complexity: O(N · P · Q · K · R · S · C).
+  static func convolutionBackwardFilter(
+    _ g: ConvolutionGeometry, input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+    filterGradient: UnsafeMutablePointer<Float>
+  ) {
+    let (P, Q) = (g.outputHeight, g.outputWidth)
+    let K = g.outputChannels
+    guard g.filterCount > 0 else { return }
+    guard g.batch > 0, P > 0, Q > 0 else {
+      filterGradient.update(repeating: 0, count: g.filterCount)
+      return
+    }
+    let (R, S, C, N) = (g.kernelHeight, g.kernelWidth, g.inputChannels, g.batch)
+    let paddedK = convolutionPanelPadded(K)
+    let panels = paddedK / convolutionPanelWidth
+    let layout = ConvolutionScratchLayout(
+      sourceHeight: g.inputHeight, sourceWidth: g.inputWidth, channels: C,
+      height: (P - 1) * g.stride + R, width: (Q - 1) * g.stride + S,
+      offsetY: g.padding, offsetX: g.padding)
+    let rowStride = layout.rowStride
+    let filterRows = R * S * C  // j = (r · S + s) · C + c
+    let rowOffsets = UnsafeMutablePointer<Int>.allocate(capacity: filterRows)
+    defer { rowOffsets.deallocate() }
+    for r in 0..<R {
+      for s in 0..<S {
+        for c in 0..<C { rowOffsets[(r * S + s) * C + c] = r * rowStride + s * C + c }
+      }
+    }
+    let tileRows = convolutionTileRows
+    let rowTiles = (filterRows + tileRows - 1) / tileRows
+    let tasks = rowTiles * panels
+    // Fixed image groups (a function of the shapes only, never of the thread count) →
+    // deterministic summation order. At most 16 groups, and at most 8 M floats of partial sums.
+    let groups = max(1, min(N, 16, (8 << 20) / (filterRows * paddedK)))
+    let threads = EngineThreads.count
+    let work = N * P * Q * filterRows * paddedK
+    let splits = max(
+      1, min(tasks, (4 * threads + groups - 1) / groups, work / groups / convolutionMinimumItemWork))
+    let groupStride = filterRows * paddedK
+    let partials = UnsafeMutablePointer<Float>.allocate(capacity: groups * groupStride)
+    defer { partials.deallocate() }
+    let inputImage = g.inputHeight * g.inputWidth * C
+    let gradientImage = P * Q * K
+    let needsGradientCopy = paddedK != K
+
+    parallelFor(groups * splits) { item in
+      let group = item / splits
+      let split = item % splits
+      let taskRange = (split * tasks / splits)..<((split + 1) * tasks / splits)
+      let imageRange = (group * N / groups)..<((group + 1) * N / groups)
+      let part = partials + group * groupStride
+      let scratch: UnsafeMutablePointer<Float>? =
+        layout.scratchCount > 0 ? .allocate(capacity: layout.scratchCount) : nil
+      defer { scratch?.deallocate() }
+      let gradientCopy: UnsafeMutablePointer<Float>? =
+        needsGradientCopy ? .allocate(capacity: P * Q * paddedK) : nil
+      defer { gradientCopy?.deallocate() }
+
+      for n in imageRange {
+        let image = layout.prepare(scratch, from: input + n * inputImage)
+        var gradient = outputGradient + n * gradientImage
+        var gradientStride = K
+        if let gradientCopy {
+          for m in 0..<(P * Q) {
+            let row = gradientCopy + m * paddedK
+            row.update(from: gradient + m * K, count: K)
+            (row + K).update(repeating: 0, count: paddedK - K)
+          }
+          gradient = UnsafePointer(gradientCopy)
+          gradientStride = paddedK
+        }
+        let first = n == imageRange.lowerBound
+        for task in taskRange {
+          let rowTile = task / panels
+          let panel = task - rowTile * panels
+          let j0 = rowTile * tileRows
+          let count = min(tileRows, filterRows - j0)
+          let k0 = panel * convolutionPanelWidth
+          var t = ConvolutionTile()
+          if !first {
+            for i in 0..<count { t[i] = loadPanel(part + (j0 + i) * paddedK + k0) }
+          }
+          @inline(__always) func x(_ i: Int) -> UnsafePointer<Float> {
+            image + rowOffsets[j0 + min(i, count - 1)]
+          }
+          filterGradientTile(
+            &t, x(0), x(1), x(2), x(3), x(4), x(5), outputHeight: P, outputWidth: Q,
+            pixelRowStep: g.stride * rowStride, pixelStep: g.stride * C,
+            gradient: gradient + k0, gradientStride: gradientStride)
+          for i in 0..<count { storePanel(t[i], part + (j0 + i) * paddedK + k0) }
+        }
+      }
+    }
+
+    // filterGradient[j, k] = Σ over groups in order.
+    let sumChunks = min(filterRows, threads, max(1, groups * filterRows * K / convolutionMinimumItemWork))
+    parallelFor(sumChunks) { chunk in
+      for j in (chunk * filterRows / sumChunks)..<((chunk + 1) * filterRows / sumChunks) {
+        let destination = filterGradient + j * K
+        destination.update(from: partials + j * paddedK, count: K)
+        for group in 1..<max(1, groups) {
+          let source = partials + group * groupStride + j * paddedK
+          for k in 0..<K { destination[k] += source[k] }
+        }
+      }
+    }
+  }
+
+  /// A stride-`stride`, unpadded convolution of prepared images with a panel-packed filter,
+  /// with the fused epilogue; shared by the forward pass and the input gradient.
+  ///
+  /// source: `batch` images laid out per `layout`; packedFilter (⌈K/16⌉, R, S, C, 16);
+  /// bias (⌈K/16⌉·16) or nil. Output pixel (n, p, q), channel k is stored (and its residual
+  /// read) at `outputLayout.index(n, p, q) + k`; by default a dense (batch, P, Q, K) array.
+  /// - Complexity: O(batch · P · Q · ⌈K/16⌉·16 · R · S · C).
+  static func directConvolution(
+    _ layout: ConvolutionScratchLayout, batch: Int, source: UnsafePointer<Float>,
+    kernelHeight: Int, kernelWidth: Int, stride: Int, outputHeight: Int, outputWidth: Int,
+    outputChannels: Int, packedFilter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    residual: UnsafePointer<Float>?, relu: Bool, output: UnsafeMutablePointer<Float>,
+    outputLayout: ConvolutionOutputLayout? = nil
+  ) {
+    let outputLayout =
+      outputLayout
+      ?? ConvolutionOutputLayout(
+        offset: 0, imageStride: outputHeight * outputWidth * outputChannels,
+        rowStride: outputWidth * outputChannels, pixelStride: outputChannels)
+    let C = layout.channels
+    let K = outputChannels
+    let (P, Q) = (outputHeight, outputWidth)
+    let sourceImage = layout.sourceHeight * layout.sourceWidth * C
+    let pixels = P * Q
+    let tileRows = convolutionTileRows
+    let tiles = (pixels + tileRows - 1) / tileRows
+    let panels = convolutionPanelPadded(K) / convolutionPanelWidth
+    let rowLength = kernelWidth * C
+    let panelStride = kernelHeight * rowLength * convolutionPanelWidth
+    let rowStride = layout.rowStride
+    let threads = EngineThreads.count
+
+    // One image, a range of panels × a range of pixel tiles.
+    func run(_ image: UnsafePointer<Float>, _ n: Int, _ panelRange: Range<Int>, _ tileRange: Range<Int>) {
+      for panel in panelRange {
+        let w = packedFilter + panel * panelStride
+        let k0 = panel * convolutionPanelWidth
+        let width = min(convolutionPanelWidth, K - k0)
+        let b = bias.map { loadPanel($0 + k0) } ?? SIMD16<Float>()
+        for tile in tileRange {
+          let m0 = tile * tileRows
+          let count = min(tileRows, pixels - m0)
+          @inline(__always) func pixel(_ i: Int) -> UnsafePointer<Float> {
+            let m = m0 + min(i, count - 1)
+            let p = m / Q
+            let q = m - p * Q
+            return image + p * stride * rowStride + q * stride * C
+          }
+          let t = forwardTile(
+            pixel(0), pixel(1), pixel(2), pixel(3), pixel(4), pixel(5), rowStride: rowStride,
+            kernelHeight: kernelHeight, rowLength: rowLength, panel: w)
+          for i in 0..<count {
+            var v = t[i] + b
+            let p = (m0 + i) / Q
+            let o = outputLayout.index(n, p, m0 + i - p * Q) + k0
+            if width == convolutionPanelWidth {
+              if let residual { v += loadPanel(residual + o) }
+              if relu { v.replace(with: SIMD16<Float>(), where: v .< SIMD16<Float>()) }
+              storePanel(v, output + o)
+            } else {
+              for l in 0..<width {
+                var x = v[l]
+                if let residual { x += residual[o + l] }
+                output[o + l] = relu ? max(x, 0) : x
+              }
+            }
+          }
+        }
+      }
+    }
+
+    if threads == 1 || batch >= 2 * threads {
+      // Whole images per chunk; each chunk pads its images into its own scratch.
+      let work = batch * pixels * panels * convolutionPanelWidth * kernelHeight * rowLength
+      let chunks = threads == 1 ? 1 : max(1, min(batch, 4 * threads, work / convolutionMinimumItemWork))
+      parallelFor(chunks) { chunk in
+        let scratch: UnsafeMutablePointer<Float>? =
+          layout.scratchCount > 0 ? .allocate(capacity: layout.scratchCount) : nil
+        defer { scratch?.deallocate() }
+        for n in (chunk * batch / chunks)..<((chunk + 1) * batch / chunks) {
+          let image = layout.prepare(scratch, from: source + n * sourceImage)
+          run(image, n, 0..<panels, 0..<tiles)
+        }
+      }
+    } else {
+      // Few images: pad them all, then split panels and pixel tiles across threads.
+      let scratchCount = layout.scratchCount
+      let scratch: UnsafeMutablePointer<Float>? =
+        scratchCount > 0 ? .allocate(capacity: batch * scratchCount) : nil
+      defer { scratch?.deallocate() }
+      if let scratch {
+        for n in 0..<batch { layout.fill(scratch + n * scratchCount, from: source + n * sourceImage) }
+      }
+      // Up to 4 items per thread, but none smaller than convolutionMinimumItemWork.
+      let work = batch * pixels * panels * convolutionPanelWidth * kernelHeight * rowLength
+      let wanted = max(1, min(4 * threads, work / convolutionMinimumItemWork))
+      let tileGroups = max(1, min(tiles, (wanted + batch * panels - 1) / (batch * panels)))
+      let items = batch * panels * tileGroups
+      parallelFor(wanted == 1 ? 1 : items) { chunk in
+        for item in (wanted == 1 ? 0..<items : chunk..<(chunk + 1)) {
+          let n = item / (panels * tileGroups)
+          let panel = (item / tileGroups) % panels
+          let group = item % tileGroups
+          let image =
+            scratch.map { UnsafePointer($0 + n * scratchCount) } ?? (source + n * sourceImage)
+          run(
+            image, n, panel..<(panel + 1),
+            (group * tiles / tileGroups)..<((group + 1) * tiles / tileGroups))
+        }
+      }
+    }
   }
 }

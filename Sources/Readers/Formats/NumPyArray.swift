@@ -36,7 +36,8 @@ public enum NumPyError: Error, CustomStringConvertible, Equatable {
     case .invalidHeader(let file, let offset, let expected, let found):
       return "npy \(file): invalid header at offset \(offset): expected \(expected), found \(found)"
     case .unsupportedDType(let file, let descr):
-      return "npy \(file): dtype '\(descr)' is not supported (supported: f8 f4 f2 i8 i4 i2 i1 u1 b1, either byte order; object arrays are refused)"
+      return
+        "npy \(file): dtype '\(descr)' is not supported (supported: f8 f4 f2 i8 i4 i2 i1 u1 b1, either byte order; object arrays are refused)"
     case .dataLengthMismatch(let file, let expectedBytes, let foundBytes):
       return "npy \(file): data is \(foundBytes) bytes, expected \(expectedBytes) for the shape and dtype"
     case .overflow(let file, let shape):
@@ -260,7 +261,8 @@ private struct HeaderParser {
     let found: String
     if position < bytes.count {
       let byte = bytes[position]
-      found = (0x20..<0x7F).contains(byte) ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
+      found =
+        (0x20..<0x7F).contains(byte) ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
     } else {
       found = "end of header"
     }
@@ -268,7 +270,9 @@ private struct HeaderParser {
   }
 
   private mutating func skipSpaces() {
-    while position < bytes.count, bytes[position] == 0x20 || bytes[position] == 0x0A || bytes[position] == 0x09 || bytes[position] == 0x0D {
+    while position < bytes.count,
+      bytes[position] == 0x20 || bytes[position] == 0x0A || bytes[position] == 0x09 || bytes[position] == 0x0D
+    {
       position += 1
     }
   }
@@ -308,7 +312,9 @@ private struct HeaderParser {
     while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
       position += 1
     }
-    guard position > start, position - start <= 18, let value = Int(String(decoding: bytes[start..<position], as: UTF8.self)) else {
+    guard position > start, position - start <= 18,
+      let value = Int(String(decoding: bytes[start..<position], as: UTF8.self))
+    else {
       position = start
       throw error("a non-negative integer dimension")
     }
@@ -354,7 +360,8 @@ private struct HeaderParser {
       let keyOffset = position
       let key = try parseString()
       guard ["descr", "fortran_order", "shape"].contains(key) else {
-        throw NumPyError.invalidHeader(file: file, offset: base + keyOffset, expected: "only descr, fortran_order, shape", found: "key '\(key)'")
+        throw NumPyError.invalidHeader(
+          file: file, offset: base + keyOffset, expected: "only descr, fortran_order, shape", found: "key '\(key)'")
       }
       try expect(UInt8(ascii: ":"), "':'")
       let valueOffset = position
@@ -364,7 +371,10 @@ private struct HeaderParser {
       }
       switch key {
       case "descr":
-        guard descr == nil else { throw NumPyError.invalidHeader(file: file, offset: base + keyOffset, expected: "one 'descr'", found: "a duplicate") }
+        guard descr == nil else {
+          throw NumPyError.invalidHeader(
+            file: file, offset: base + keyOffset, expected: "one 'descr'", found: "a duplicate")
+        }
         switch value {
         case .string(let text): descr = text
         case .other: throw NumPyError.unsupportedDType(file: file, descr: "structured")
@@ -377,7 +387,8 @@ private struct HeaderParser {
         guard shape == nil, case .tuple(let dims) = value else { throw mismatch("one tuple of ints") }
         shape = dims
       default:
-        throw NumPyError.invalidHeader(file: file, offset: base + keyOffset, expected: "only descr, fortran_order, shape", found: "key '\(key)'")
+        throw NumPyError.invalidHeader(
+          file: file, offset: base + keyOffset, expected: "only descr, fortran_order, shape", found: "key '\(key)'")
       }
       if peek(UInt8(ascii: ",")) { position += 1 } else { break }
     }
@@ -385,7 +396,8 @@ private struct HeaderParser {
     skipSpaces()
     guard position == bytes.count else { throw error("only spaces and a newline after the dict") }
     guard let descr, let fortran, let shape else {
-      throw NumPyError.invalidHeader(file: file, offset: base, expected: "keys descr, fortran_order and shape", found: "a missing key")
+      throw NumPyError.invalidHeader(
+        file: file, offset: base, expected: "keys descr, fortran_order and shape", found: "a missing key")
     }
     return Header(descr: descr, fortranOrder: fortran, shape: shape)
   }

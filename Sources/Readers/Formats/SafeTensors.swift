@@ -54,17 +54,21 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     case .invalidEntry(let file, let tensor, let field, let expected, let found):
       return "safetensors \(file): tensor \"\(tensor)\" field \"\(field)\": expected \(expected), found \(found)"
     case .unsupportedDType(let file, let tensor, let dtype):
-      return "safetensors \(file): tensor \"\(tensor)\" has unsupported dtype \"\(dtype)\" (supported: F64 F32 F16 BF16 I64 I32 I16 I8 U8 BOOL)"
+      return
+        "safetensors \(file): tensor \"\(tensor)\" has unsupported dtype \"\(dtype)\" (supported: F64 F32 F16 BF16 I64 I32 I16 I8 U8 BOOL)"
     case .invalidOffsets(let file, let tensor, let expectedBegin, let found):
-      return "safetensors \(file): tensor \"\(tensor)\" data_offsets \(found) are invalid: expected [\(expectedBegin), END ≥ \(expectedBegin)] (offsets must be contiguous, non-overlapping, from 0)"
+      return
+        "safetensors \(file): tensor \"\(tensor)\" data_offsets \(found) are invalid: expected [\(expectedBegin), END ≥ \(expectedBegin)] (offsets must be contiguous, non-overlapping, from 0)"
     case .sizeMismatch(let file, let tensor, let expectedBytes, let foundBytes):
-      return "safetensors \(file): tensor \"\(tensor)\" needs \(expectedBytes) bytes for its dtype and shape, but data_offsets span \(foundBytes)"
+      return
+        "safetensors \(file): tensor \"\(tensor)\" needs \(expectedBytes) bytes for its dtype and shape, but data_offsets span \(foundBytes)"
     case .overflow(let file, let tensor, let shape):
       return "safetensors \(file): tensor \"\(tensor)\" shape \(shape) overflows the element count"
     case .invalidMetadata(let file, let key, let found):
       return "safetensors \(file): __metadata__ value for \"\(key)\" must be a string, found \(found)"
     case .lengthMismatch(let file, let expectedFileSize, let foundFileSize):
-      return "safetensors \(file): header and tensors account for \(expectedFileSize) bytes but the file has \(foundFileSize)"
+      return
+        "safetensors \(file): header and tensors account for \(expectedFileSize) bytes but the file has \(foundFileSize)"
     case .invalidTensorToWrite(let name, let problem):
       return "safetensors writer: tensor \"\(name)\": \(problem)"
     }

@@ -181,7 +181,8 @@ public enum TorchCheckpoint {
         throw TorchFileError.missingStorage(file: file, storage: key)
       }
       guard let count = bytes.le64(at: position) else {
-        throw TorchFileError.truncated(file: file, offset: position, expected: "the element count of storage \"\(key)\"")
+        throw TorchFileError.truncated(
+          file: file, offset: position, expected: "the element count of storage \"\(key)\"")
       }
       guard count == UInt64(reference.elementCount) else {
         throw TorchFileError.storageSizeMismatch(
@@ -276,17 +277,23 @@ public enum TorchCheckpoint {
     // Element 0 of the (possibly viewed) storage, in file bytes. Bounds were checked against
     // the storage when the tensor was rebuilt; the storage was checked against the file.
     let base = located.start + ((storage.view?.offset ?? 0) + reference.storageOffset) * elementSize
-    var output = [UInt8](repeating: 0, count: byteCount)
+    // An empty tensor needs no storage (and its other sizes may be huge: no products below).
+    guard elementCount > 0 else {
+      return RawTensor(dtype: storage.dtype, shape: reference.shape, bytes: [])
+    }
+    // Every partial product of the sizes is at most elementCount, so nothing here overflows.
     var contiguous = true
     var expectedStride = 1
     for (size, stride) in zip(reference.shape, reference.strides).reversed() {
       if size != 1 && stride != expectedStride { contiguous = false }
       expectedStride *= size
     }
-    if elementCount > 0 {
+    var output: [UInt8]
+    do {
       if contiguous {
         output = Array(bytes[base..<(base + byteCount)])
       } else {
+        output = [UInt8](repeating: 0, count: byteCount)
         let rank = reference.shape.count
         var index = [Int](repeating: 0, count: rank)
         var source = 0

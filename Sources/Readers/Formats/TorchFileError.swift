@@ -59,7 +59,8 @@ public enum TorchFileError: Error, CustomStringConvertible, Equatable {
     case .fileAccess(let file, let message):
       return "torch file \(file): \(message)"
     case .unrecognizedFormat(let file, let found):
-      return "torch file \(file): not a torch.save file (expected a zip archive 'PK\\3\\4' or a legacy pickle '80 02 8a 0a'), found \(found)"
+      return
+        "torch file \(file): not a torch.save file (expected a zip archive 'PK\\3\\4' or a legacy pickle '80 02 8a 0a'), found \(found)"
     case .truncated(let file, let offset, let expected):
       return "torch file \(file): truncated at offset \(offset), expected \(expected)"
     case .invalidZip(let file, let offset, let expected, let found):
@@ -67,30 +68,38 @@ public enum TorchFileError: Error, CustomStringConvertible, Equatable {
     case .missingRecord(let file, let record):
       return "torch file \(file): archive has no record \"\(record)\""
     case .unsupportedCompression(let file, let record, let method):
-      return "torch file \(file): record \"\(record)\" uses zip method \(method); only stored (uncompressed, unencrypted) records are supported — re-save with torch.save"
+      return
+        "torch file \(file): record \"\(record)\" uses zip method \(method); only stored (uncompressed, unencrypted) records are supported — re-save with torch.save"
     case .checksumMismatch(let file, let record, let expected, let found):
-      return "torch file \(file): record \"\(record)\" CRC-32 is \(String(found, radix: 16)), expected \(String(expected, radix: 16)) (corrupt file)"
+      return
+        "torch file \(file): record \"\(record)\" CRC-32 is \(String(found, radix: 16)), expected \(String(expected, radix: 16)) (corrupt file)"
     case .unsupportedByteOrder(let file, let found):
       return "torch file \(file): byteorder record is \"\(found)\", expected \"little\" or \"big\""
     case .torchScriptArchive(let file):
-      return "torch file \(file): is a TorchScript archive (torch.jit.save); save the model's state_dict() with torch.save instead"
+      return
+        "torch file \(file): is a TorchScript archive (torch.jit.save); save the model's state_dict() with torch.save instead"
     case .forbiddenGlobal(let file, let offset, let module, let name):
-      return "torch file \(file): refused pickle GLOBAL \(module).\(name) at offset \(offset): only tensor-rebuilding globals are allowed and nothing is ever executed"
+      return
+        "torch file \(file): refused pickle GLOBAL \(module).\(name) at offset \(offset): only tensor-rebuilding globals are allowed and nothing is ever executed"
     case .forbiddenCall(let file, let offset, let callable, let reason):
       return "torch file \(file): refused to call \(callable) at offset \(offset): \(reason)"
     case .unsupportedOpcode(let file, let offset, let opcode):
       let printable = (0x21..<0x7F).contains(opcode) ? " '\(Character(Unicode.Scalar(opcode)))'" : ""
-      return "torch file \(file): unsupported pickle opcode 0x\(String(opcode, radix: 16))\(printable) at offset \(offset)"
+      return
+        "torch file \(file): unsupported pickle opcode 0x\(String(opcode, radix: 16))\(printable) at offset \(offset)"
     case .invalidPickle(let file, let offset, let expected, let found):
       return "torch file \(file): invalid pickle at offset \(offset): expected \(expected), found \(found)"
     case .limitExceeded(let file, let offset, let limit, let maximum, let found):
       return "torch file \(file): \(limit) \(found) exceeds the limit of \(maximum) at offset \(offset)"
     case .invalidPersistentID(let file, let offset, let found):
-      return "torch file \(file): persistent id at offset \(offset) is \(found), expected a ('storage', type, key, location, numel) tuple"
+      return
+        "torch file \(file): persistent id at offset \(offset) is \(found), expected a ('storage', type, key, location, numel) tuple"
     case .unsupportedStorage(let file, let offset, let storageType):
-      return "torch file \(file): storage type \(storageType) at offset \(offset) is not supported (supported: Double, Float, Half, BFloat16, Long, Int, Short, Char, Byte, Bool)"
+      return
+        "torch file \(file): storage type \(storageType) at offset \(offset) is not supported (supported: Double, Float, Half, BFloat16, Long, Int, Short, Char, Byte, Bool)"
     case .tensorOutOfBounds(let file, let offset, let storage, let storageElements, let neededElements):
-      return "torch file \(file): tensor at offset \(offset) needs \(neededElements) elements of storage \"\(storage)\", which has \(storageElements)"
+      return
+        "torch file \(file): tensor at offset \(offset) needs \(neededElements) elements of storage \"\(storage)\", which has \(storageElements)"
     case .storageSizeMismatch(let file, let storage, let expectedBytes, let foundBytes):
       return "torch file \(file): storage \"\(storage)\" has \(foundBytes) bytes, expected \(expectedBytes)"
     case .missingStorage(let file, let storage):
@@ -103,7 +112,8 @@ public enum TorchFileError: Error, CustomStringConvertible, Equatable {
       return "torch file \(file): state dict entry \"\(key)\": expected \(expected), found \(found)"
     case .noTensors(let file, let topLevelKeys):
       let keys = topLevelKeys.isEmpty ? "none" : topLevelKeys.prefix(10).joined(separator: ", ")
-      return "torch file \(file): no tensors found at the top level or under state_dict/model/net/model_state_dict/state_dict_ema (top-level keys: \(keys))"
+      return
+        "torch file \(file): no tensors found at the top level or under state_dict/model/net/model_state_dict/state_dict_ema (top-level keys: \(keys))"
     case .tooMuchData(let file, let limit):
       return "torch file \(file): tensors would need more than \(limit) bytes (views expand far beyond the file size)"
     }

@@ -369,7 +369,9 @@ struct Unpickler {
     default:
       throw TorchFileError.forbiddenCall(
         file: file, offset: opcodeStart, callable: qualified,
-        reason: "\(opcode) is only allowed on OrderedDict, Parameter, torch.Size, _codecs.encode and tensor-rebuild functions")
+        reason:
+          "\(opcode) is only allowed on OrderedDict, Parameter, torch.Size, _codecs.encode and tensor-rebuild functions"
+      )
     }
   }
 

@@ -11,6 +11,8 @@ struct ZipDirectory {
     var crc32: UInt32
     var dataStart: Int
     var size: Int
+    /// Where this entry's central-directory header starts.
+    var centralHeaderOffset: Int
   }
 
   /// Entries in central-directory order.
@@ -89,7 +91,10 @@ struct ZipDirectory {
         let uncompressed32 = bytes.le32(at: cursor + 24), let nameLength = bytes.le16(at: cursor + 28),
         let extraLength = bytes.le16(at: cursor + 30), let commentLength = bytes.le16(at: cursor + 32),
         let localOffset32 = bytes.le32(at: cursor + 42)
-      else { throw invalid(cursor, "a central directory entry 'PK\\1\\2'", hexPrefix(bytes[min(cursor, bytes.count)...], count: 4)) }
+      else {
+        throw invalid(
+          cursor, "a central directory entry 'PK\\1\\2'", hexPrefix(bytes[min(cursor, bytes.count)...], count: 4))
+      }
       let nameStart = cursor + 46
       let extraStart = nameStart + Int(nameLength)
       let next = extraStart + Int(extraLength) + Int(commentLength)
@@ -148,25 +153,59 @@ struct ZipDirectory {
       entries.append(
         Entry(
           name: name, method: Int(method), flags: Int(flags), crc32: crc, dataStart: dataStart,
-          size: Int(compressed)))
+          size: Int(compressed), centralHeaderOffset: cursor))
       cursor = next
     }
   }
 }
 
 /// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) as used by zip.
+///
+/// Slicing-by-8: eight bytes per step through eight 256-entry tables.
+/// - Complexity: O(bytes.count).
 func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
   var crc: UInt32 = 0xFFFF_FFFF
-  bytes.withUnsafeBufferPointer { buffer in
-    for byte in buffer {
-      crc = crc32Table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8)
+  crc32Tables.withUnsafeBufferPointer { table in
+    bytes.withUnsafeBufferPointer { buffer in
+      var index = 0
+      let count = buffer.count
+      while index + 8 <= count {
+        let low =
+          crc
+          ^ (UInt32(buffer[index]) | UInt32(buffer[index + 1]) << 8 | UInt32(buffer[index + 2]) << 16
+            | UInt32(buffer[index + 3]) << 24)
+        let high =
+          UInt32(buffer[index + 4]) | UInt32(buffer[index + 5]) << 8 | UInt32(buffer[index + 6]) << 16
+          | UInt32(buffer[index + 7]) << 24
+        crc =
+          table[7 * 256 + Int(low & 0xFF)] ^ table[6 * 256 + Int((low >> 8) & 0xFF)]
+          ^ table[5 * 256 + Int((low >> 16) & 0xFF)] ^ table[4 * 256 + Int(low >> 24)]
+          ^ table[3 * 256 + Int(high & 0xFF)] ^ table[2 * 256 + Int((high >> 8) & 0xFF)]
+          ^ table[256 + Int((high >> 16) & 0xFF)] ^ table[Int(high >> 24)]
+        index += 8
+      }
+      while index < count {
+        crc = table[Int((crc ^ UInt32(buffer[index])) & 0xFF)] ^ (crc >> 8)
+        index += 1
+      }
     }
   }
   return crc ^ 0xFFFF_FFFF
 }
 
-let crc32Table: [UInt32] = (0..<256).map { index -> UInt32 in
-  var value = UInt32(index)
-  for _ in 0..<8 { value = value & 1 != 0 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
-  return value
-}
+/// Table k holds the CRC of a byte followed by k zero bytes (table 0 is the classic table).
+let crc32Tables: [UInt32] = {
+  var tables = [UInt32](repeating: 0, count: 8 * 256)
+  for index in 0..<256 {
+    var value = UInt32(index)
+    for _ in 0..<8 { value = value & 1 != 0 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
+    tables[index] = value
+  }
+  for slice in 1..<8 {
+    for index in 0..<256 {
+      let previous = tables[(slice - 1) * 256 + index]
+      tables[slice * 256 + index] = tables[Int(previous & 0xFF)] ^ (previous >> 8)
+    }
+  }
+  return tables
+}()

@@ -4,6 +4,10 @@
 Run from the repository root:
     python Tests/TensorFormatsTests/Fixtures/make_fixtures.py
 
+The committed fixtures were generated with Python 3.11.7, torch 2.15.0+cu132, numpy 2.4.6 and
+safetensors 0.8.0 (pip). Other versions may lay records out differently, but the values
+recorded in expected.json only depend on the seed.
+
 Everything is seeded (SEED below); the versions used, the seed and this command are recorded in
 expected.json under "generator". expected.json also holds, for every fixture, the tensors a
 reader must produce (name, dtype, shape and the values in C order: integers as JSON numbers,

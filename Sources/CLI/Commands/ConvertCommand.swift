@@ -1,0 +1,40 @@
+import Checkpoints
+import Foundation
+import Report
+
+/// `resnet-lesion convert`: any supported checkpoint → a resnet-lesion model file that loads
+/// with no flags (architecture, normalization, class names and provenance in its metadata).
+enum ConvertCommand: LesionCommand {
+  static let spec = CommandSpec(
+    name: "convert",
+    abstract: "Convert a checkpoint to a resnet-lesion model file (.safetensors with metadata).",
+    discussion:
+      "Reads a resnet-lesion .safetensors file or a torch.save checkpoint (zip or legacy, plain state dict or training checkpoint, 'module.' prefixes stripped), infers the architecture when the file does not record it, and writes the tensors in PyTorch keys and layouts with the architecture, normalization statistics and provenance in the safetensors metadata. Record the statistics the checkpoint was trained with: --normalize or --mean/--std override the family default (akamaster's CIFAR checkpoints used ImageNet statistics).",
+    options: ModelArguments.all(required: true) + [
+      .option("output", short: "o", value: "<path>", help: "The model file to write (.safetensors).", required: true),
+      .flag("half", help: "Store tensors as float16 (half the size; values rounded to nearest)."),
+    ])
+
+  static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
+    guard let output = try arguments.path("output") else {
+      throw CommandLineError.missingOption(option: "--output", valueName: "<path>")
+    }
+    let half = try arguments.flag("half")
+    let model = try ModelArguments.load(arguments)
+    var metadata = model.metadata
+    metadata.normalizationSource = .metadata
+    var provenance = metadata.provenance
+    if !model.architectureFromMetadata {
+      // The checkpoint's own facts (wrapper, epoch, …) are kept; record its family too.
+      provenance["source_family"] = model.familyDescription
+    }
+    provenance["converted_from"] = model.file.lastPathComponent
+    provenance["converted_by"] = "resnet-lesion \(LesionProgram.version) convert"
+    provenance["normalization"] = "\(model.metadata.normalizationSource)"
+    metadata.provenance = provenance
+    try ModelFile.write(model.network, metadata: metadata, to: output, half: half)
+    context.write(
+      "wrote \(output.path): \(model.familyDescription), input \(model.network.inputShape), \(model.network.classCount) classes, \(model.network.parameterCount) parameters as \(half ? "float16" : "float32"); normalization mean \(ModelArguments.list(metadata.normalizationMean)), std \(ModelArguments.list(metadata.normalizationStd)) (\(model.metadata.normalizationSource))\n"
+    )
+  }
+}

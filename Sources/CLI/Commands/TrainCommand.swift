@@ -1,0 +1,331 @@
+import Checkpoints
+import Datasets
+import Engine
+import Foundation
+import Report
+import Training
+
+/// `resnet-lesion train`: trains a residual (or plain / VGG-style) network with SGD and saves it
+/// as a model file, optionally with stochastic depth (Huang et al. 2016) or active-block training
+/// (Veit et al. 2016, §5.2).
+enum TrainCommand: LesionCommand {
+  /// The architectures `--arch` accepts.
+  enum Architecture: String, CaseIterable {
+    case resnet, preact, plain, vgg
+  }
+
+  /// The normalization choices `--normalize` accepts.
+  enum NormalizationChoice: String, CaseIterable {
+    case auto, mnist, cifar10, cifar100, imagenet, none, computed
+  }
+
+  static let spec = CommandSpec(
+    name: "train",
+    abstract: "Train a network with SGD on a data set and save it as a model file.",
+    discussion:
+      "Trains with mini-batch SGD (momentum, optional Nesterov, weight decay) and batch norm in training mode, evaluating the test split after every epoch. --stochastic-depth P drops block l of L with probability (l/L)(1-P) per mini-batch and scales branches by their survival probability at test time; --active-blocks K trains K randomly chosen residual blocks per mini-batch (the others are deleted for it). A checkpoint (model file plus a .state.safetensors beside it for --resume) is written after every epoch; the state file is removed when the run finishes unless --keep-state is given. Same seed, data and RESNET_LESION_THREADS give bit-identical weights.",
+    options: [
+      .option("arch", value: "<name>", help: "Architecture: resnet (CIFAR ResNet), preact, plain (no shortcuts) or vgg.", default: "resnet"),
+      .option("depth", value: "<n>", help: "Depth 6n+2 of a CIFAR-style net (n blocks per stage; 110 → 18).", defaultDescription: "110 (resnet, preact, plain)"),
+      .option("blocks-per-stage", value: "<list>", help: "Blocks per stage, e.g. 18 or 5,5,4 (instead of --depth; required for vgg)."),
+      .option("widths", value: "<list>", help: "Channels of each stage.", default: "16,32,64"),
+      .option("shortcut", value: "<A|B>", help: "Shortcut where shapes change: A (zero padding) or B (projection).", default: "A"),
+      .option("data", value: "<source>", help: "Data set: a bundled name or a path DatasetLoader reads.", default: "mnist-5k"),
+      .option("limit", value: "<n>", help: "Train on n training images only: the first ⌈n/classes⌉ of each class."),
+      .option("normalize", value: "<name>", help: "Input normalization: auto, mnist, cifar10, cifar100, imagenet, none or computed (from the training images).", default: "auto"),
+      .option("epochs", value: "<n>", help: "Passes over the training set.", default: "10"),
+      .option("batch-size", value: "<n>", help: "Images per mini-batch.", default: "128"),
+      .option("lr", value: "<rate>", help: "Base learning rate.", default: "0.1"),
+      .option("momentum", value: "<m>", help: "SGD momentum.", default: "0.9"),
+      .flag("nesterov", help: "Use Nesterov momentum."),
+      .option("weight-decay", value: "<wd>", help: "L2 weight decay on every parameter.", default: "0.0001"),
+      .option("schedule", value: "<schedule>", help: "Learning-rate schedule: cosine, constant, or step:50,75 (×0.1 at those epochs; step:50,75x0.2 for another factor).", default: "cosine"),
+      .option("warmup", value: "<epochs>", help: "Epochs of linear learning-rate warm-up.", default: "0"),
+      .option("crop-padding", value: "<p>", help: "Random crops from images zero-padded by p pixels (0: none).", default: "0"),
+      .flag("flip", help: "Random horizontal flips (not for digits)."),
+      .option("seed", value: "<n>", help: "Seed of every random choice (initialization, order, augmentation, masks).", default: "0"),
+      .option("stochastic-depth", value: "<P>", help: "Stochastic depth with final survival probability P (e.g. 0.5)."),
+      .option("active-blocks", value: "<K>", help: "Train K randomly chosen residual blocks per mini-batch."),
+      .option("fan", value: "<mode>", help: "He initialization fan: fan_in (PyTorch default) or fan_out.", default: "fan_in"),
+      .option("output", value: "<file>", help: "Model file to write (checkpointed every epoch)."),
+      .flag("half", help: "Store the model's tensors as float16."),
+      .option("resume", value: "<file>", help: "Continue the run whose model (or .state.safetensors) file this is."),
+      .flag("keep-state", help: "Keep the .state.safetensors resume file after the run finishes."),
+      CommonOptions.quiet,
+    ])
+
+  static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
+    let quiet = try arguments.flag("quiet")
+    let output = try arguments.path("output")
+    let half = try arguments.flag("half")
+    var configuration: TrainingConfiguration
+    var state: TrainingState? = nil
+    var dataSource = try arguments.string("data") ?? "mnist-5k"
+    var limit = try arguments.int("limit", in: 2...Int.max)
+    var command = commandLine(arguments)
+    if let resume = try arguments.path("resume", mustExist: true) {
+      let stateFile = TrainingCheckpoint.stateURL(forModel: resume)
+      guard FileManager.default.fileExists(atPath: stateFile.path) else {
+        throw CommandLineError.invalidValue(
+          option: "--resume", value: resume.lastPathComponent,
+          expected: "a model file with its \(stateFile.lastPathComponent) beside it (written during training)")
+      }
+      let saved = try TrainingCheckpoint.readTrainingState(stateFile)
+      configuration = saved.configuration
+      state = saved.state
+      if let epochs = try arguments.int("epochs", in: 1...100_000), try arguments.wasGiven("epochs") {
+        configuration.epochs = epochs
+      }
+      if !(try arguments.wasGiven("data")) { dataSource = saved.metadata["data"] ?? dataSource }
+      if !(try arguments.wasGiven("limit")) { limit = saved.metadata["limit"].flatMap { Int($0) } }
+      if let original = saved.metadata["command"] { command = original }
+    } else {
+      configuration = try configurationFromOptions(arguments, data: nil)
+    }
+    var trainingSet = try DatasetLoader.load(dataSource, split: .train)
+    let testSet = try DatasetLoader.load(dataSource, split: .test)
+    if let limit {
+      // Data sets may be sorted by class (mnist-5k is): take the first images of every class.
+      let perClass = (limit + max(1, trainingSet.classCount) - 1) / max(1, trainingSet.classCount)
+      trainingSet = try trainingSet.selecting(offset: 0, limit: limit, perClass: perClass)
+    }
+    if state == nil {
+      configuration = try configurationFromOptions(arguments, data: trainingSet)
+    }
+    let trainer: Trainer
+    if let state {
+      trainer = try Trainer(configuration: configuration, trainingSet: trainingSet, testSet: testSet, state: state)
+    } else {
+      trainer = try Trainer(configuration: configuration, trainingSet: trainingSet, testSet: testSet)
+    }
+    let network = trainer.state.network
+    if !quiet {
+      context.writeError(
+        "training \(network.configuration.family.rawValue) with \(network.blockCount) blocks, \(network.parameterCount) parameters on \(trainingSet.count) images of \(dataSource) (test: \(testSet.count)); \(trainer.batchesPerEpoch) batches of \(configuration.batchSize) per epoch, \(EngineThreads.count) threads\n")
+      if output == nil { context.writeError("note: no --output given; the trained model is not saved\n") }
+    }
+    var extra = ["data": dataSource, "command": command]
+    if let limit { extra["limit"] = String(limit) }
+    let metadata = { (state: TrainingState) -> ModelMetadata in
+      ModelMetadata(
+        normalizationMean: configuration.normalizationMean, normalizationStd: configuration.normalizationStd,
+        classNames: trainingSet.classNames.count == configuration.architecture.classCount ? trainingSet.classNames : [],
+        provenance: TrainingCheckpoint.provenance(
+          configuration: configuration, state: state, command: command, trainingImages: trainingSet.count,
+          testImages: testSet.count, extra: ["data": dataSource, "tool_version": LesionProgram.version]))
+    }
+    var progress: ProgressReporter? = nil
+    trainer.batchFinished = { done, total, images in
+      guard context.errorIsTerminal, !quiet else { return }
+      if progress == nil {
+        progress = ProgressReporter(total: total, unit: "batches", mode: .bar, interval: 10, output: context.writeError, clock: { ProcessInfo.processInfo.systemUptime })
+      }
+      progress?.advance(by: 1, images: images)
+      if done == total { progress?.finish(); progress = nil }
+    }
+    trainer.epochFinished = { report, state in
+      if !quiet { context.writeError(epochLine(report) + "\n") }
+      if let output {
+        try TrainingCheckpoint.write(trainer: trainer, state: state, metadata: metadata(state), to: output, half: half, extra: extra)
+      }
+    }
+    let trained = try trainer.fit()
+    let final = trainer.state
+    let testError: Double
+    if let last = final.history.last {
+      testError = last.testError
+    } else {
+      testError = try Trainer.testError(
+        of: trained, on: testSet, mean: configuration.normalizationMean, std: configuration.normalizationStd,
+        batchSize: configuration.evaluationBatchSize)
+    }
+    let wrong = Int((testError * Double(testSet.count)).rounded())
+    context.write("test error \(NumberFormat.percent(testError)) (\(wrong)/\(testSet.count)) after \(final.completedEpochs) epochs in \(ProgressReporter.duration(final.elapsed))\n")
+    if let output {
+      if final.history.isEmpty {
+        try TrainingCheckpoint.write(trainer: trainer, state: final, metadata: metadata(final), to: output, half: half, extra: extra)
+      }
+      if !(try arguments.flag("keep-state")) {
+        try? FileManager.default.removeItem(at: TrainingCheckpoint.stateURL(forModel: output))
+      }
+      context.write("saved \(output.lastPathComponent)\n")
+    }
+  }
+
+  /// One progress line per epoch.
+  static func epochLine(_ r: EpochReport) -> String {
+    "epoch \(r.epoch)/\(r.epochs)  loss \(NumberFormat.fixed(r.loss, decimals: 4))  train accuracy \(NumberFormat.percent(r.trainAccuracy))  test error \(NumberFormat.percent(r.testError))  lr \(NumberFormat.fixed(Double(r.learningRate), decimals: 5))  \(NumberFormat.fixed(r.imagesPerSecond, decimals: 1)) images/s  elapsed \(ProgressReporter.duration(r.elapsed))  ETA \(ProgressReporter.duration(r.estimatedRemaining))"
+  }
+
+  /// The command as typed (options in declaration order), for the model's provenance.
+  static func commandLine(_ arguments: ParsedArguments) -> String {
+    var parts = ["resnet-lesion", "train"]
+    for option in spec.options {
+      if case .flag = option.kind {
+        if arguments.flags.contains(option.name) { parts.append(option.flagName) }
+      } else if let values = arguments.values[option.name] {
+        for value in values { parts.append(option.flagName); parts.append(value) }
+      }
+    }
+    return parts.joined(separator: " ")
+  }
+
+  /// Builds the training configuration from the options (`data` fixes the input shape, class
+  /// count and automatic normalization; nil only validates the options early).
+  static func configurationFromOptions(_ arguments: ParsedArguments, data: ImageDataset?) throws -> TrainingConfiguration {
+    let arch = try arguments.choice("arch", as: Architecture.self) ?? .resnet
+    let widths = try arguments.integerList("widths", in: 1...4096, allowingRepeats: true) ?? [16, 32, 64]
+    guard !widths.isEmpty else {
+      throw CommandLineError.invalidValue(option: "--widths", value: "", expected: "at least one width")
+    }
+    var blocks: [Int]
+    if let list = try arguments.integerList("blocks-per-stage", in: 1...10_000, allowingRepeats: true) {
+      if try arguments.wasGiven("depth") {
+        throw CommandLineError.invalidValue(option: "--depth", value: try arguments.string("depth") ?? "", expected: "either --depth or --blocks-per-stage, not both")
+      }
+      if list.count == 1 {
+        blocks = Array(repeating: list[0], count: widths.count)
+      } else {
+        guard list.count == widths.count else {
+          throw CommandLineError.invalidValue(
+            option: "--blocks-per-stage", value: list.map(String.init).joined(separator: ","),
+            expected: "one count, or one per stage (\(widths.count) for --widths \(widths.map(String.init).joined(separator: ",")))")
+        }
+        blocks = list
+      }
+    } else {
+      if arch == .vgg {
+        throw CommandLineError.missingOption(option: "--blocks-per-stage", valueName: "<list>")
+      }
+      let depth = try arguments.int("depth", in: 8...100_000) ?? 110
+      guard (depth - 2) % 6 == 0 else {
+        throw CommandLineError.invalidValue(option: "--depth", value: String(depth), expected: "a depth 6n+2 (20, 32, 44, 56, 110, …)")
+      }
+      blocks = Array(repeating: (depth - 2) / 6, count: widths.count)
+    }
+    let shortcutText = (try arguments.string("shortcut") ?? "A").uppercased()
+    guard let shortcut = NetworkConfiguration.ShortcutOption(rawValue: shortcutText) else {
+      throw CommandLineError.invalidValue(option: "--shortcut", value: shortcutText, expected: "A or B")
+    }
+    let family: NetworkFamily
+    switch arch {
+    case .resnet: family = .cifarResNet
+    case .preact: family = .preActivationResNet
+    case .plain: family = .plainCIFAR
+    case .vgg: family = .vgg
+    }
+    let epochs = try arguments.int("epochs", in: 1...100_000) ?? 10
+    let batchSize = try arguments.int("batch-size", in: 2...100_000) ?? 128
+    let rate = try arguments.double("lr", in: 1e-9...100) ?? 0.1
+    let momentum = try arguments.double("momentum", in: 0...0.999999) ?? 0.9
+    let nesterov = try arguments.flag("nesterov")
+    if nesterov && momentum == 0 {
+      throw CommandLineError.invalidValue(option: "--momentum", value: "0", expected: "a positive momentum with --nesterov")
+    }
+    let decay = try arguments.double("weight-decay", in: 0...1) ?? 1e-4
+    let schedule = try parseSchedule(try arguments.string("schedule") ?? "cosine")
+    let warmup = try arguments.int("warmup", in: 0...100_000) ?? 0
+    if warmup >= epochs {
+      throw CommandLineError.invalidValue(option: "--warmup", value: String(warmup), expected: "fewer warm-up epochs than --epochs (\(epochs))")
+    }
+    let padding = try arguments.int("crop-padding", in: 0...16) ?? 0
+    let flip = try arguments.flag("flip")
+    let seedText = try arguments.string("seed") ?? "0"
+    guard let seed = UInt64(seedText) else {
+      throw CommandLineError.invalidValue(option: "--seed", value: seedText, expected: "a non-negative integer below 2^64")
+    }
+    let survival = try arguments.double("stochastic-depth", in: 0.000001...1).map(Float.init)
+    let blockCount = blocks.reduce(0, +)
+    let active = try arguments.int("active-blocks", in: 1...max(1, blockCount))
+    if survival != nil || active != nil {
+      if arch == .plain || arch == .vgg {
+        throw CommandLineError.invalidValue(
+          option: survival != nil ? "--stochastic-depth" : "--active-blocks", value: try arguments.string(survival != nil ? "stochastic-depth" : "active-blocks") ?? "",
+          expected: "a residual architecture (--arch resnet or preact)")
+      }
+      if survival != nil && active != nil {
+        throw CommandLineError.invalidValue(option: "--active-blocks", value: String(active ?? 0), expected: "no --stochastic-depth at the same time")
+      }
+    }
+    guard let fan = FanMode(rawValue: try arguments.string("fan") ?? "fan_in") else {
+      throw CommandLineError.invalidValue(option: "--fan", value: try arguments.string("fan") ?? "", expected: "fan_in or fan_out")
+    }
+    let normalizeChoice = try arguments.choice("normalize", as: NormalizationChoice.self) ?? .auto
+    let channels = data?.channels ?? 1
+    let (mean, std) = normalization(normalizeChoice, data: data)
+    let architecture = NetworkConfiguration(
+      family: family, inputChannels: channels, inputHeight: data?.height ?? 28, inputWidth: data?.width ?? 28,
+      classCount: max(1, data?.classCount ?? 10), stageWidths: widths, blocksPerStage: blocks, shortcut: shortcut)
+    if data != nil {
+      _ = try Network(architecture)  // reports an input too small for the stages, before loading more
+    }
+    return TrainingConfiguration(
+      architecture: architecture, epochs: epochs, batchSize: batchSize, learningRate: Float(rate),
+      momentum: Float(momentum), nesterov: nesterov, weightDecay: Float(decay), schedule: schedule,
+      warmupEpochs: warmup, augmentation: Augmentation(cropPadding: padding, horizontalFlip: flip),
+      normalizationMean: mean, normalizationStd: std, seed: seed, stochasticDepth: survival,
+      activeBlocks: active, fanMode: fan)
+  }
+
+  /// Mean and std for `choice`; `auto` picks MNIST statistics for one-channel 28×28 data, the
+  /// CIFAR-10/100 ones by class count for three-channel 32×32 data, else computes them.
+  static func normalization(_ choice: NormalizationChoice, data: ImageDataset?) -> ([Float], [Float]) {
+    let channels = data?.channels ?? 1
+    func fitted(_ preset: NormalizationPreset) -> ([Float], [Float]) {
+      let mean = preset.mean.count == channels ? preset.mean : Array(repeating: preset.mean[0], count: channels)
+      let std = preset.std.count == channels ? preset.std : Array(repeating: preset.std[0], count: channels)
+      return (mean, std)
+    }
+    func computed() -> ([Float], [Float]) {
+      guard let data else { return fitted(.none) }
+      let (mean, std) = data.pixelStatistics()
+      return (mean.map(Float.init), std.map { Float($0 > 0 ? $0 : 1) })
+    }
+    switch choice {
+    case .mnist: return fitted(.mnist)
+    case .cifar10: return fitted(.cifar10)
+    case .cifar100: return fitted(.cifar100)
+    case .imagenet: return fitted(.imagenet)
+    case .none: return fitted(.none)
+    case .computed: return computed()
+    case .auto:
+      guard let data else { return fitted(.none) }
+      if data.channels == 1 && data.height == 28 && data.width == 28 { return fitted(.mnist) }
+      if data.channels == 3 && data.height == 32 && data.width == 32 {
+        return fitted(data.classCount == 100 ? .cifar100 : .cifar10)
+      }
+      return computed()
+    }
+  }
+
+  /// Parses `cosine`, `constant`, `step:50,75` or `step:50,75x0.2`.
+  static func parseSchedule(_ text: String) throws -> LearningRateSchedule {
+    let expected = "cosine, constant, or step:<epochs> such as step:50,75 or step:50,75x0.2"
+    switch text {
+    case "cosine": return .cosine
+    case "constant": return .constant
+    default:
+      guard text.hasPrefix("step:") else {
+        throw CommandLineError.invalidValue(option: "--schedule", value: text, expected: expected)
+      }
+      var body = String(text.dropFirst(5))
+      var factor: Float = 0.1
+      if let x = body.firstIndex(of: "x") {
+        guard let value = Float(body[body.index(after: x)...]), value > 0, value <= 1 else {
+          throw CommandLineError.invalidValue(option: "--schedule", value: text, expected: "a factor in (0, 1] after x")
+        }
+        factor = value
+        body = String(body[..<x])
+      }
+      let milestones = body.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+      guard !milestones.isEmpty, milestones.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+        throw CommandLineError.invalidValue(option: "--schedule", value: text, expected: expected)
+      }
+      let values = milestones.compactMap { $0 }
+      guard values == values.sorted() else {
+        throw CommandLineError.invalidValue(option: "--schedule", value: text, expected: "increasing milestones")
+      }
+      return .step(milestones: values, factor: factor)
+    }
+  }
+}

@@ -1,0 +1,204 @@
+import Engine
+import Foundation
+import TensorFormats
+
+/// Turns a tensor archive into a `LoadedModel`: architecture from metadata or inference,
+/// parameters checked key by key and shape by shape, normalization chosen and fitted.
+enum ModelAssembly {
+  /// Builds the model held by `archive` (read from `url`).
+  ///
+  /// Normalization precedence: an explicit override, then the file's metadata, then the
+  /// family default.
+  /// - Throws: `CheckpointError`.
+  static func assemble(
+    _ archive: TensorArchive, file url: URL, normalization: NormalizationOverride?,
+    inputSize: Int?
+  ) throws -> LoadedModel {
+    let file = url.path
+    let metadata = archive.metadata
+    var configuration: NetworkConfiguration
+    let description: String
+    let fromMetadata: Bool
+    var recorded: (mean: [Float], std: [Float])?
+    var defaults: (mean: [Float], std: [Float], reason: String)
+    var classNames: [String] = []
+    var provenance: [String: String] = [:]
+
+    if archive.format == .safetensors, metadata[ModelFileKeys.format] == ModelFileKeys.formatName {
+      fromMetadata = true
+      let version = metadata[ModelFileKeys.formatVersion]
+      guard version == ModelFileKeys.currentVersion else {
+        throw CheckpointError.invalidMetadata(
+          file: file, key: ModelFileKeys.formatVersion,
+          expected: "\"\(ModelFileKeys.currentVersion)\" (a newer resnet-lesion may have written this file)",
+          found: version.map { "\"\($0)\"" } ?? "nothing")
+      }
+      guard let architecture = metadata[ModelFileKeys.architecture] else {
+        throw CheckpointError.metadataRequired(file: file, family: "resnet-lesion model file without 'architecture'")
+      }
+      do {
+        configuration = try JSONDecoder().decode(
+          NetworkConfiguration.self, from: Data(architecture.utf8))
+      } catch {
+        throw CheckpointError.invalidMetadata(
+          file: file, key: ModelFileKeys.architecture,
+          expected: "a JSON network configuration", found: "\(String(architecture.prefix(80))) (\(error))")
+      }
+      description = "resnet-lesion " + ArchitectureInference.describe(configuration)
+      switch (metadata[ModelFileKeys.mean], metadata[ModelFileKeys.std]) {
+      case (nil, nil):
+        break
+      case (let meanText?, let stdText?):
+        guard let mean = MetadataJSON.parseFloats(meanText) else {
+          throw CheckpointError.invalidMetadata(
+            file: file, key: ModelFileKeys.mean, expected: "a JSON array of numbers", found: meanText)
+        }
+        guard let std = MetadataJSON.parseFloats(stdText) else {
+          throw CheckpointError.invalidMetadata(
+            file: file, key: ModelFileKeys.std, expected: "a JSON array of numbers", found: stdText)
+        }
+        recorded = (mean, std)
+      default:
+        throw CheckpointError.invalidMetadata(
+          file: file, key: metadata[ModelFileKeys.mean] == nil ? ModelFileKeys.mean : ModelFileKeys.std,
+          expected: "both normalization_mean and normalization_std", found: "only one of them")
+      }
+      if let text = metadata[ModelFileKeys.classNames] {
+        guard let names = MetadataJSON.parseStrings(text) else {
+          throw CheckpointError.invalidMetadata(
+            file: file, key: ModelFileKeys.classNames, expected: "a JSON array of strings",
+            found: String(text.prefix(80)))
+        }
+        guard names.isEmpty || names.count == configuration.classCount else {
+          throw CheckpointError.invalidMetadata(
+            file: file, key: ModelFileKeys.classNames,
+            expected: "\(configuration.classCount) names (one per class) or none",
+            found: "\(names.count) names")
+        }
+        classNames = names
+      }
+      if let text = metadata[ModelFileKeys.provenance] {
+        guard let object = MetadataJSON.parseObject(text) else {
+          throw CheckpointError.invalidMetadata(
+            file: file, key: ModelFileKeys.provenance, expected: "a JSON object",
+            found: String(text.prefix(80)))
+        }
+        provenance = object
+      }
+      defaults = familyDefault(configuration)
+    } else {
+      fromMetadata = false
+      var shapes: [String: [Int]] = [:]
+      for entry in archive.tensors where shapes[entry.name] == nil {
+        shapes[entry.name] = entry.tensor.shape
+      }
+      let inferred = try ArchitectureInference.infer(shapes: shapes, file: file, inputSize: inputSize)
+      configuration = inferred.configuration
+      description = inferred.familyDescription
+      defaults = (inferred.defaultMean, inferred.defaultStd, inferred.defaultReason)
+      provenance = metadata
+      provenance["source_format"] = archive.format.rawValue
+    }
+
+    if let inputSize {
+      guard inputSize > 0 else {
+        throw CheckpointError.unsupportedArchitecture(
+          file: file, reason: "input size must be positive, got \(inputSize)")
+      }
+      configuration.inputHeight = inputSize
+      configuration.inputWidth = inputSize
+    }
+    var network: Network
+    do {
+      network = try Network(configuration)
+    } catch {
+      throw CheckpointError.unsupportedArchitecture(file: file, reason: "\(error)")
+    }
+    try load(archive, into: &network, file: file)
+
+    let chosen: (mean: [Float], std: [Float], source: NormalizationSource, what: String)
+    if let normalization {
+      chosen = (normalization.values.mean, normalization.values.std, .flag, "the given statistics")
+    } else if let recorded {
+      chosen = (recorded.mean, recorded.std, .metadata, "the file's metadata")
+    } else {
+      chosen = (defaults.mean, defaults.std, .familyDefault(defaults.reason), "the family default")
+    }
+    let fitted = try NormalizationFitting.fit(
+      mean: chosen.mean, std: chosen.std, channels: configuration.inputChannels, what: chosen.what)
+    return LoadedModel(
+      network: network,
+      metadata: ModelMetadata(
+        normalizationMean: fitted.mean, normalizationStd: fitted.std,
+        normalizationSource: chosen.source, classNames: classNames, provenance: provenance),
+      file: url, format: archive.format, familyDescription: description,
+      architectureFromMetadata: fromMetadata)
+  }
+
+  /// The default statistics for a configuration read from our own metadata (used only when
+  /// the file lacks normalization entries).
+  static func familyDefault(_ configuration: NetworkConfiguration) -> (
+    mean: [Float], std: [Float], reason: String
+  ) {
+    switch configuration.inputChannels {
+    case 1:
+      return (NormalizationPreset.mnist.mean, NormalizationPreset.mnist.std, "single-channel input: MNIST statistics")
+    case 3:
+      if configuration.family == .imageNetResNet {
+        return (
+          NormalizationPreset.imagenet.mean, NormalizationPreset.imagenet.std,
+          "ImageNet-style network: ImageNet statistics"
+        )
+      }
+      return (
+        NormalizationPreset.cifar10.mean, NormalizationPreset.cifar10.std,
+        "CIFAR-style network: the popular CIFAR-10 statistics"
+      )
+    default:
+      return ([0], [1], "\(configuration.inputChannels)-channel input: no normalization")
+    }
+  }
+
+  /// Checks every key and shape against the network, then loads the parameters.
+  /// - Throws: `CheckpointError.keyMismatch` listing missing and unexpected keys,
+  ///   `.shapeMismatch` naming the first tensor whose shape differs.
+  static func load(_ archive: TensorArchive, into network: inout Network, file: String) throws {
+    let expected = network.stateDictionaryShapes
+    let expectedNames = Set(expected.map(\.name))
+    let given = archive.names.filter { !$0.hasSuffix("num_batches_tracked") }
+    let givenNames = Set(given)
+    let missing = expected.map(\.name).filter { !givenNames.contains($0) }
+    var unexpected: [String] = []
+    var reported = Set<String>()
+    for name in given where !expectedNames.contains(name) && reported.insert(name).inserted {
+      unexpected.append(name)
+    }
+    guard missing.isEmpty, unexpected.isEmpty else {
+      throw CheckpointError.keyMismatch(file: file, missing: missing, unexpected: unexpected)
+    }
+    var tensors: [String: Tensor] = [:]
+    for (name, shape) in expected {
+      guard let raw = archive[name] else { continue }
+      guard raw.shape == shape else {
+        throw CheckpointError.shapeMismatch(file: file, key: name, expected: shape, found: raw.shape)
+      }
+      guard raw.dtype.isFloatingPoint else {
+        throw CheckpointError.unreadable(
+          file: file, reason: "tensor '\(name)' has dtype \(raw.dtype.rawValue), expected a floating-point type")
+      }
+      do {
+        tensors[name] = try Tensor.validated(shape: raw.shape, scalars: raw.floats(), what: name)
+      } catch {
+        throw CheckpointError.unreadable(file: file, reason: "\(error)")
+      }
+    }
+    do {
+      try network.loadStateDictionary(tensors)
+    } catch let error as EngineError {
+      if case .stateDictionaryMismatch(let missing, let unexpected) = error {
+        throw CheckpointError.keyMismatch(file: file, missing: missing, unexpected: unexpected)
+      }
+      throw CheckpointError.unsupportedArchitecture(file: file, reason: "\(error)")
+    }
+  }
+}

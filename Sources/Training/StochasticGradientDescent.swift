@@ -1,0 +1,91 @@
+import Engine
+
+/// Stochastic gradient descent with momentum and weight decay, exactly as `torch.optim.SGD`
+/// with dampening 0.
+///
+/// For each parameter p with gradient ∇ in a step:
+/// `g = ∇ + weightDecay·p`; `buf = g` on the parameter's first step, else `buf = momentum·buf + g`;
+/// `d = g + momentum·buf` (Nesterov) or `d = buf`; `p ← p − lr·d`.
+/// Parameters without a gradient in a step (branches deleted for that mini-batch by stochastic
+/// depth or active-block training) are left alone, buffer included, as PyTorch skips
+/// `grad is None`. Weight decay applies to every trainable parameter (convolutions, batch norm
+/// γ and β, the classifier) as with a plain `model.parameters()` optimizer.
+public struct StochasticGradientDescent: Sendable {
+  /// Momentum factor (0 disables the buffer).
+  public var momentum: Float
+  /// L2 penalty added to the gradient.
+  public var weightDecay: Float
+  /// Nesterov momentum (Sutskever et al. 2013, PyTorch's formulation).
+  public var nesterov: Bool
+  /// Momentum buffers keyed `module.weight` / `module.bias`, in the engine's layouts.
+  public var momentumBuffers: [String: [Float]] = [:]
+
+  /// Creates an optimizer with empty momentum buffers.
+  public init(momentum: Float, weightDecay: Float, nesterov: Bool) {
+    self.momentum = momentum
+    self.weightDecay = weightDecay
+    self.nesterov = nesterov
+  }
+
+  /// Applies one update to `network` from `gradients` (as `Network.backward` returns them: keys
+  /// `module.weight` / `module.bias`, engine layouts).
+  /// - Complexity: O(parameters).
+  public mutating func step(_ network: inout Network, gradients: [String: [Float]], learningRate: Float) {
+    network.updateLayers { layer in
+      switch layer {
+      case .convolution(var conv):
+        guard gradients[conv.name + ".weight"] != nil || gradients[conv.name + ".bias"] != nil else { return }
+        update(&conv.filter, key: conv.name + ".weight", gradients: gradients, learningRate: learningRate)
+        if var bias = conv.bias {
+          update(&bias, key: conv.name + ".bias", gradients: gradients, learningRate: learningRate)
+          conv.bias = bias
+        }
+        layer = .convolution(conv)
+      case .batchNorm(var bn):
+        guard gradients[bn.name + ".weight"] != nil || gradients[bn.name + ".bias"] != nil else { return }
+        update(&bn.gamma, key: bn.name + ".weight", gradients: gradients, learningRate: learningRate)
+        update(&bn.beta, key: bn.name + ".bias", gradients: gradients, learningRate: learningRate)
+        layer = .batchNorm(bn)
+      case .relu, .maxPool:
+        break
+      }
+    }
+    let name = network.classifier.name
+    update(&network.classifier.weight, key: name + ".weight", gradients: gradients, learningRate: learningRate)
+    update(&network.classifier.bias, key: name + ".bias", gradients: gradients, learningRate: learningRate)
+  }
+
+  /// One parameter's update; nothing happens when `gradients` has no entry for `key` (or its
+  /// size differs from the parameter's, which only a caller's bug can cause).
+  mutating func update(_ parameter: inout [Float], key: String, gradients: [String: [Float]], learningRate: Float) {
+    guard let gradient = gradients[key], gradient.count == parameter.count else { return }
+    let count = parameter.count
+    let decay = weightDecay
+    let mu = momentum
+    let lr = learningRate
+    var buffer = momentumBuffers.removeValue(forKey: key)
+    let isFirst = buffer == nil
+    if mu != 0 && isFirst { buffer = [Float](repeating: 0, count: count) }
+    parameter.withUnsafeMutableBufferPointer { p in
+      gradient.withUnsafeBufferPointer { grad in
+        if mu == 0 {
+          for i in 0..<count {
+            let g = grad[i] + decay * p[i]
+            p[i] -= lr * g
+          }
+          return
+        }
+        buffer!.withUnsafeMutableBufferPointer { b in
+          for i in 0..<count {
+            let g = grad[i] + decay * p[i]
+            let v = isFirst ? g : mu * b[i] + g
+            b[i] = v
+            let d = nesterov ? g + mu * v : v
+            p[i] -= lr * d
+          }
+        }
+      }
+    }
+    if let buffer { momentumBuffers[key] = buffer }
+  }
+}

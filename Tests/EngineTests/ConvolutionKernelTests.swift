@@ -1,0 +1,295 @@
+// Fast convolution kernels (Convolution.swift) against the naive reference
+// (Convolution+Naive.swift) on seeded random shapes and data, plus determinism.
+
+import XCTest
+
+@testable import Engine
+
+/// SplitMix64: a small seeded generator so every test sees the same data on every run.
+struct ConvolutionTestRandom {
+  private var state: UInt64
+
+  init(seed: UInt64) { state = seed }
+
+  /// The next 64 random bits.
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  /// A uniform Float in [-1, 1).
+  mutating func nextSigned() -> Float {
+    Float(next() >> 40) / Float(1 << 23) - 1
+  }
+
+  /// `count` uniform Floats in [-1, 1).
+  mutating func values(_ count: Int) -> [Float] {
+    (0..<count).map { _ in nextSigned() }
+  }
+
+  /// A uniform Int in `range`.
+  mutating func int(in range: ClosedRange<Int>) -> Int {
+    range.lowerBound + Int(next() % UInt64(range.count))
+  }
+}
+
+final class ConvolutionKernelTests: XCTestCase {
+  /// Asserts |fast − reference| ≤ 1e-4 + 1e-4·|reference| everywhere; reports the worst element.
+  func assertClose(
+    _ fast: [Float], _ reference: [Float], _ label: String, file: StaticString = #filePath,
+    line: UInt = #line
+  ) {
+    XCTAssertEqual(fast.count, reference.count, label, file: file, line: line)
+    var worstIndex = -1
+    var worstExcess: Float = 0
+    for i in 0..<min(fast.count, reference.count) {
+      let tolerance = 1e-4 + 1e-4 * abs(reference[i])
+      let error = abs(fast[i] - reference[i])
+      if !(error <= tolerance) {  // NaN-aware
+        let excess = error.isNaN ? .infinity : error - tolerance
+        if worstIndex < 0 || excess > worstExcess {
+          worstIndex = i
+          worstExcess = excess
+        }
+      }
+    }
+    if worstIndex >= 0 {
+      XCTFail(
+        "\(label): worst mismatch at \(worstIndex): fast \(fast[worstIndex]) vs reference "
+          + "\(reference[worstIndex])", file: file, line: line)
+    }
+  }
+
+  struct Case: CustomStringConvertible {
+    var geometry: ConvolutionGeometry
+    var useBias: Bool
+    var useResidual: Bool
+    var residualAliasesOutput: Bool
+    var relu: Bool
+
+    var description: String {
+      let g = geometry
+      return
+        "N\(g.batch) \(g.inputHeight)x\(g.inputWidth)x\(g.inputChannels)→\(g.outputChannels) "
+        + "k\(g.kernelHeight)x\(g.kernelWidth) s\(g.stride) p\(g.padding) bias:\(useBias) "
+        + "residual:\(useResidual)\(residualAliasesOutput ? "(aliased)" : "") relu:\(relu)"
+    }
+  }
+
+  /// Runs all three fast kernels and their naive twins on one case.
+  func check(_ c: Case, random: inout ConvolutionTestRandom) {
+    let g = c.geometry
+    let input = random.values(g.inputCount)
+    let filter = random.values(g.filterCount)
+    let bias = c.useBias ? random.values(g.outputChannels) : nil
+    let residual = c.useResidual ? random.values(g.outputCount) : nil
+    let outputGradient = random.values(g.outputCount)
+
+    // Forward.
+    var reference = [Float](repeating: .nan, count: g.outputCount)
+    var fast = residual ?? [Float](repeating: .nan, count: g.outputCount)
+    reference.withUnsafeMutableBufferPointer { out in
+      Kernels.naiveConvolutionForward(
+        g, input: input, filter: filter, bias: bias, residual: residual, relu: c.relu,
+        output: out.baseAddress!)
+    }
+    if c.residualAliasesOutput {
+      fast.withUnsafeMutableBufferPointer { out in
+        Kernels.convolutionForward(
+          g, input: input, filter: filter, bias: bias, residual: UnsafePointer(out.baseAddress!),
+          relu: c.relu, output: out.baseAddress!)
+      }
+    } else {
+      fast.withUnsafeMutableBufferPointer { out in
+        Kernels.convolutionForward(
+          g, input: input, filter: filter, bias: bias, residual: residual, relu: c.relu,
+          output: out.baseAddress!)
+      }
+    }
+    assertClose(fast, reference, "forward \(c)")
+
+    // Input gradient (outputs start as NaN: the kernels must overwrite everything).
+    var inputReference = [Float](repeating: .nan, count: g.inputCount)
+    var inputFast = [Float](repeating: .nan, count: g.inputCount)
+    inputReference.withUnsafeMutableBufferPointer {
+      Kernels.naiveConvolutionBackwardInput(
+        g, outputGradient: outputGradient, filter: filter, inputGradient: $0.baseAddress!)
+    }
+    inputFast.withUnsafeMutableBufferPointer {
+      Kernels.convolutionBackwardInput(
+        g, outputGradient: outputGradient, filter: filter, inputGradient: $0.baseAddress!)
+    }
+    assertClose(inputFast, inputReference, "backward input \(c)")
+
+    // Filter gradient: sums over N·P·Q terms, so scale the tolerance by the term count.
+    var filterReference = [Float](repeating: .nan, count: g.filterCount)
+    var filterFast = [Float](repeating: .nan, count: g.filterCount)
+    filterReference.withUnsafeMutableBufferPointer {
+      Kernels.naiveConvolutionBackwardFilter(
+        g, input: input, outputGradient: outputGradient, filterGradient: $0.baseAddress!)
+    }
+    filterFast.withUnsafeMutableBufferPointer {
+      Kernels.convolutionBackwardFilter(
+        g, input: input, outputGradient: outputGradient, filterGradient: $0.baseAddress!)
+    }
+    assertClose(filterFast, filterReference, "backward filter \(c)")
+  }
+
+  func geometry(
+    batch: Int = 1, size: Int, width: Int? = nil, inputChannels: Int, outputChannels: Int,
+    kernel: Int, stride: Int = 1, padding: Int
+  ) -> ConvolutionGeometry {
+    ConvolutionGeometry(
+      batch: batch, inputHeight: size, inputWidth: width ?? size, inputChannels: inputChannels,
+      outputChannels: outputChannels, kernelHeight: kernel, kernelWidth: kernel, stride: stride,
+      padding: padding)
+  }
+
+  func testResNetLikeShapes() {
+    var random = ConvolutionTestRandom(seed: 1)
+    let cases: [Case] = [
+      // CIFAR blocks: 3×3 pad 1, with the fused epilogue variants.
+      Case(
+        geometry: geometry(batch: 3, size: 9, inputChannels: 16, outputChannels: 16, kernel: 3, padding: 1),
+        useBias: false, useResidual: true, residualAliasesOutput: true, relu: true),
+      Case(
+        geometry: geometry(batch: 1, size: 7, inputChannels: 32, outputChannels: 32, kernel: 3, padding: 1),
+        useBias: true, useResidual: true, residualAliasesOutput: false, relu: false),
+      Case(
+        geometry: geometry(batch: 1, size: 7, inputChannels: 64, outputChannels: 64, kernel: 3, padding: 1),
+        useBias: false, useResidual: false, residualAliasesOutput: false, relu: true),
+      // Stride-2 transitions and the 1×1 shortcut.
+      Case(
+        geometry: geometry(batch: 3, size: 9, inputChannels: 16, outputChannels: 32, kernel: 3, stride: 2, padding: 1),
+        useBias: false, useResidual: false, residualAliasesOutput: false, relu: true),
+      Case(
+        geometry: geometry(batch: 1, size: 13, inputChannels: 32, outputChannels: 64, kernel: 3, stride: 2, padding: 1),
+        useBias: true, useResidual: false, residualAliasesOutput: false, relu: false),
+      Case(
+        geometry: geometry(batch: 3, size: 11, inputChannels: 16, outputChannels: 32, kernel: 1, stride: 2, padding: 0),
+        useBias: false, useResidual: false, residualAliasesOutput: false, relu: false),
+      // Stems: 1 and 3 input channels.
+      Case(
+        geometry: geometry(batch: 3, size: 11, inputChannels: 3, outputChannels: 16, kernel: 3, padding: 1),
+        useBias: true, useResidual: false, residualAliasesOutput: false, relu: true),
+      Case(
+        geometry: geometry(batch: 1, size: 33, inputChannels: 1, outputChannels: 16, kernel: 3, padding: 1),
+        useBias: false, useResidual: false, residualAliasesOutput: false, relu: true),
+      // 7×7 stride-2 pad-3 stem and a 5×5.
+      Case(
+        geometry: geometry(batch: 1, size: 13, inputChannels: 3, outputChannels: 17, kernel: 7, stride: 2, padding: 3),
+        useBias: true, useResidual: true, residualAliasesOutput: false, relu: true),
+      Case(
+        geometry: geometry(batch: 3, size: 9, inputChannels: 5, outputChannels: 5, kernel: 5, padding: 0),
+        useBias: false, useResidual: true, residualAliasesOutput: true, relu: false),
+    ]
+    for c in cases { check(c, random: &random) }
+  }
+
+  func testSeededRandomShapes() {
+    var random = ConvolutionTestRandom(seed: 2)
+    let channels = [1, 3, 5, 16, 17, 32, 64]
+    let sizes = [7, 9, 11, 13]
+    let kernels = [(1, 0), (1, 3), (3, 0), (3, 1), (5, 0), (5, 1), (7, 3)]
+    for _ in 0..<24 {
+      let (kernel, padding) = kernels[random.int(in: 0...(kernels.count - 1))]
+      let size = sizes[random.int(in: 0...(sizes.count - 1))]
+      var inputChannels = channels[random.int(in: 0...(channels.count - 1))]
+      var outputChannels = channels[random.int(in: 0...(channels.count - 1))]
+      // Keep the naive reference quick: cap the work per case.
+      while kernel * kernel * inputChannels * outputChannels > 9 * 32 * 32 {
+        if inputChannels >= outputChannels { inputChannels = 5 } else { outputChannels = 5 }
+      }
+      let g = geometry(
+        batch: random.int(in: 0...1) == 0 ? 1 : 3, size: size,
+        width: sizes[random.int(in: 0...(sizes.count - 1))], inputChannels: inputChannels,
+        outputChannels: outputChannels, kernel: kernel, stride: random.int(in: 1...2),
+        padding: padding)
+      guard g.outputHeight > 0, g.outputWidth > 0 else { continue }
+      let useResidual = random.int(in: 0...1) == 1
+      check(
+        Case(
+          geometry: g, useBias: random.int(in: 0...1) == 1, useResidual: useResidual,
+          residualAliasesOutput: useResidual && random.int(in: 0...1) == 1,
+          relu: random.int(in: 0...1) == 1),
+        random: &random)
+    }
+  }
+
+  /// A hand-checkable case: 1 × 3 × 3 × 1 input of ones, 3×3 filter of ones, padding 1: each
+  /// output counts the in-bounds neighbours (4 at corners, 6 on edges, 9 in the centre).
+  func testTinyHandChecked() {
+    let g = geometry(size: 3, inputChannels: 1, outputChannels: 1, kernel: 3, padding: 1)
+    let input = [Float](repeating: 1, count: 9)
+    let filter = [Float](repeating: 1, count: 9)
+    var output = [Float](repeating: .nan, count: 9)
+    output.withUnsafeMutableBufferPointer {
+      Kernels.convolutionForward(
+        g, input: input, filter: filter, bias: nil, residual: nil, relu: false,
+        output: $0.baseAddress!)
+    }
+    XCTAssertEqual(output, [4, 6, 4, 6, 9, 6, 4, 6, 4])
+    var inputGradient = [Float](repeating: .nan, count: 9)
+    inputGradient.withUnsafeMutableBufferPointer {
+      Kernels.convolutionBackwardInput(
+        g, outputGradient: input, filter: filter, inputGradient: $0.baseAddress!)
+    }
+    XCTAssertEqual(inputGradient, [4, 6, 4, 6, 9, 6, 4, 6, 4])
+    var filterGradient = [Float](repeating: .nan, count: 9)
+    filterGradient.withUnsafeMutableBufferPointer {
+      Kernels.convolutionBackwardFilter(
+        g, input: input, outputGradient: input, filterGradient: $0.baseAddress!)
+    }
+    XCTAssertEqual(filterGradient, [4, 6, 4, 6, 9, 6, 4, 6, 4])
+  }
+
+  /// Same inputs → bit-identical outputs, across repeated runs and across thread counts.
+  func testDeterminism() {
+    var random = ConvolutionTestRandom(seed: 3)
+    for g in [
+      geometry(batch: 20, size: 8, inputChannels: 16, outputChannels: 32, kernel: 3, stride: 2, padding: 1),
+      geometry(batch: 1, size: 11, inputChannels: 17, outputChannels: 16, kernel: 3, padding: 1),
+    ] {
+      let input = random.values(g.inputCount)
+      let filter = random.values(g.filterCount)
+      let outputGradient = random.values(g.outputCount)
+      func run() -> [[Float]] {
+        var output = [Float](repeating: 0, count: g.outputCount)
+        var inputGradient = [Float](repeating: 0, count: g.inputCount)
+        var filterGradient = [Float](repeating: 0, count: g.filterCount)
+        output.withUnsafeMutableBufferPointer {
+          Kernels.convolutionForward(
+            g, input: input, filter: filter, bias: nil, residual: nil, relu: true,
+            output: $0.baseAddress!)
+        }
+        inputGradient.withUnsafeMutableBufferPointer {
+          Kernels.convolutionBackwardInput(
+            g, outputGradient: outputGradient, filter: filter, inputGradient: $0.baseAddress!)
+        }
+        filterGradient.withUnsafeMutableBufferPointer {
+          Kernels.convolutionBackwardFilter(
+            g, input: input, outputGradient: outputGradient, filterGradient: $0.baseAddress!)
+        }
+        return [output, inputGradient, filterGradient]
+      }
+      let saved = EngineThreads.count
+      defer { EngineThreads.count = saved }
+      EngineThreads.count = 2
+      let first = run()
+      let second = run()
+      EngineThreads.count = 1
+      let single = run()
+      EngineThreads.count = 5
+      let many = run()
+      for (name, other) in [("repeat", second), ("1 thread", single), ("5 threads", many)] {
+        for i in 0..<3 {
+          XCTAssertEqual(
+            first[i].map(\.bitPattern), other[i].map(\.bitPattern), "\(name), output \(i), \(g)")
+        }
+      }
+    }
+  }
+}
