@@ -58,7 +58,7 @@ let package = Package(
       path: "Sources/CLI"),
     .executableTarget(name: "resnet-lesion", dependencies: ["LesionCLI"]),
     .executableTarget(
-      name: "resnet-lesion-bench", dependencies: ["Engine", "Checkpoints", "TensorFormats"],
+      name: "resnet-lesion-bench", dependencies: ["Engine", "Checkpoints", "Datasets", "Lesion"],
       exclude: ["pytorch_reference.py"], swiftSettings: numericSettings),
 
     .testTarget(
@@ -74,7 +74,9 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "Datasets", "Checkpoints", "TensorFormats"]),
     .testTarget(name: "LesionTests", dependencies: ["Lesion", "Engine", "Datasets"]),
-    .testTarget(name: "PathAnalysisTests", dependencies: ["PathAnalysis", "Engine"]),
+    .testTarget(
+      name: "PathAnalysisTests", dependencies: ["PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "ReportTests", dependencies: ["Report"]),
     .testTarget(name: "ParsingTests", dependencies: ["LesionCLI"]),
     // End-to-end: runs the built resnet-lesion binary.

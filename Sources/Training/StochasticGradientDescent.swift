@@ -63,29 +63,30 @@ public struct StochasticGradientDescent: Sendable {
     let decay = weightDecay
     let mu = momentum
     let lr = learningRate
-    var buffer = momentumBuffers.removeValue(forKey: key)
-    let isFirst = buffer == nil
-    if mu != 0 && isFirst { buffer = [Float](repeating: 0, count: count) }
+    if mu == 0 {
+      parameter.withUnsafeMutableBufferPointer { p in
+        gradient.withUnsafeBufferPointer { grad in
+          for i in 0..<count { p[i] -= lr * (grad[i] + decay * p[i]) }
+        }
+      }
+      return
+    }
+    // Taking the buffer out of the dictionary keeps it uniquely referenced (updated in place).
+    let isFirst = momentumBuffers[key] == nil
+    var buffer = momentumBuffers.removeValue(forKey: key) ?? [Float](repeating: 0, count: count)
+    let nesterov = self.nesterov
     parameter.withUnsafeMutableBufferPointer { p in
       gradient.withUnsafeBufferPointer { grad in
-        if mu == 0 {
-          for i in 0..<count {
-            let g = grad[i] + decay * p[i]
-            p[i] -= lr * g
-          }
-          return
-        }
-        buffer!.withUnsafeMutableBufferPointer { b in
+        buffer.withUnsafeMutableBufferPointer { b in
           for i in 0..<count {
             let g = grad[i] + decay * p[i]
             let v = isFirst ? g : mu * b[i] + g
             b[i] = v
-            let d = nesterov ? g + mu * v : v
-            p[i] -= lr * d
+            p[i] -= lr * (nesterov ? g + mu * v : v)
           }
         }
       }
     }
-    if let buffer { momentumBuffers[key] = buffer }
+    momentumBuffers[key] = buffer
   }
 }

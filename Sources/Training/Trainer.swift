@@ -94,7 +94,8 @@ public final class Trainer {
   /// Prepares a fresh run: checks the settings, builds the network and draws its weights.
   /// - Throws: `TrainingError.invalidSetting` or `EngineError` for a configuration that cannot
   ///   train on these data sets.
-  public convenience init(configuration: TrainingConfiguration, trainingSet: ImageDataset, testSet: ImageDataset) throws {
+  public convenience init(configuration: TrainingConfiguration, trainingSet: ImageDataset, testSet: ImageDataset) throws
+  {
     var generator = SplitMix64(seed: configuration.seed)
     var network = try Network(configuration.architecture)
     network.initializeForTraining(using: &generator, fanMode: configuration.fanMode)
@@ -102,27 +103,38 @@ public final class Trainer {
       momentum: configuration.momentum, weightDecay: configuration.weightDecay, nesterov: configuration.nesterov)
     try self.init(
       configuration: configuration, trainingSet: trainingSet, testSet: testSet,
-      state: TrainingState(network: network, optimizer: optimizer, generator: generator, completedEpochs: 0, elapsed: 0, history: []))
+      state: TrainingState(
+        network: network, optimizer: optimizer, generator: generator, completedEpochs: 0, elapsed: 0, history: []))
   }
 
   /// Continues a run from `state` (e.g. read by `TrainingCheckpoint.readState`).
   /// - Throws: `TrainingError.invalidSetting` when the settings or data do not fit.
-  public init(configuration: TrainingConfiguration, trainingSet: ImageDataset, testSet: ImageDataset, state: TrainingState) throws {
+  public init(
+    configuration: TrainingConfiguration, trainingSet: ImageDataset, testSet: ImageDataset, state: TrainingState
+  ) throws {
     try configuration.validate(
       imageChannels: trainingSet.channels, imageHeight: trainingSet.height, imageWidth: trainingSet.width,
       classCount: trainingSet.classCount)
     guard trainingSet.count >= 2 else {
-      throw TrainingError.invalidSetting(name: "training set", expected: "at least 2 images", found: "\(trainingSet.count)")
+      throw TrainingError.invalidSetting(
+        name: "training set", expected: "at least 2 images", found: "\(trainingSet.count)")
     }
     if testSet.count > 0 {
-      guard testSet.channels == trainingSet.channels, testSet.height == trainingSet.height, testSet.width == trainingSet.width else {
+      guard testSet.channels == trainingSet.channels, testSet.height == trainingSet.height,
+        testSet.width == trainingSet.width
+      else {
         throw TrainingError.invalidSetting(
-          name: "test set", expected: "images like the training set's (\(trainingSet.channels)×\(trainingSet.height)×\(trainingSet.width))",
+          name: "test set",
+          expected:
+            "images like the training set's (\(trainingSet.channels)×\(trainingSet.height)×\(trainingSet.width))",
           found: "\(testSet.channels)×\(testSet.height)×\(testSet.width)")
       }
     }
-    for (i, label) in trainingSet.labels.enumerated() where label < 0 || label >= configuration.architecture.classCount {
-      throw TrainingError.invalidSetting(name: "training label \(i)", expected: "a class in 0..<\(configuration.architecture.classCount)", found: "\(label)")
+    for (i, label) in trainingSet.labels.enumerated() where label < 0 || label >= configuration.architecture.classCount
+    {
+      throw TrainingError.invalidSetting(
+        name: "training label \(i)", expected: "a class in 0..<\(configuration.architecture.classCount)",
+        found: "\(label)")
     }
     self.configuration = configuration
     self.trainingSet = trainingSet
@@ -158,7 +170,8 @@ public final class Trainer {
   public func testNetwork(_ network: Network) -> Network {
     guard let finalSurvival = configuration.stochasticDepth else { return network }
     var result = network
-    let survival = BlockSampling.survivalProbabilities(blockCount: network.configuration.blockCount, finalSurvival: finalSurvival)
+    let survival = BlockSampling.survivalProbabilities(
+      blockCount: network.configuration.blockCount, finalSurvival: finalSurvival)
     result.configuration.branchScales = survival
     for index in result.blocks.indices {
       let number = result.blocks[index].number
@@ -200,7 +213,8 @@ public final class Trainer {
     let epochTime = ProcessInfo.processInfo.systemUptime - start
     state.completedEpochs += 1
     state.elapsed += epochTime
-    let remaining = Double(configuration.epochs - state.completedEpochs) * state.elapsed / Double(max(1, state.completedEpochs))
+    let remaining =
+      Double(configuration.epochs - state.completedEpochs) * state.elapsed / Double(max(1, state.completedEpochs))
     let report = EpochReport(
       epoch: state.completedEpochs, epochs: configuration.epochs, loss: lossSum / Double(max(1, seen)),
       trainAccuracy: Double(correct) / Double(max(1, seen)), testError: testError, learningRate: lastRate,
@@ -217,7 +231,8 @@ public final class Trainer {
   public func trainStep(indices: [Int], learningRate: Float) throws -> StepResult {
     var dropped: [Int] = []
     if let finalSurvival = configuration.stochasticDepth {
-      let survival = BlockSampling.survivalProbabilities(blockCount: state.network.configuration.blockCount, finalSurvival: finalSurvival)
+      let survival = BlockSampling.survivalProbabilities(
+        blockCount: state.network.configuration.blockCount, finalSurvival: finalSurvival)
       dropped = BlockSampling.droppedBlocks(survival: survival, using: &state.generator)
     } else if let active = configuration.activeBlocks {
       dropped = BlockSampling.inactiveBlocks(candidates: residualBlockNumbers, active: active, using: &state.generator)
@@ -249,7 +264,9 @@ public final class Trainer {
   }
 
   /// Forward and backward of one batch; updates the running statistics and returns the gradients.
-  static func forwardBackward(network: inout Network, input: Tensor, labels: [Int], deleting dropped: [Int]) throws -> (StepResult, [String: [Float]]) {
+  static func forwardBackward(network: inout Network, input: Tensor, labels: [Int], deleting dropped: [Int]) throws -> (
+    StepResult, [String: [Float]]
+  ) {
     let stepNetwork = dropped.isEmpty ? network : try network.deletingBlocks(dropped)
     let pass = try stepNetwork.forward(input, mode: .training)
     let (loss, dLogits) = try softmaxCrossEntropy(logits: pass.logits, labels: labels)
@@ -280,7 +297,9 @@ public final class Trainer {
     var correct = 0
     for (row, label) in labels.enumerated() where row < logits.shape[0] {
       var best = 0
-      for k in 1..<max(1, classes) where logits.scalars[row * classes + k] > logits.scalars[row * classes + best] { best = k }
+      for k in 1..<max(1, classes) where logits.scalars[row * classes + k] > logits.scalars[row * classes + best] {
+        best = k
+      }
       if best == label { correct += 1 }
     }
     return correct
@@ -289,7 +308,9 @@ public final class Trainer {
   /// Fraction of `dataset` misclassified by `network` in inference mode (0 for an empty set).
   /// - Throws: `EngineError` when the images do not fit the network.
   /// - Complexity: one inference pass over the data set.
-  public static func testError(of network: Network, on dataset: ImageDataset, mean: [Float], std: [Float], batchSize: Int) throws -> Double {
+  public static func testError(
+    of network: Network, on dataset: ImageDataset, mean: [Float], std: [Float], batchSize: Int
+  ) throws -> Double {
     guard dataset.count > 0 else { return 0 }
     let session = try InferenceSession(network)
     var wrong = 0

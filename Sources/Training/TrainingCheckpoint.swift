@@ -92,7 +92,9 @@ public enum TrainingCheckpoint {
   /// metadata entry (for the caller's `extra` values).
   /// - Throws: `TrainingError.invalidResumeState` naming the file and the entry that is missing
   ///   or malformed; `SafeTensorsError` when the file cannot be read.
-  public static func readTrainingState(_ url: URL) throws -> (configuration: TrainingConfiguration, state: TrainingState, metadata: [String: String]) {
+  public static func readTrainingState(_ url: URL) throws -> (
+    configuration: TrainingConfiguration, state: TrainingState, metadata: [String: String]
+  ) {
     let archive = try SafeTensors.read(contentsOf: url)
     let meta = archive.metadata
     let file = url.lastPathComponent
@@ -103,7 +105,8 @@ public enum TrainingCheckpoint {
       return value
     }
     guard meta["format"] == stateFormatName else {
-      throw TrainingError.invalidResumeState(file: file, key: "format", expected: stateFormatName, found: meta["format"] ?? "nothing")
+      throw TrainingError.invalidResumeState(
+        file: file, key: "format", expected: stateFormatName, found: meta["format"] ?? "nothing")
     }
     let decoder = JSONDecoder()
     let configuration: TrainingConfiguration
@@ -114,20 +117,25 @@ public enum TrainingCheckpoint {
     } catch let error as TrainingError {
       throw error
     } catch {
-      throw TrainingError.invalidResumeState(file: file, key: "configuration/history", expected: "JSON written by resnet-lesion train", found: "\(error)")
+      throw TrainingError.invalidResumeState(
+        file: file, key: "configuration/history", expected: "JSON written by resnet-lesion train", found: "\(error)")
     }
     guard let epochs = Int(try entry("completed_epochs")), epochs >= 0 else {
-      throw TrainingError.invalidResumeState(file: file, key: "completed_epochs", expected: "a count", found: meta["completed_epochs"] ?? "")
+      throw TrainingError.invalidResumeState(
+        file: file, key: "completed_epochs", expected: "a count", found: meta["completed_epochs"] ?? "")
     }
     guard let generatorState = UInt64(try entry("generator_state")) else {
-      throw TrainingError.invalidResumeState(file: file, key: "generator_state", expected: "a decimal UInt64", found: meta["generator_state"] ?? "")
+      throw TrainingError.invalidResumeState(
+        file: file, key: "generator_state", expected: "a decimal UInt64", found: meta["generator_state"] ?? "")
     }
     guard let elapsed = Double(try entry("elapsed_seconds")) else {
-      throw TrainingError.invalidResumeState(file: file, key: "elapsed_seconds", expected: "a number", found: meta["elapsed_seconds"] ?? "")
+      throw TrainingError.invalidResumeState(
+        file: file, key: "elapsed_seconds", expected: "a number", found: meta["elapsed_seconds"] ?? "")
     }
     var network = try Network(configuration.architecture)
     var parameters: [String: Tensor] = [:]
-    var optimizer = StochasticGradientDescent(momentum: configuration.momentum, weightDecay: configuration.weightDecay, nesterov: configuration.nesterov)
+    var optimizer = StochasticGradientDescent(
+      momentum: configuration.momentum, weightDecay: configuration.weightDecay, nesterov: configuration.nesterov)
     for (name, raw) in archive.tensors {
       guard raw.dtype == .float32 else {
         throw TrainingError.invalidResumeState(file: file, key: name, expected: "float32", found: raw.dtype.rawValue)
@@ -142,7 +150,8 @@ public enum TrainingCheckpoint {
     let expectedSizes = Dictionary(uniqueKeysWithValues: network.stateDictionary().map { ($0.name, $0.tensor.count) })
     for (key, buffer) in optimizer.momentumBuffers where expectedSizes[key] != buffer.count {
       throw TrainingError.invalidResumeState(
-        file: file, key: "momentum." + key, expected: "\(expectedSizes[key].map(String.init) ?? "no") values (a parameter of the network)",
+        file: file, key: "momentum." + key,
+        expected: "\(expectedSizes[key].map(String.init) ?? "no") values (a parameter of the network)",
         found: "\(buffer.count) values")
     }
     let state = TrainingState(

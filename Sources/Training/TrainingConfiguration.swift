@@ -1,5 +1,5 @@
-import Foundation
 import Engine
+import Foundation
 
 /// How the learning rate changes over a run (after the linear warm-up).
 public enum LearningRateSchedule: Codable, Sendable, Equatable, CustomStringConvertible {
@@ -108,7 +108,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
   /// Checks the settings against each other and the data.
   /// - Throws: `TrainingError.invalidSetting` naming the setting, what it needs and its value.
-  public func validate(imageChannels: Int? = nil, imageHeight: Int? = nil, imageWidth: Int? = nil, classCount: Int? = nil) throws {
+  public func validate(
+    imageChannels: Int? = nil, imageHeight: Int? = nil, imageWidth: Int? = nil, classCount: Int? = nil
+  ) throws {
     func check(_ ok: Bool, _ name: String, _ expected: String, _ found: Any) throws {
       if !ok { throw TrainingError.invalidSetting(name: name, expected: expected, found: "\(found)") }
     }
@@ -118,31 +120,53 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     try check(momentum >= 0 && momentum < 1, "momentum", "a value in [0, 1)", momentum)
     try check(!nesterov || momentum > 0, "nesterov", "a positive momentum", momentum)
     try check(weightDecay >= 0 && weightDecay.isFinite, "weight decay", "a non-negative number", weightDecay)
-    try check(warmupEpochs >= 0 && warmupEpochs < epochs, "warm-up", "fewer epochs than the run (\(epochs))", warmupEpochs)
-    try check(augmentation.cropPadding >= 0 && augmentation.cropPadding <= 16, "crop padding", "a value in 0…16", augmentation.cropPadding)
+    try check(
+      warmupEpochs >= 0 && warmupEpochs < epochs, "warm-up", "fewer epochs than the run (\(epochs))", warmupEpochs)
+    try check(
+      augmentation.cropPadding >= 0 && augmentation.cropPadding <= 16, "crop padding", "a value in 0…16",
+      augmentation.cropPadding)
     try check(evaluationBatchSize >= 1, "evaluation batch size", "at least 1", evaluationBatchSize)
     if case .step(let milestones, let factor) = schedule {
-      try check(milestones.allSatisfy { $0 >= 1 } && milestones == milestones.sorted(), "schedule", "increasing positive epoch milestones", milestones)
+      try check(
+        milestones.allSatisfy { $0 >= 1 } && milestones == milestones.sorted(), "schedule",
+        "increasing positive epoch milestones", milestones)
       try check(factor > 0 && factor <= 1, "schedule factor", "a value in (0, 1]", factor)
     }
     let channels = architecture.inputChannels
-    try check(normalizationMean.count == channels && normalizationStd.count == channels, "normalization", "\(channels) mean and std values", "\(normalizationMean.count) and \(normalizationStd.count)")
-    try check(normalizationStd.allSatisfy { $0 > 0 && $0.isFinite }, "normalization std", "positive values", normalizationStd)
-    try check(architecture.branchScales == nil, "architecture", "no branch scales (training uses full branches)", architecture.branchScales ?? [])
+    try check(
+      normalizationMean.count == channels && normalizationStd.count == channels, "normalization",
+      "\(channels) mean and std values", "\(normalizationMean.count) and \(normalizationStd.count)")
+    try check(
+      normalizationStd.allSatisfy { $0 > 0 && $0.isFinite }, "normalization std", "positive values", normalizationStd)
+    try check(
+      architecture.branchScales == nil, "architecture", "no branch scales (training uses full branches)",
+      architecture.branchScales ?? [])
     if let p = stochasticDepth {
       try check(p > 0 && p <= 1, "stochastic depth", "a final survival probability in (0, 1]", p)
-      try check(architecture.family != .vgg && architecture.family != .plainCIFAR, "stochastic depth", "a residual architecture", architecture.family.rawValue)
+      try check(
+        architecture.family != .vgg && architecture.family != .plainCIFAR, "stochastic depth",
+        "a residual architecture", architecture.family.rawValue)
     }
     if let k = activeBlocks {
       try check(k >= 1 && k <= architecture.blockCount, "active blocks", "a count in 1…\(architecture.blockCount)", k)
-      try check(architecture.family != .vgg && architecture.family != .plainCIFAR, "active blocks", "a residual architecture", architecture.family.rawValue)
+      try check(
+        architecture.family != .vgg && architecture.family != .plainCIFAR, "active blocks", "a residual architecture",
+        architecture.family.rawValue)
       try check(stochasticDepth == nil, "active blocks", "no stochastic depth at the same time", "both given")
     }
-    if let imageChannels { try check(imageChannels == channels, "architecture", "\(imageChannels) input channels (the data's)", channels) }
-    if let imageHeight, let imageWidth {
-      try check(imageHeight == architecture.inputHeight && imageWidth == architecture.inputWidth, "architecture", "input \(imageHeight)×\(imageWidth) (the data's)", "\(architecture.inputHeight)×\(architecture.inputWidth)")
+    if let imageChannels {
+      try check(imageChannels == channels, "architecture", "\(imageChannels) input channels (the data's)", channels)
     }
-    if let classCount { try check(classCount <= architecture.classCount, "architecture", "at least \(classCount) classes (the data's)", architecture.classCount) }
+    if let imageHeight, let imageWidth {
+      try check(
+        imageHeight == architecture.inputHeight && imageWidth == architecture.inputWidth, "architecture",
+        "input \(imageHeight)×\(imageWidth) (the data's)", "\(architecture.inputHeight)×\(architecture.inputWidth)")
+    }
+    if let classCount {
+      try check(
+        classCount <= architecture.classCount, "architecture", "at least \(classCount) classes (the data's)",
+        architecture.classCount)
+    }
   }
 
   /// The learning rate of iteration `iteration` (0-based over the whole run) of a run with

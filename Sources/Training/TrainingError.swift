@@ -15,7 +15,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case .invalidResumeState(let file, let key, let expected, let found):
       return "cannot resume from \(file): \(key) should be \(expected), found \(found)"
     case .divergence(let epoch, let iteration, let loss):
-      return "training diverged in epoch \(epoch) at iteration \(iteration) (loss \(loss)); try a lower learning rate or a warm-up"
+      return
+        "training diverged in epoch \(epoch) at iteration \(iteration) (loss \(loss)); try a lower learning rate or a warm-up"
     }
   }
 }

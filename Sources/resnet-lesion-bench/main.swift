@@ -1,6 +1,7 @@
 // resnet-lesion-bench: the engine's speed on CIFAR ResNet-110, beside PyTorch measured in the same run.
 //
 //   swift run -c release resnet-lesion-bench [--batch 128,1] [--repeats 5] [--seconds 3] [--no-pytorch]
+//   swift run -c release resnet-lesion-bench --sweep [--model resnet110] [--repeats 3] [--no-pytorch]
 //
 // For each batch size it times, as medians over --repeats runs of at least --seconds each:
 // forward (inference, batch norm folded), forward + gradient w.r.t. the input, and a full
@@ -8,8 +9,11 @@
 // `$RESNET_LESION_PYTHON` (default `python3`) can import torch it runs the same workloads in
 // PyTorch (eager, channels-last, as many threads as the engine) via pytorch_reference.py and
 // prints our/PyTorch ratios.
+import Checkpoints
+import Datasets
 import Engine
 import Foundation
+import Lesion
 
 struct Options {
   var batches = [128, 1]
@@ -17,6 +21,8 @@ struct Options {
   var seconds = 3.0
   var pytorch = true
   var depth = 110
+  var sweep = false
+  var model = "resnet110"
 }
 
 func parseOptions() -> Options {
@@ -30,6 +36,8 @@ func parseOptions() -> Options {
     case "--seconds": options.seconds = Double(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 3
     case "--depth": options.depth = Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 110
     case "--no-pytorch": options.pytorch = false
+    case "--sweep": options.sweep = true
+    case "--model": options.model = arguments.isEmpty ? "resnet110" : arguments.removeFirst()
     default:
       FileHandle.standardError.write(Data("Error: unknown option \(flag)\n".utf8))
       exit(64)
@@ -75,6 +83,10 @@ func randomNetwork(depth: Int) throws -> Network {
 }
 
 let options = parseOptions()
+if options.sweep {
+  try sweepBenchmark(options)
+  exit(0)
+}
 var network = try randomNetwork(depth: options.depth)
 let macsPerImage = Double(network.multiplyAccumulates)
 let threads = EngineThreads.count
@@ -163,4 +175,53 @@ for row in rows {
     pad(row.workload, 26, right: false) + pad("\(row.batch)", 6) + pad(f(row.ours), 12)
       + pad(f(row.ours * row.flopsPerImage / 1e9), 9) + pad(f(eager), 10) + pad(f(channelsLast), 10)
       + pad(f(eager.map { row.ours / $0 }, 2), 11) + pad(f(channelsLast.map { row.ours / $0 }, 2), 13))
+}
+
+/// Issue 5's benchmark: the full single-deletion sweep of a model on the MNIST-5k test split,
+/// against 55 intact evaluations and (when available) a naive PyTorch loop over the same lesions.
+func sweepBenchmark(_ options: Options) throws {
+  let model = try ModelLoader.load(options.model, normalization: nil)
+  let data = try DatasetLoader.load("mnist-5k", split: .test)
+  let network = model.network
+  let evaluator = try LesionEvaluator(
+    network: network, dataset: data, mean: model.metadata.normalizationMean, std: model.metadata.normalizationStd)
+  let plans = network.blocks.filter(\.isDeletable).map { LesionPlan(deleted: [$0.number]) }
+  print("single-deletion sweep of \(model.file.lastPathComponent): \(plans.count) lesions + intact on \(data.count) images; \(EngineThreads.count) threads; medians of \(options.repeats) runs")
+  var sweepTimes: [Double] = []
+  var intactTimes: [Double] = []
+  var intactError = 0.0
+  for _ in 0..<options.repeats {
+    var start = Date()
+    let (intact, _) = try evaluator.evaluate(plans)
+    sweepTimes.append(Date().timeIntervalSince(start))
+    intactError = intact.error
+    start = Date()
+    for _ in 0...plans.count { _ = try evaluator.evaluate([]) }
+    intactTimes.append(Date().timeIntervalSince(start))
+  }
+  let sweep = median(sweepTimes)
+  let intact = median(intactTimes)
+  let imageForwards = Double((plans.count + 1) * data.count)
+  print(String(format: "sweep (shared prefixes):        %7.2f s  %7.1f image-forwards/s", sweep, imageForwards / sweep))
+  print(String(format: "%d intact evaluations:          %7.2f s  %7.1f image-forwards/s", plans.count + 1, intact, imageForwards / intact))
+  print(String(format: "sweep / intact evaluations:     %7.3f", sweep / intact))
+  print(String(format: "intact test error:              %7.2f%%", 100 * intactError))
+  guard options.pytorch else { return }
+  let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("pytorch_reference.py")
+  let python = ProcessInfo.processInfo.environment["RESNET_LESION_PYTHON"] ?? "python3"
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = [python, script.path, "--sweep", model.file.path, "--mnist", try BundledData.directory().appendingPathComponent("mnist-5k").path, "--threads", "\(EngineThreads.count)", "--repeats", "\(options.repeats)"]
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = FileHandle.standardError
+  try process.run()
+  let output = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  guard process.terminationStatus == 0, let object = try? JSONSerialization.jsonObject(with: output) as? [String: Double], let seconds = object["sweep_seconds"] else {
+    print("(PyTorch reference not available: \(python) exited with \(process.terminationStatus))")
+    return
+  }
+  print(String(format: "PyTorch naive loop:             %7.2f s  %7.1f image-forwards/s  (error %.2f%%)", seconds, imageForwards / seconds, 100 * (object["intact_error"] ?? .nan)))
+  print(String(format: "ours / PyTorch throughput:      %7.2f", seconds / sweep))
 }

@@ -59,6 +59,104 @@ def rate(items, seconds, body):
             return items * count / elapsed
 
 
+def load_safetensors(path):
+    """Our model files are safetensors; read them without the safetensors package."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    tensors = {}
+    dtypes = {"F32": torch.float32, "F16": torch.float16, "I64": torch.int64}
+    for name, info in header.items():
+        begin, end = info["data_offsets"]
+        raw = bytearray(data[8 + n + begin:8 + n + end])
+        t = torch.frombuffer(raw, dtype=dtypes[info["dtype"]]) if raw else torch.empty(0, dtype=dtypes[info["dtype"]])
+        tensors[name] = t.reshape(info["shape"]).float()
+    return tensors, meta
+
+
+def read_idx(path):
+    import gzip
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return torch.frombuffer(bytearray(data[4 + 4 * dims:]), dtype=torch.uint8).reshape(shape)
+
+
+def sweep(a):
+    """Issue 5's reference: a naive PyTorch loop, one full evaluation per single deletion."""
+    tensors, meta = load_safetensors(a.sweep)
+    arch = json.loads(meta["architecture"])
+    widths, blocks = arch["stageWidths"], arch["blocksPerStage"]
+    depth = 6 * blocks[0] + 2
+
+    class Net(ResNet):
+        def __init__(self):
+            nn.Module.__init__(self)
+            self.conv1 = nn.Conv2d(arch["inputChannels"], widths[0], 3, 1, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(widths[0])
+            layers, cin = [], widths[0]
+            for stage, width in enumerate(widths):
+                for b in range(blocks[stage]):
+                    layers.append(Block(cin, width, 2 if stage > 0 and b == 0 else 1))
+                    cin = width
+            self.blocks = nn.Sequential(*layers)
+            self.linear = nn.Linear(cin, arch["classCount"])
+
+    net = Net().eval()
+    names = []
+    for stage, count in enumerate(blocks):
+        names += ["layer%d.%d" % (stage + 1, b) for b in range(count)]
+    state = {}
+    for key, value in tensors.items():
+        for i, prefix in enumerate(names):
+            if key.startswith(prefix + "."):
+                key = "blocks.%d." % i + key[len(prefix) + 1:]
+                break
+        state[key] = value
+    net.load_state_dict(state, strict=False)
+    images = read_idx(a.mnist + "/t10k-images-idx3-ubyte.gz").float().div(255).unsqueeze(1)
+    labels = read_idx(a.mnist + "/t10k-labels-idx1-ubyte.gz").long()
+    mean = json.loads(meta["normalization_mean"])[0]
+    std = json.loads(meta["normalization_std"])[0]
+    x = (images - mean) / std
+    scales = arch.get("branchScales")
+
+    def evaluate(deleted):
+        errors = 0
+        with torch.inference_mode():
+            for start in range(0, len(x), 100):
+                h = F.relu(net.bn1(net.conv1(x[start:start + 100])))
+                for i, block in enumerate(net.blocks):
+                    if i == deleted:
+                        if block.stride != 1 or block.pad:
+                            h = F.pad(h[:, :, ::2, ::2], (0, 0, 0, 0, block.pad // 2, block.pad - block.pad // 2))
+                        h = F.relu(h)
+                    else:
+                        out = block.bn2(block.conv2(F.relu(block.bn1(block.conv1(h)))))
+                        if scales:
+                            out = out * scales[i]
+                        sc = h
+                        if block.stride != 1 or block.pad:
+                            sc = F.pad(h[:, :, ::2, ::2], (0, 0, 0, 0, block.pad // 2, block.pad - block.pad // 2))
+                        h = F.relu(out + sc)
+                logits = net.linear(h.mean(dim=(2, 3)))
+                errors += (logits.argmax(1) != labels[start:start + 100]).sum().item()
+        return errors / len(x)
+
+    times = []
+    for _ in range(a.repeats):
+        start = time.perf_counter()
+        intact = evaluate(-1)
+        for i in range(len(names)):
+            evaluate(i)
+        times.append(time.perf_counter() - start)
+    print(json.dumps({"sweep_seconds": statistics.median(times), "intact_error": intact}))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
@@ -66,8 +164,13 @@ def main():
     p.add_argument("--batch", default="128,1")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--sweep", default=None)
+    p.add_argument("--mnist", default=None)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    if a.sweep:
+        sweep(a)
+        return
     torch.manual_seed(0)
     results = {}
     for layout in ["eager", "channels_last"]:

@@ -13,7 +13,9 @@ final class AugmentationTests: XCTestCase {
     let d = dataset ?? image
     var out = [Float](repeating: .nan, count: d.imageSize)
     out.withUnsafeMutableBufferPointer {
-      d.writeAugmentedBatch(indices: [0], transforms: [transform], padding: padding, mean: Array(repeating: 0, count: d.channels), std: Array(repeating: 1.0 / 255, count: d.channels), into: $0)
+      d.writeAugmentedBatch(
+        indices: [0], transforms: [transform], padding: padding, mean: Array(repeating: 0, count: d.channels),
+        std: Array(repeating: 1.0 / 255, count: d.channels), into: $0)
     }
     return out
   }
@@ -24,8 +26,10 @@ final class AugmentationTests: XCTestCase {
   }
 
   func testCentredCropIsTheImage() {
-    assertPixels(write(ImageTransform(cropRow: 2, cropColumn: 2, flip: false), padding: 2), (1...12).map { Float($0 * 10) })
-    assertPixels(write(ImageTransform(cropRow: 0, cropColumn: 0, flip: false), padding: 0), (1...12).map { Float($0 * 10) })
+    assertPixels(
+      write(ImageTransform(cropRow: 2, cropColumn: 2, flip: false), padding: 2), (1...12).map { Float($0 * 10) })
+    assertPixels(
+      write(ImageTransform(cropRow: 0, cropColumn: 0, flip: false), padding: 0), (1...12).map { Float($0 * 10) })
   }
 
   func testShiftedCropPadsWithZeroPixels() {
@@ -49,7 +53,8 @@ final class AugmentationTests: XCTestCase {
   }
 
   func testNormalizationAppliesToPaddingAndChannelsLast() {
-    let rgb = ImageDataset(name: "rgb", channels: 2, height: 1, width: 2, pixels: [255, 0, 51, 102], labels: [0], classNames: ["a"])
+    let rgb = ImageDataset(
+      name: "rgb", channels: 2, height: 1, width: 2, pixels: [255, 0, 51, 102], labels: [0], classNames: ["a"])
     var out = [Float](repeating: .nan, count: 4)
     out.withUnsafeMutableBufferPointer {
       rgb.writeAugmentedBatch(

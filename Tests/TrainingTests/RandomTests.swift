@@ -135,7 +135,9 @@ final class RandomTests: XCTestCase {
     XCTAssertEqual(configuration.learningRate(iteration: 9, iterationsPerEpoch: 10), 0.1, accuracy: 1e-7)
     XCTAssertEqual(configuration.learningRate(iteration: 10, iterationsPerEpoch: 10), 0.1, accuracy: 1e-7)
     XCTAssertEqual(configuration.learningRate(iteration: 55, iterationsPerEpoch: 10), 0.05, accuracy: 1e-6)
-    XCTAssertEqual(configuration.learningRate(iteration: 99, iterationsPerEpoch: 10), 0.1 * 0.5 * (1 + Float(cos(Double.pi * 89 / 90))), accuracy: 1e-7)
+    XCTAssertEqual(
+      configuration.learningRate(iteration: 99, iterationsPerEpoch: 10),
+      0.1 * 0.5 * (1 + Float(cos(Double.pi * 89 / 90))), accuracy: 1e-7)
     configuration.schedule = .step(milestones: [5, 8], factor: 0.1)
     XCTAssertEqual(configuration.learningRate(iteration: 49, iterationsPerEpoch: 10), 0.1, accuracy: 1e-7)
     XCTAssertEqual(configuration.learningRate(iteration: 50, iterationsPerEpoch: 10), 0.01, accuracy: 1e-8)

@@ -5,6 +5,8 @@ let registeredCommands: [LesionCommand.Type] = [
   SweepCommand.self,
   ReorderCommand.self,
   PathsCommand.self,
+  FiguresCommand.self,
+  DataCommand.self,
   TrainCommand.self,
   PredictCommand.self,
   ConvertCommand.self,

@@ -25,31 +25,56 @@ enum TrainCommand: LesionCommand {
     discussion:
       "Trains with mini-batch SGD (momentum, optional Nesterov, weight decay) and batch norm in training mode, evaluating the test split after every epoch. --stochastic-depth P drops block l of L with probability (l/L)(1-P) per mini-batch and scales branches by their survival probability at test time; --active-blocks K trains K randomly chosen residual blocks per mini-batch (the others are deleted for it). A checkpoint (model file plus a .state.safetensors beside it for --resume) is written after every epoch; the state file is removed when the run finishes unless --keep-state is given. Same seed, data and RESNET_LESION_THREADS give bit-identical weights.",
     options: [
-      .option("arch", value: "<name>", help: "Architecture: resnet (CIFAR ResNet), preact, plain (no shortcuts) or vgg.", default: "resnet"),
-      .option("depth", value: "<n>", help: "Depth 6n+2 of a CIFAR-style net (n blocks per stage; 110 → 18).", defaultDescription: "110 (resnet, preact, plain)"),
-      .option("blocks-per-stage", value: "<list>", help: "Blocks per stage, e.g. 18 or 5,5,4 (instead of --depth; required for vgg)."),
+      .option(
+        "arch", value: "<name>", help: "Architecture: resnet (CIFAR ResNet), preact, plain (no shortcuts) or vgg.",
+        default: "resnet"),
+      .option(
+        "depth", value: "<n>", help: "Depth 6n+2 of a CIFAR-style net (n blocks per stage; 110 → 18).",
+        defaultDescription: "110 (resnet, preact, plain)"),
+      .option(
+        "blocks-per-stage", value: "<list>",
+        help: "Blocks per stage, e.g. 18 or 5,5,4 (instead of --depth; required for vgg)."),
       .option("widths", value: "<list>", help: "Channels of each stage.", default: "16,32,64"),
-      .option("shortcut", value: "<A|B>", help: "Shortcut where shapes change: A (zero padding) or B (projection).", default: "A"),
-      .option("data", value: "<source>", help: "Data set: a bundled name or a path DatasetLoader reads.", default: "mnist-5k"),
+      .option(
+        "shortcut", value: "<A|B>", help: "Shortcut where shapes change: A (zero padding) or B (projection).",
+        default: "A"),
+      .option(
+        "data", value: "<source>", help: "Data set: a bundled name or a path DatasetLoader reads.", default: "mnist-5k"),
       .option("limit", value: "<n>", help: "Train on n training images only: the first ⌈n/classes⌉ of each class."),
-      .option("normalize", value: "<name>", help: "Input normalization: auto, mnist, cifar10, cifar100, imagenet, none or computed (from the training images).", default: "auto"),
+      .option(
+        "normalize", value: "<name>",
+        help:
+          "Input normalization: auto, mnist, cifar10, cifar100, imagenet, none or computed (from the training images).",
+        default: "auto"),
       .option("epochs", value: "<n>", help: "Passes over the training set.", default: "10"),
       .option("batch-size", value: "<n>", help: "Images per mini-batch.", default: "128"),
       .option("lr", value: "<rate>", help: "Base learning rate.", default: "0.1"),
       .option("momentum", value: "<m>", help: "SGD momentum.", default: "0.9"),
       .flag("nesterov", help: "Use Nesterov momentum."),
       .option("weight-decay", value: "<wd>", help: "L2 weight decay on every parameter.", default: "0.0001"),
-      .option("schedule", value: "<schedule>", help: "Learning-rate schedule: cosine, constant, or step:50,75 (×0.1 at those epochs; step:50,75x0.2 for another factor).", default: "cosine"),
+      .option(
+        "schedule", value: "<schedule>",
+        help:
+          "Learning-rate schedule: cosine, constant, or step:50,75 (×0.1 at those epochs; step:50,75x0.2 for another factor).",
+        default: "cosine"),
       .option("warmup", value: "<epochs>", help: "Epochs of linear learning-rate warm-up.", default: "0"),
-      .option("crop-padding", value: "<p>", help: "Random crops from images zero-padded by p pixels (0: none).", default: "0"),
+      .option(
+        "crop-padding", value: "<p>", help: "Random crops from images zero-padded by p pixels (0: none).", default: "0"),
       .flag("flip", help: "Random horizontal flips (not for digits)."),
-      .option("seed", value: "<n>", help: "Seed of every random choice (initialization, order, augmentation, masks).", default: "0"),
+      .option(
+        "seed", value: "<n>", help: "Seed of every random choice (initialization, order, augmentation, masks).",
+        default: "0"),
       .option("stochastic-depth", value: "<P>", help: "Stochastic depth with final survival probability P (e.g. 0.5)."),
       .option("active-blocks", value: "<K>", help: "Train K randomly chosen residual blocks per mini-batch."),
-      .option("fan", value: "<mode>", help: "He initialization fan: fan_in (PyTorch default) or fan_out.", default: "fan_in"),
+      .option(
+        "fan", value: "<mode>", help: "He initialization fan: fan_in (PyTorch default) or fan_out.", default: "fan_in"),
       .option("output", value: "<file>", help: "Model file to write (checkpointed every epoch)."),
       .flag("half", help: "Store the model's tensors as float16."),
-      .option("resume", value: "<file>", help: "Continue the run whose model (or .state.safetensors) file this is."),
+      .option(
+        "resume", value: "<file>",
+        help:
+          "Continue the run whose model (or .state.safetensors) file this is, with its saved settings (only --epochs may change)."
+      ),
       .flag("keep-state", help: "Keep the .state.safetensors resume file after the run finishes."),
       CommonOptions.quiet,
     ])
@@ -101,7 +126,8 @@ enum TrainCommand: LesionCommand {
     let network = trainer.state.network
     if !quiet {
       context.writeError(
-        "training \(network.configuration.family.rawValue) with \(network.blockCount) blocks, \(network.parameterCount) parameters on \(trainingSet.count) images of \(dataSource) (test: \(testSet.count)); \(trainer.batchesPerEpoch) batches of \(configuration.batchSize) per epoch, \(EngineThreads.count) threads\n")
+        "training \(network.configuration.family.rawValue) with \(network.blockCount) blocks, \(network.parameterCount) parameters on \(trainingSet.count) images of \(dataSource) (test: \(testSet.count)); \(trainer.batchesPerEpoch) batches of \(configuration.batchSize) per epoch, \(EngineThreads.count) threads\n"
+      )
       if output == nil { context.writeError("note: no --output given; the trained model is not saved\n") }
     }
     var extra = ["data": dataSource, "command": command]
@@ -118,7 +144,9 @@ enum TrainCommand: LesionCommand {
     trainer.batchFinished = { done, total, images in
       guard context.errorIsTerminal, !quiet else { return }
       if progress == nil {
-        progress = ProgressReporter(total: total, unit: "batches", mode: .bar, interval: 10, output: context.writeError, clock: { ProcessInfo.processInfo.systemUptime })
+        progress = ProgressReporter(
+          total: total, unit: "batches", mode: .bar, interval: 10, output: context.writeError,
+          clock: { ProcessInfo.processInfo.systemUptime })
       }
       progress?.advance(by: 1, images: images)
       if done == total { progress?.finish(); progress = nil }
@@ -126,7 +154,8 @@ enum TrainCommand: LesionCommand {
     trainer.epochFinished = { report, state in
       if !quiet { context.writeError(epochLine(report) + "\n") }
       if let output {
-        try TrainingCheckpoint.write(trainer: trainer, state: state, metadata: metadata(state), to: output, half: half, extra: extra)
+        try TrainingCheckpoint.write(
+          trainer: trainer, state: state, metadata: metadata(state), to: output, half: half, extra: extra)
       }
     }
     let trained = try trainer.fit()
@@ -140,10 +169,13 @@ enum TrainCommand: LesionCommand {
         batchSize: configuration.evaluationBatchSize)
     }
     let wrong = Int((testError * Double(testSet.count)).rounded())
-    context.write("test error \(NumberFormat.percent(testError)) (\(wrong)/\(testSet.count)) after \(final.completedEpochs) epochs in \(ProgressReporter.duration(final.elapsed))\n")
+    context.write(
+      "test error \(NumberFormat.percent(testError)) (\(wrong)/\(testSet.count)) after \(final.completedEpochs) epochs in \(ProgressReporter.duration(final.elapsed))\n"
+    )
     if let output {
       if final.history.isEmpty {
-        try TrainingCheckpoint.write(trainer: trainer, state: final, metadata: metadata(final), to: output, half: half, extra: extra)
+        try TrainingCheckpoint.write(
+          trainer: trainer, state: final, metadata: metadata(final), to: output, half: half, extra: extra)
       }
       if !(try arguments.flag("keep-state")) {
         try? FileManager.default.removeItem(at: TrainingCheckpoint.stateURL(forModel: output))
@@ -172,7 +204,9 @@ enum TrainCommand: LesionCommand {
 
   /// Builds the training configuration from the options (`data` fixes the input shape, class
   /// count and automatic normalization; nil only validates the options early).
-  static func configurationFromOptions(_ arguments: ParsedArguments, data: ImageDataset?) throws -> TrainingConfiguration {
+  static func configurationFromOptions(_ arguments: ParsedArguments, data: ImageDataset?) throws
+    -> TrainingConfiguration
+  {
     let arch = try arguments.choice("arch", as: Architecture.self) ?? .resnet
     let widths = try arguments.integerList("widths", in: 1...4096, allowingRepeats: true) ?? [16, 32, 64]
     guard !widths.isEmpty else {
@@ -181,7 +215,9 @@ enum TrainCommand: LesionCommand {
     var blocks: [Int]
     if let list = try arguments.integerList("blocks-per-stage", in: 1...10_000, allowingRepeats: true) {
       if try arguments.wasGiven("depth") {
-        throw CommandLineError.invalidValue(option: "--depth", value: try arguments.string("depth") ?? "", expected: "either --depth or --blocks-per-stage, not both")
+        throw CommandLineError.invalidValue(
+          option: "--depth", value: try arguments.string("depth") ?? "",
+          expected: "either --depth or --blocks-per-stage, not both")
       }
       if list.count == 1 {
         blocks = Array(repeating: list[0], count: widths.count)
@@ -189,7 +225,9 @@ enum TrainCommand: LesionCommand {
         guard list.count == widths.count else {
           throw CommandLineError.invalidValue(
             option: "--blocks-per-stage", value: list.map(String.init).joined(separator: ","),
-            expected: "one count, or one per stage (\(widths.count) for --widths \(widths.map(String.init).joined(separator: ",")))")
+            expected:
+              "one count, or one per stage (\(widths.count) for --widths \(widths.map(String.init).joined(separator: ",")))"
+          )
         }
         blocks = list
       }
@@ -199,7 +237,8 @@ enum TrainCommand: LesionCommand {
       }
       let depth = try arguments.int("depth", in: 8...100_000) ?? 110
       guard (depth - 2) % 6 == 0 else {
-        throw CommandLineError.invalidValue(option: "--depth", value: String(depth), expected: "a depth 6n+2 (20, 32, 44, 56, 110, …)")
+        throw CommandLineError.invalidValue(
+          option: "--depth", value: String(depth), expected: "a depth 6n+2 (20, 32, 44, 56, 110, …)")
       }
       blocks = Array(repeating: (depth - 2) / 6, count: widths.count)
     }
@@ -220,19 +259,22 @@ enum TrainCommand: LesionCommand {
     let momentum = try arguments.double("momentum", in: 0...0.999999) ?? 0.9
     let nesterov = try arguments.flag("nesterov")
     if nesterov && momentum == 0 {
-      throw CommandLineError.invalidValue(option: "--momentum", value: "0", expected: "a positive momentum with --nesterov")
+      throw CommandLineError.invalidValue(
+        option: "--momentum", value: "0", expected: "a positive momentum with --nesterov")
     }
     let decay = try arguments.double("weight-decay", in: 0...1) ?? 1e-4
     let schedule = try parseSchedule(try arguments.string("schedule") ?? "cosine")
     let warmup = try arguments.int("warmup", in: 0...100_000) ?? 0
     if warmup >= epochs {
-      throw CommandLineError.invalidValue(option: "--warmup", value: String(warmup), expected: "fewer warm-up epochs than --epochs (\(epochs))")
+      throw CommandLineError.invalidValue(
+        option: "--warmup", value: String(warmup), expected: "fewer warm-up epochs than --epochs (\(epochs))")
     }
     let padding = try arguments.int("crop-padding", in: 0...16) ?? 0
     let flip = try arguments.flag("flip")
     let seedText = try arguments.string("seed") ?? "0"
     guard let seed = UInt64(seedText) else {
-      throw CommandLineError.invalidValue(option: "--seed", value: seedText, expected: "a non-negative integer below 2^64")
+      throw CommandLineError.invalidValue(
+        option: "--seed", value: seedText, expected: "a non-negative integer below 2^64")
     }
     let survival = try arguments.double("stochastic-depth", in: 0.000001...1).map(Float.init)
     let blockCount = blocks.reduce(0, +)
@@ -240,15 +282,18 @@ enum TrainCommand: LesionCommand {
     if survival != nil || active != nil {
       if arch == .plain || arch == .vgg {
         throw CommandLineError.invalidValue(
-          option: survival != nil ? "--stochastic-depth" : "--active-blocks", value: try arguments.string(survival != nil ? "stochastic-depth" : "active-blocks") ?? "",
+          option: survival != nil ? "--stochastic-depth" : "--active-blocks",
+          value: try arguments.string(survival != nil ? "stochastic-depth" : "active-blocks") ?? "",
           expected: "a residual architecture (--arch resnet or preact)")
       }
       if survival != nil && active != nil {
-        throw CommandLineError.invalidValue(option: "--active-blocks", value: String(active ?? 0), expected: "no --stochastic-depth at the same time")
+        throw CommandLineError.invalidValue(
+          option: "--active-blocks", value: String(active ?? 0), expected: "no --stochastic-depth at the same time")
       }
     }
     guard let fan = FanMode(rawValue: try arguments.string("fan") ?? "fan_in") else {
-      throw CommandLineError.invalidValue(option: "--fan", value: try arguments.string("fan") ?? "", expected: "fan_in or fan_out")
+      throw CommandLineError.invalidValue(
+        option: "--fan", value: try arguments.string("fan") ?? "", expected: "fan_in or fan_out")
     }
     let normalizeChoice = try arguments.choice("normalize", as: NormalizationChoice.self) ?? .auto
     let channels = data?.channels ?? 1

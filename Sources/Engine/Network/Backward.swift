@@ -7,13 +7,22 @@ public struct BackwardOptions: Sendable {
   /// the gradient through paths that use exactly the chosen blocks' branches). Skipped branches
   /// cost nothing.
   public var restrictedTo: Set<Int>?
+  /// With `restrictedTo`: the chosen blocks pass gradient through their branch only, not their
+  /// shortcut, so the gradient is that of the single path through exactly those branches
+  /// (Veit et al. 2016, Fig. 6b: "paths of length k"). Without it the chosen blocks pass gradient
+  /// through both branch and shortcut (every path using a subset of the chosen branches).
+  public var chosenBranchesOnly: Bool
   /// Gradients of the loss with respect to every weight and bias.
   public var parameterGradients: Bool
   /// Gradient with respect to the network input (otherwise backward stops at the first block).
   public var inputGradient: Bool
 
-  public init(restrictedTo: Set<Int>? = nil, parameterGradients: Bool = true, inputGradient: Bool = true) {
+  public init(
+    restrictedTo: Set<Int>? = nil, chosenBranchesOnly: Bool = false, parameterGradients: Bool = true,
+    inputGradient: Bool = true
+  ) {
     self.restrictedTo = restrictedTo
+    self.chosenBranchesOnly = chosenBranchesOnly
     self.parameterGradients = parameterGradients
     self.inputGradient = inputGradient
   }
@@ -77,7 +86,10 @@ extension Network {
     for index in blocks.indices.reversed() {
       let block = blocks[index]
       let active = options.restrictedTo.map { $0.contains(block.number) } ?? true
-      dy = backBlock(block, pass.blocks[index], dy, batch: batch, mode: pass.mode, branchActive: active, parameters: store)
+      let shortcutActive = !(options.restrictedTo != nil && options.chosenBranchesOnly && active && !block.isBranchDeleted)
+      dy = backBlock(
+        block, pass.blocks[index], dy, batch: batch, mode: pass.mode, branchActive: active,
+        shortcutActive: shortcutActive, parameters: store)
     }
     let stemShape = stemOutputShape
     var gradients = Gradients(
@@ -96,7 +108,7 @@ extension Network {
 
   func backBlock(
     _ block: ResidualBlock, _ record: BlockRecord, _ dOut: [Float], batch: Int, mode: NormalizationMode,
-    branchActive: Bool, parameters: ParameterGradientStore?
+    branchActive: Bool, shortcutActive: Bool = true, parameters: ParameterGradientStore?
   ) -> [Float] {
     var dSum = dOut
     if block.activationAfterAddition {
@@ -119,9 +131,9 @@ extension Network {
       dPre = backLayers(block.branch, record.branch, dBranch, batch: batch, mode: mode, needInput: true, parameters: parameters)
     }
     // Shortcut.
-    switch block.shortcut {
+    switch shortcutActive ? block.shortcut : .none {
     case .none:
-      if block.isBranchDeleted { return dSum }
+      if block.isBranchDeleted && block.shortcut == .none { return dSum }
       dx = [Float](repeating: 0, count: inputCount)
     case .identity:
       dx = dSum

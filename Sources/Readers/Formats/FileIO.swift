@@ -23,9 +23,15 @@ struct FileAccessError: Error {
 
 /// Writes `bytes` to `url` atomically: a temporary file in the same folder, then `rename(2)`.
 ///
-/// Readers never observe a half-written file; on failure the temporary file is removed.
+/// Creates the parent folder if needed. Readers never observe a half-written file; on failure
+/// the temporary file is removed.
 func writeFileAtomically(_ bytes: [UInt8], to url: URL) throws {
   let folder = url.deletingLastPathComponent()
+  do {
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  } catch {
+    throw FileAccessError(path: url.path, message: "cannot create folder \(folder.path): \(error.localizedDescription)")
+  }
   let temporary = folder.appendingPathComponent(
     ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
   do {

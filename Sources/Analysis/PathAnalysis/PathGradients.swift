@@ -1,0 +1,166 @@
+import Datasets
+import Engine
+import Foundation
+import Lesion
+
+/// Where the gradient of Fig. 6b is measured.
+public enum GradientLocation: String, CaseIterable, Sendable {
+  /// The input of the first residual block (the stem's output), as in Veit et al. 2016.
+  case block
+  /// The network's input image.
+  case image
+}
+
+/// Which paths a measurement at length k covers.
+public enum PathGradientMode: String, CaseIterable, Sendable {
+  /// The single path through exactly the k chosen branches: chosen blocks pass gradient through
+  /// their branch only, the others through their shortcut only (Veit et al. 2016, Fig. 6b).
+  case singlePath = "single-path"
+  /// Every path that uses a subset of the k chosen branches: chosen blocks pass gradient through
+  /// branch and shortcut, the others through the shortcut only.
+  case subsets
+}
+
+/// Settings of the gradient-per-path-length measurement.
+public struct PathGradientConfiguration: Sendable, Equatable {
+  /// Random branch sets per path length, each with a fresh random batch.
+  public var samples: Int
+  /// Training images per batch.
+  public var batchSize: Int
+  public var seed: UInt64
+  public var location: GradientLocation
+  /// Path lengths k to measure; nil means every k = 0…n.
+  public var lengths: [Int]?
+  public var mode: PathGradientMode
+
+  public init(
+    samples: Int = 10, batchSize: Int = 32, seed: UInt64 = 0, location: GradientLocation = .block,
+    lengths: [Int]? = nil, mode: PathGradientMode = .singlePath
+  ) {
+    self.mode = mode
+    self.samples = samples
+    self.batchSize = batchSize
+    self.seed = seed
+    self.location = location
+    self.lengths = lengths
+  }
+}
+
+/// The gradient magnitude measured at one path length.
+public struct PathGradientPoint: Sendable, Equatable {
+  /// k, the number of residual branches the gradient passed through.
+  public var length: Int
+  /// Mean L2 norm of the gradient.
+  public var mean: Double
+  /// Sample standard deviation of the norm.
+  public var standardDeviation: Double
+  /// Measurements averaged.
+  public var count: Int
+}
+
+/// Gradient magnitude per path length, with the data to compute effective paths.
+public struct PathGradientResult: Sendable {
+  public var blockCount: Int
+  public var points: [PathGradientPoint]
+  public var configuration: PathGradientConfiguration
+
+  /// Total gradient per length (paths × mean magnitude) and the effective-path range (Fig. 6c).
+  /// - Throws: `PathLengthError` if no length has a positive magnitude.
+  public func effectivePaths() throws -> EffectivePaths {
+    var magnitudes = [Int: Double]()
+    for point in points { magnitudes[point.length] = point.mean }
+    return try EffectivePaths(blockCount: blockCount, meanGradientMagnitudes: magnitudes)
+  }
+}
+
+/// Measures how much gradient flows through paths of each length (Veit et al. 2016, §4.2, Fig. 6b).
+///
+/// For each sample a fresh random batch of training images runs forward once through the intact
+/// network (batch norm with running statistics); then for every path length k, k residual
+/// branches are chosen at random and the mean cross-entropy loss is back-propagated through those
+/// branches (only, by default: the single path of length k) and only the shortcuts of every other
+/// block (the engine's restricted backward). The
+/// L2 norm of the whole batch's gradient at the chosen location is one measurement. One forward
+/// pass serves every k of a sample, and a restricted backward through k branches costs about
+/// k/n of a full one.
+public final class PathGradientMeasurement {
+  public let network: Network
+  public let dataset: ImageDataset
+  public let mean: [Float]
+  public let std: [Float]
+
+  /// - Throws: `LesionError` when images or labels do not fit the network.
+  public init(network: Network, dataset: ImageDataset, mean: [Float], std: [Float]) throws {
+    let shape = FeatureShape(channels: dataset.channels, height: dataset.height, width: dataset.width)
+    guard shape == network.inputShape else {
+      throw LesionError.imageShapeMismatch(model: network.inputShape, data: shape, dataName: dataset.name)
+    }
+    guard mean.count == shape.channels, std.count == shape.channels else {
+      throw LesionError.normalizationMismatch(channels: shape.channels, mean: mean.count, std: std.count)
+    }
+    guard dataset.count > 0 else { throw LesionError.emptyData(dataset.name) }
+    if let bad = dataset.labels.first(where: { $0 < 0 || $0 >= network.classCount }) {
+      throw LesionError.labelOutOfRange(dataName: dataset.name, label: bad, classCount: network.classCount)
+    }
+    self.network = network
+    self.dataset = dataset
+    self.mean = mean
+    self.std = std
+  }
+
+  /// The path lengths a configuration measures.
+  public static func lengths(blockCount: Int, configuration: PathGradientConfiguration) -> [Int] {
+    configuration.lengths ?? Array(0...blockCount)
+  }
+
+  /// Restricted backward passes a measurement runs (for a cost estimate before a long run).
+  public static func backwardCount(blockCount: Int, configuration: PathGradientConfiguration) -> Int {
+    lengths(blockCount: blockCount, configuration: configuration).count * configuration.samples
+  }
+
+  /// Runs the measurement.
+  ///
+  /// Random draws, in order, for each sample: the batch (indices without replacement), then for
+  /// each length in ascending order its branch set. The same seed gives the same numbers
+  /// whatever the thread count.
+  /// - Parameter progress: called with the number of backward passes just finished.
+  /// - Throws: `LesionError.notEnoughBlocks` for a length above the number of residual blocks.
+  public func measure(_ configuration: PathGradientConfiguration, progress: ((Int) -> Void)? = nil) throws -> PathGradientResult {
+    let residual = network.blocks.filter(\.isResidual).map(\.number)
+    let n = residual.count
+    let lengths = Self.lengths(blockCount: n, configuration: configuration)
+    if let bad = lengths.first(where: { $0 < 0 || $0 > n }) {
+      throw LesionError.notEnoughBlocks(asked: bad, available: n, what: "back-propagate through")
+    }
+    var generator = SeededGenerator(seed: configuration.seed)
+    let batch = min(configuration.batchSize, dataset.count)
+    let s = network.inputShape
+    var norms = [[Double]](repeating: [], count: lengths.count)
+    var buffer = [Float](repeating: 0, count: batch * s.count)
+    for _ in 0..<configuration.samples {
+      let indices = generator.sample(batch, from: Array(0..<dataset.count))
+      buffer.withUnsafeMutableBufferPointer { dataset.writeBatch(indices: indices, mean: mean, std: std, into: $0) }
+      let input = Tensor(shape: [batch, s.height, s.width, s.channels], scalars: buffer)
+      let pass = try network.forward(input, mode: .inference)
+      let (_, dLogits) = try softmaxCrossEntropy(logits: pass.logits, labels: indices.map { dataset.labels[$0] })
+      for (index, k) in lengths.enumerated() {
+        let branches = Set(generator.sample(k, from: residual))
+        let gradients = network.backward(
+          pass, logitsGradient: dLogits,
+          options: BackwardOptions(
+            restrictedTo: branches, chosenBranchesOnly: configuration.mode == .singlePath,
+            parameterGradients: false, inputGradient: configuration.location == .image))
+        let tensor = configuration.location == .image ? gradients.input! : gradients.firstBlockInput!
+        var sum = 0.0
+        for v in tensor.scalars { sum += Double(v) * Double(v) }
+        norms[index].append(sum.squareRoot())
+        progress?(1)
+      }
+    }
+    let points = zip(lengths, norms).map { k, values in
+      let summary = Summary(values)
+      return PathGradientPoint(length: k, mean: summary.mean, standardDeviation: summary.standardDeviation, count: summary.count)
+    }
+    return PathGradientResult(blockCount: n, points: points, configuration: configuration)
+  }
+}

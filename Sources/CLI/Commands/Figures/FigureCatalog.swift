@@ -1,0 +1,187 @@
+import Foundation
+import PathAnalysis
+
+/// The figures and tables `resnet-lesion figures` regenerates (Veit et al. 2016).
+enum FigureID: String, CaseIterable, Sendable {
+  case fig3
+  case fig5a
+  case fig5b
+  case fig6a
+  case fig6b
+  case fig6c
+  case fig8
+  case tableShortPaths = "table-short-paths"
+
+  /// The file name without extension: `fig3-single-deletion`.
+  var stem: String {
+    switch self {
+    case .fig3: return "fig3-single-deletion"
+    case .fig5a: return "fig5a-random-deletion"
+    case .fig5b: return "fig5b-reordering"
+    case .fig6a: return "fig6a-path-lengths"
+    case .fig6b: return "fig6b-gradient-per-length"
+    case .fig6c: return "fig6c-total-gradient"
+    case .fig8: return "fig8-stochastic-depth"
+    case .tableShortPaths: return "table-short-paths"
+    }
+  }
+
+  /// What the figure shows, one line.
+  var title: String {
+    switch self {
+    case .fig3: return "Deleting single blocks: residual vs plain network (Fig. 3)"
+    case .fig5a: return "Deleting k random blocks (Fig. 5a)"
+    case .fig5b: return "Reordering blocks: error vs Kendall τ (Fig. 5b)"
+    case .fig6a: return "Distribution of path lengths (Fig. 6a)"
+    case .fig6b: return "Gradient magnitude per path length (Fig. 6b)"
+    case .fig6c: return "Total gradient per path length (Fig. 6c)"
+    case .fig8: return "Stochastic depth vs standard training under lesions (Fig. 8)"
+    case .tableShortPaths: return "Training with short paths only (§5.2)"
+    }
+  }
+
+  /// The models the figure needs, in the order they appear in it.
+  var roles: [ModelRole] {
+    switch self {
+    case .fig3: return [.residual, .plain]
+    case .fig5a, .fig5b, .fig6a, .fig6b, .fig6c: return [.residual]
+    case .fig8: return [.residual, .stochasticDepth]
+    case .tableShortPaths: return [.residual, .shortPaths]
+    }
+  }
+
+  /// Parses `--only fig3,fig6b`.
+  /// - Throws: `CommandLineError.invalidValue` naming the known figures for an unknown or empty item.
+  static func parseList(_ text: String) throws -> [FigureID] {
+    var chosen: [FigureID] = []
+    for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+      let name = item.trimmingCharacters(in: .whitespaces).lowercased()
+      guard let figure = FigureID(rawValue: name) else {
+        throw CommandLineError.invalidValue(
+          option: "--only", value: text,
+          expected: "a comma-separated list of \(allCases.map(\.rawValue).joined(separator: ", ")) ('\(name)' is not one)")
+      }
+      if !chosen.contains(figure) { chosen.append(figure) }
+    }
+    // Always in catalog order, so the output does not depend on how --only was spelled.
+    return allCases.filter(chosen.contains)
+  }
+}
+
+/// The part a model plays in the figures, with the option that names it and its bundled default.
+enum ModelRole: String, CaseIterable, Sendable {
+  /// The standard residual network (ResNet-110).
+  case residual
+  /// The plain network without shortcuts (VGG-style), Fig. 3's comparison.
+  case plain
+  /// The residual network trained with stochastic depth (Fig. 8).
+  case stochasticDepth = "stochastic-depth"
+  /// The residual network trained with 23 of 54 blocks per mini-batch (§5.2).
+  case shortPaths = "short-paths"
+
+  /// The command-line option (without dashes) that overrides the model.
+  var option: String {
+    switch self {
+    case .residual: return "model"
+    case .plain: return "plain"
+    case .stochasticDepth: return "stochastic"
+    case .shortPaths: return "short-paths"
+    }
+  }
+
+  /// The bundled model used when the option is absent.
+  var bundledName: String {
+    switch self {
+    case .residual: return "resnet110"
+    case .plain: return "plain"
+    case .stochasticDepth: return "resnet110-stochastic-depth"
+    case .shortPaths: return "resnet110-short-paths"
+    }
+  }
+
+  /// How the bundled model is trained (the line of `notebooks-data/models/train.sh`).
+  var trainingHint: String {
+    let common = "--data mnist-5k --batch-size 64 --lr 0.1 --warmup 1 --schedule cosine --weight-decay 0.0005 --crop-padding 2 --seed 1"
+    let output = "--output notebooks-data/models/\(bundledName).safetensors"
+    switch self {
+    case .residual: return "resnet-lesion train --arch resnet --depth 110 --epochs 12 \(common) \(output)"
+    case .plain: return "resnet-lesion train --arch vgg --widths 16,32,64 --blocks-per-stage 5,5,4 --epochs 12 \(common) \(output)"
+    case .stochasticDepth:
+      return "resnet-lesion train --arch resnet --depth 110 --epochs 12 \(common) --stochastic-depth 0.5 \(output)"
+    case .shortPaths:
+      return "resnet-lesion train --arch resnet --depth 110 --epochs 15 \(common) --active-blocks 23 \(output)"
+    }
+  }
+}
+
+/// How much work each figure does: the full settings or the `--quick` ones, with overrides.
+struct FigureSettings: Sendable {
+  /// Whether `--quick` was given.
+  var quick: Bool
+  /// Seed of every random choice (random deletions, reorderings, gradient batches and branches).
+  var seed: Int
+  /// Test images kept per class (nil: the whole test split).
+  var perClass: Int?
+  /// Random draws per point in Figs. 5a, 5b and 8.
+  var samples: Int
+  /// Numbers of randomly deleted blocks in Figs. 5a and 8 (clipped to the deletable blocks).
+  var deletionCounts: [Int]
+  /// Numbers of random swaps in Fig. 5b.
+  var swapCounts: [Int]
+  /// Random batches (each measuring every path length) in Fig. 6b.
+  var gradientSamples: Int
+  /// Training images per gradient batch in Fig. 6b.
+  var gradientBatch: Int
+  /// Where the gradient of Fig. 6b is measured.
+  var location: GradientLocation
+  /// Which paths a gradient measurement at length k covers (the paper's single path by default).
+  var gradientMode: PathGradientMode
+  /// Share of the total gradient the effective-path range of Fig. 6c must hold.
+  var effectiveShare: Double
+  /// Images per evaluation batch.
+  var batchSize: Int
+
+  /// The defaults: the whole test split and enough samples for smooth curves; `quick` uses 20
+  /// test images per class and a few samples, to finish in well under a minute.
+  static func defaults(quick: Bool, seed: Int) -> FigureSettings {
+    if quick {
+      return FigureSettings(
+        quick: true, seed: seed, perClass: 20, samples: 2, deletionCounts: [1, 2, 5, 10, 15, 20],
+        swapCounts: [1, 2, 5, 10, 20], gradientSamples: 2, gradientBatch: 8, location: .block,
+        gradientMode: .singlePath, effectiveShare: 0.9, batchSize: 100)
+    }
+    return FigureSettings(
+      quick: false, seed: seed, perClass: nil, samples: 10, deletionCounts: Array(1...20),
+      swapCounts: [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30], gradientSamples: 20, gradientBatch: 32,
+      location: .block, gradientMode: .singlePath, effectiveShare: 0.9, batchSize: 100)
+  }
+
+  /// The gradient measurement these settings describe (the same as `paths --gradients` with the
+  /// same seed, samples, batch size and location).
+  var gradientConfiguration: PathGradientConfiguration {
+    PathGradientConfiguration(
+      samples: gradientSamples, batchSize: gradientBatch, seed: UInt64(seed), location: location, lengths: nil,
+      mode: gradientMode)
+  }
+}
+
+/// Why `figures` could not make a figure.
+enum FiguresError: Error, Equatable, CustomStringConvertible {
+  /// A bundled model a selected figure needs has not been trained yet.
+  case modelMissing(figure: String, role: String, model: String, path: String, hint: String)
+  /// Every figure was skipped (their models are missing), so nothing was written.
+  case nothingToDo(skipped: [String])
+  /// A model is of the wrong kind for its role (e.g. a plain network given as `--model`).
+  case wrongModelKind(role: String, model: String, expected: String, found: String)
+
+  var description: String {
+    switch self {
+    case .modelMissing(let figure, let role, let model, let path, let hint):
+      return "\(figure) needs the \(role) model '\(model)', but \(path) does not exist: train it with '\(hint)' (all four: sh notebooks-data/models/train.sh), or pass another checkpoint with --\(ModelRole(rawValue: role)?.option ?? "model")"
+    case .nothingToDo(let skipped):
+      return "no figure could be made: the models of \(skipped.joined(separator: ", ")) are missing (see the warnings above)"
+    case .wrongModelKind(let role, let model, let expected, let found):
+      return "the \(role) model '\(model)' must be \(expected), but it is \(found)"
+    }
+  }
+}
