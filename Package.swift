@@ -61,26 +61,29 @@ let package = Package(
       name: "resnet-lesion-bench", dependencies: ["Engine", "Checkpoints", "Datasets", "Lesion"],
       exclude: ["pytorch_reference.py"], swiftSettings: numericSettings),
 
+    // Shared test helpers (seeded generator); not API.
+    .target(name: "_TestSupport"),
+
     .testTarget(
-      name: "TensorFormatsTests", dependencies: ["TensorFormats"], exclude: ["Fixtures"]),
+      name: "TensorFormatsTests", dependencies: ["_TestSupport", "TensorFormats"], exclude: ["Fixtures"]),
     .testTarget(
-      name: "DatasetsTests", dependencies: ["Datasets", "Archives", "TensorFormats"],
+      name: "DatasetsTests", dependencies: ["_TestSupport", "Datasets", "Archives", "TensorFormats"],
       exclude: ["Fixtures"]),
     .testTarget(
-      name: "EngineTests", dependencies: ["Engine", "TensorFormats"], exclude: ["Fixtures"],
+      name: "EngineTests", dependencies: ["_TestSupport", "Engine", "TensorFormats"], exclude: ["Fixtures"],
       swiftSettings: numericSettings),
     .testTarget(
-      name: "CheckpointsTests", dependencies: ["Checkpoints", "Engine", "TensorFormats"],
+      name: "CheckpointsTests", dependencies: ["_TestSupport", "Checkpoints", "Engine", "TensorFormats"],
       exclude: ["Fixtures"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "Datasets", "Checkpoints", "TensorFormats"]),
-    .testTarget(name: "LesionTests", dependencies: ["Lesion", "Engine", "Datasets"]),
+    .testTarget(name: "TrainingTests", dependencies: ["_TestSupport", "Training", "Engine", "Datasets", "Checkpoints", "TensorFormats"]),
+    .testTarget(name: "LesionTests", dependencies: ["_TestSupport", "Lesion", "Engine", "Datasets"]),
     .testTarget(
-      name: "PathAnalysisTests", dependencies: ["PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats"],
+      name: "PathAnalysisTests", dependencies: ["_TestSupport", "PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats"],
       exclude: ["Fixtures"]),
-    .testTarget(name: "ReportTests", dependencies: ["Report"]),
-    .testTarget(name: "ParsingTests", dependencies: ["LesionCLI"]),
+    .testTarget(name: "ReportTests", dependencies: ["_TestSupport", "Report"]),
+    .testTarget(name: "ParsingTests", dependencies: ["_TestSupport", "LesionCLI"]),
     // End-to-end: runs the built resnet-lesion binary.
-    .testTarget(name: "CommandLineTests", dependencies: ["resnet-lesion"], exclude: ["Fixtures"]),
+    .testTarget(name: "CommandLineTests", dependencies: ["_TestSupport", "resnet-lesion"], exclude: ["Fixtures"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -19,8 +19,12 @@ extension Network {
   /// head), within a filter PyTorch's (K, C, R, S) element order, a convolution's bias right after
   /// its filter; then the classifier weight (O, I) and its bias.
   /// - Complexity: O(parameters).
+  ///
+  /// With `zeroResidualBranches`, the last batch norm of every residual branch gets γ = 0 after
+  /// the draws (Goyal et al. 2017; torchvision's `zero_init_residual`), so each block starts as
+  /// its shortcut. The random draws are the same either way.
   public mutating func initializeForTraining(
-    using generator: inout SplitMix64, fanMode: FanMode = .fanIn
+    using generator: inout SplitMix64, fanMode: FanMode = .fanIn, zeroResidualBranches: Bool = false
   ) {
     updateLayers { layer in
       switch layer {
@@ -59,5 +63,14 @@ extension Network {
     classifier.weight = (0..<(inputs * outputs)).map { _ in Float(generator.nextGaussian() * std) }
     let bound = 1 / Double(inputs).squareRoot()
     classifier.bias = (0..<outputs).map { _ in Float((2 * generator.nextUnitInterval() - 1) * bound) }
+    guard zeroResidualBranches else { return }
+    for b in blocks.indices where blocks[b].isResidual {
+      guard
+        let last = blocks[b].branch.lastIndex(where: { if case .batchNorm = $0 { return true } else { return false } }),
+        case .batchNorm(var bn) = blocks[b].branch[last]
+      else { continue }
+      bn.gamma = [Float](repeating: 0, count: bn.channels)
+      blocks[b].branch[last] = .batchNorm(bn)
+    }
   }
 }

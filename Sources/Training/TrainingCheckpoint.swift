@@ -54,14 +54,16 @@ public enum TrainingCheckpoint {
     return entries
   }
 
-  /// Writes the test-time model (`trainer.testNetwork`) to `url` with `metadata`, and the
+  /// Writes the test-time model (`trainer.latestTestNetwork`, else `trainer.testNetwork`) to
+  /// `url` with `metadata`, and the
   /// resume state beside it.
   /// - Throws: `CheckpointError` or `SafeTensorsError` when a file cannot be written.
   public static func write(
     trainer: Trainer, state: TrainingState, metadata: ModelMetadata, to url: URL, half: Bool,
     writeState: Bool = true, extra: [String: String] = [:]
   ) throws {
-    try ModelFile.write(trainer.testNetwork(state.network), metadata: metadata, to: url, half: half)
+    let network = try trainer.latestTestNetwork ?? trainer.testNetwork(state.network)
+    try ModelFile.write(network, metadata: metadata, to: url, half: half)
     if writeState {
       try writeTrainingState(state, configuration: trainer.configuration, to: stateURL(forModel: url), extra: extra)
     }

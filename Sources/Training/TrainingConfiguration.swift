@@ -75,6 +75,18 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   public var activeBlocks: Int?
   /// The fan He initialization divides by.
   public var fanMode: FanMode
+  /// Start every residual branch's last batch norm at γ = 0 (nil or false: γ = 1 everywhere).
+  public var zeroResidualBranches: Bool?
+  /// Recompute the running statistics of the test-time network after each epoch
+  /// (`Trainer.recalibrateNormalization`); nil means on exactly for active-block training.
+  public var recalibrateNormalization: Bool?
+  /// Training images used for that recalibration (nil: 2048).
+  public var calibrationImageCount: Int?
+
+  /// Whether the test-time network gets recalibrated running statistics.
+  public var recalibratesNormalization: Bool { recalibrateNormalization ?? (activeBlocks != nil) }
+  /// Training images used for recalibration.
+  public var calibrationImages: Int { calibrationImageCount ?? 2048 }
   /// Images per evaluation batch on the test set.
   public var evaluationBatchSize: Int
 
@@ -85,7 +97,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     weightDecay: Float = 1e-4, schedule: LearningRateSchedule = .cosine, warmupEpochs: Int = 0,
     augmentation: Augmentation = Augmentation(), normalizationMean: [Float],
     normalizationStd: [Float], seed: UInt64 = 0, stochasticDepth: Float? = nil,
-    activeBlocks: Int? = nil, fanMode: FanMode = .fanIn, evaluationBatchSize: Int = 250
+    activeBlocks: Int? = nil, fanMode: FanMode = .fanIn, zeroResidualBranches: Bool? = nil,
+    recalibrateNormalization: Bool? = nil, calibrationImageCount: Int? = nil, evaluationBatchSize: Int = 250
   ) {
     self.architecture = architecture
     self.epochs = epochs
@@ -103,6 +116,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     self.stochasticDepth = stochasticDepth
     self.activeBlocks = activeBlocks
     self.fanMode = fanMode
+    self.zeroResidualBranches = zeroResidualBranches
+    self.recalibrateNormalization = recalibrateNormalization
+    self.calibrationImageCount = calibrationImageCount
     self.evaluationBatchSize = evaluationBatchSize
   }
 

@@ -1,26 +1,8 @@
+import _TestSupport
 import Engine
 import Foundation
 import XCTest
 
-/// SplitMix64: a small, seedable generator for deterministic test data.
-struct SplitMix64: RandomNumberGenerator {
-  private var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  /// A float uniformly in [low, high).
-  mutating func float(_ low: Float, _ high: Float) -> Float {
-    low + (high - low) * Float(next() >> 40) / Float(1 << 24)
-  }
-}
 
 /// A network with every parameter and running statistic drawn from a seeded generator.
 func randomNetwork(_ configuration: NetworkConfiguration, seed: UInt64) throws -> Network {

@@ -1,3 +1,4 @@
+import _TestSupport
 import Archives
 import Foundation
 import TensorFormats

@@ -1,18 +1,7 @@
+import _TestSupport
 import Foundation
 import XCTest
 
-/// SplitMix64, the generator the fixture script also uses (see Fixtures/make_fixtures.py).
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 /// Regenerates the data of a fixture case exactly as make_fixtures.py does.
 func generatedData(kind: String, size: Int, seed: UInt64, words: [String]) -> [UInt8] {

@@ -1,40 +1,11 @@
 // Fast convolution kernels (Convolution.swift) against the naive reference
 // (Convolution+Naive.swift) on seeded random shapes and data, plus determinism.
 
+import _TestSupport
 import XCTest
 
 @testable import Engine
 
-/// SplitMix64: a small seeded generator so every test sees the same data on every run.
-struct ConvolutionTestRandom {
-  private var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  /// The next 64 random bits.
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  /// A uniform Float in [-1, 1).
-  mutating func nextSigned() -> Float {
-    Float(next() >> 40) / Float(1 << 23) - 1
-  }
-
-  /// `count` uniform Floats in [-1, 1).
-  mutating func values(_ count: Int) -> [Float] {
-    (0..<count).map { _ in nextSigned() }
-  }
-
-  /// A uniform Int in `range`.
-  mutating func int(in range: ClosedRange<Int>) -> Int {
-    range.lowerBound + Int(next() % UInt64(range.count))
-  }
-}
 
 final class ConvolutionKernelTests: XCTestCase {
   /// Asserts |fast − reference| ≤ 1e-4 + 1e-4·|reference| everywhere; reports the worst element.
@@ -80,13 +51,13 @@ final class ConvolutionKernelTests: XCTestCase {
   }
 
   /// Runs all three fast kernels and their naive twins on one case.
-  func check(_ c: Case, random: inout ConvolutionTestRandom) {
+  func check(_ c: Case, random: inout SplitMix64) {
     let g = c.geometry
-    let input = random.values(g.inputCount)
-    let filter = random.values(g.filterCount)
-    let bias = c.useBias ? random.values(g.outputChannels) : nil
-    let residual = c.useResidual ? random.values(g.outputCount) : nil
-    let outputGradient = random.values(g.outputCount)
+    let input = random.floats(g.inputCount)
+    let filter = random.floats(g.filterCount)
+    let bias = c.useBias ? random.floats(g.outputChannels) : nil
+    let residual = c.useResidual ? random.floats(g.outputCount) : nil
+    let outputGradient = random.floats(g.outputCount)
 
     // Forward.
     var reference = [Float](repeating: .nan, count: g.outputCount)
@@ -149,7 +120,7 @@ final class ConvolutionKernelTests: XCTestCase {
   }
 
   func testResNetLikeShapes() {
-    var random = ConvolutionTestRandom(seed: 1)
+    var random = SplitMix64(seed: 1)
     let cases: [Case] = [
       // CIFAR blocks: 3×3 pad 1, with the fused epilogue variants.
       Case(
@@ -190,7 +161,7 @@ final class ConvolutionKernelTests: XCTestCase {
   }
 
   func testSeededRandomShapes() {
-    var random = ConvolutionTestRandom(seed: 2)
+    var random = SplitMix64(seed: 2)
     let channels = [1, 3, 5, 16, 17, 32, 64]
     let sizes = [7, 9, 11, 13]
     let kernels = [(1, 0), (1, 3), (3, 0), (3, 1), (5, 0), (5, 1), (7, 3)]
@@ -248,14 +219,14 @@ final class ConvolutionKernelTests: XCTestCase {
 
   /// Same inputs → bit-identical outputs, across repeated runs and across thread counts.
   func testDeterminism() {
-    var random = ConvolutionTestRandom(seed: 3)
+    var random = SplitMix64(seed: 3)
     for g in [
       geometry(batch: 20, size: 8, inputChannels: 16, outputChannels: 32, kernel: 3, stride: 2, padding: 1),
       geometry(batch: 1, size: 11, inputChannels: 17, outputChannels: 16, kernel: 3, padding: 1),
     ] {
-      let input = random.values(g.inputCount)
-      let filter = random.values(g.filterCount)
-      let outputGradient = random.values(g.outputCount)
+      let input = random.floats(g.inputCount)
+      let filter = random.floats(g.filterCount)
+      let outputGradient = random.floats(g.outputCount)
       func run() -> [[Float]] {
         var output = [Float](repeating: 0, count: g.outputCount)
         var inputGradient = [Float](repeating: 0, count: g.inputCount)

@@ -1,3 +1,4 @@
+import _TestSupport
 import Foundation
 import XCTest
 
@@ -30,7 +31,7 @@ final class BinomialTests: XCTestCase {
   }
 
   func testBigUIntDivisionInvertsMultiplication() {
-    var rng = BinomialTestRandom(seed: 7)
+    var rng = SplitMix64(seed: 7)
     for _ in 0..<20 {
       var value = BigUInt(rng.next())
       for _ in 0..<(rng.next() % 5) { value = value * BigUInt(rng.next() | 1) }
@@ -231,15 +232,3 @@ final class BinomialTests: XCTestCase {
   }
 }
 
-/// A small deterministic generator (SplitMix64) for reproducible test inputs.
-private struct BinomialTestRandom {
-  private var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}

@@ -1,3 +1,4 @@
+import _TestSupport
 import Foundation
 import XCTest
 
@@ -12,18 +13,6 @@ func fixtureBytes(_ name: String) throws -> [UInt8] {
   [UInt8](try Data(contentsOf: fixturesFolder.appendingPathComponent(name)))
 }
 
-/// A deterministic 64-bit generator (SplitMix64) for seeded tests.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 /// Asserts that `body` throws an error whose description contains every fragment.
 func assertThrows<T>(

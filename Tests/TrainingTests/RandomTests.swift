@@ -70,6 +70,29 @@ final class RandomTests: XCTestCase {
     XCTAssertNotEqual(a, c)
   }
 
+  func testZeroResidualBranchesOnlyZeroTheLastBranchNorm() throws {
+    let configuration = try NetworkConfiguration.cifarResNet(
+      depth: 14, inputChannels: 1, inputSize: 8, classCount: 3, widths: [2, 4, 8])
+    var plain = try Network(configuration)
+    var zeroed = try Network(configuration)
+    var g1 = SplitMix64(seed: 9)
+    var g2 = SplitMix64(seed: 9)
+    plain.initializeForTraining(using: &g1)
+    zeroed.initializeForTraining(using: &g2, zeroResidualBranches: true)
+    XCTAssertEqual(g1, g2, "same draws either way")
+    for (a, b) in zip(plain.blocks, zeroed.blocks) {
+      guard case .batchNorm(let first) = b.branch[1], case .batchNorm(let last) = b.branch[4],
+        case .batchNorm(let original) = a.branch[4]
+      else { return XCTFail("unexpected branch layout in \(b.name)") }
+      XCTAssertEqual(first.gamma, [Float](repeating: 1, count: first.channels), b.name)
+      XCTAssertEqual(last.gamma, [Float](repeating: 0, count: last.channels), b.name)
+      XCTAssertEqual(original.gamma, [Float](repeating: 1, count: original.channels), a.name)
+      XCTAssertEqual(a.branch[0], b.branch[0], "same filters")
+    }
+    XCTAssertEqual(plain.stem, zeroed.stem)
+    XCTAssertEqual(plain.classifier, zeroed.classifier)
+  }
+
   func testStochasticDepthSurvivalFrequencies() {
     let survival = BlockSampling.survivalProbabilities(blockCount: 54, finalSurvival: 0.5)
     XCTAssertEqual(survival.count, 54)

@@ -1,3 +1,4 @@
+import Datasets
 import Engine
 
 /// Errors of lesion studies: a model and a data set that do not fit, or an impossible request.
@@ -25,6 +26,25 @@ public enum LesionError: Error, Equatable, CustomStringConvertible {
       return "\(name) has no images to evaluate"
     case .notEnoughBlocks(let asked, let available, let what):
       return "cannot \(what) \(asked) blocks: only \(available) are available"
+    }
+  }
+}
+
+extension LesionError {
+  /// Checks that a data set and normalization fit a network: image shape, statistics per
+  /// channel, at least one image, labels within the network's classes.
+  /// - Throws: the `LesionError` naming what does not fit.
+  public static func validate(network: Network, dataset: ImageDataset, mean: [Float], std: [Float]) throws {
+    let shape = FeatureShape(channels: dataset.channels, height: dataset.height, width: dataset.width)
+    guard shape == network.inputShape else {
+      throw LesionError.imageShapeMismatch(model: network.inputShape, data: shape, dataName: dataset.name)
+    }
+    guard mean.count == shape.channels, std.count == shape.channels else {
+      throw LesionError.normalizationMismatch(channels: shape.channels, mean: mean.count, std: std.count)
+    }
+    guard dataset.count > 0 else { throw LesionError.emptyData(dataset.name) }
+    if let bad = dataset.labels.first(where: { $0 < 0 || $0 >= network.classCount }) {
+      throw LesionError.labelOutOfRange(dataName: dataset.name, label: bad, classCount: network.classCount)
     }
   }
 }

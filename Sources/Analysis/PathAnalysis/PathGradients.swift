@@ -91,17 +91,7 @@ public final class PathGradientMeasurement {
 
   /// - Throws: `LesionError` when images or labels do not fit the network.
   public init(network: Network, dataset: ImageDataset, mean: [Float], std: [Float]) throws {
-    let shape = FeatureShape(channels: dataset.channels, height: dataset.height, width: dataset.width)
-    guard shape == network.inputShape else {
-      throw LesionError.imageShapeMismatch(model: network.inputShape, data: shape, dataName: dataset.name)
-    }
-    guard mean.count == shape.channels, std.count == shape.channels else {
-      throw LesionError.normalizationMismatch(channels: shape.channels, mean: mean.count, std: std.count)
-    }
-    guard dataset.count > 0 else { throw LesionError.emptyData(dataset.name) }
-    if let bad = dataset.labels.first(where: { $0 < 0 || $0 >= network.classCount }) {
-      throw LesionError.labelOutOfRange(dataName: dataset.name, label: bad, classCount: network.classCount)
-    }
+    try LesionError.validate(network: network, dataset: dataset, mean: mean, std: std)
     self.network = network
     self.dataset = dataset
     self.mean = mean

@@ -166,7 +166,9 @@ enum InfoCommand: LesionCommand {
       "mean \(ModelArguments.list(metadata.normalizationMean)); std \(ModelArguments.list(metadata.normalizationStd)) (\(metadata.normalizationSource))",
     ])
     for key in metadata.provenance.keys.sorted() {
-      summary.addRow(["provenance." + key, metadata.provenance[key] ?? ""])
+      // Long values (the training configuration as JSON) are shortened here; --format json has them whole.
+      let value = metadata.provenance[key] ?? ""
+      summary.addRow(["provenance." + key, value.count > 100 ? String(value.prefix(97)) + "…" : value])
     }
     let scaled = network.configuration.branchScales != nil
     var columns: [TextTable.Column] = [

@@ -68,6 +68,9 @@ enum TrainCommand: LesionCommand {
       .option("active-blocks", value: "<K>", help: "Train K randomly chosen residual blocks per mini-batch."),
       .option(
         "fan", value: "<mode>", help: "He initialization fan: fan_in (PyTorch default) or fan_out.", default: "fan_in"),
+      .flag(
+        "zero-init-residual",
+        help: "Start each residual branch's last batch norm at γ = 0 (every block begins as its shortcut)."),
       .option("output", value: "<file>", help: "Model file to write (checkpointed every epoch)."),
       .flag("half", help: "Store the model's tensors as float16."),
       .option(
@@ -309,7 +312,8 @@ enum TrainCommand: LesionCommand {
       momentum: Float(momentum), nesterov: nesterov, weightDecay: Float(decay), schedule: schedule,
       warmupEpochs: warmup, augmentation: Augmentation(cropPadding: padding, horizontalFlip: flip),
       normalizationMean: mean, normalizationStd: std, seed: seed, stochasticDepth: survival,
-      activeBlocks: active, fanMode: fan)
+      activeBlocks: active, fanMode: fan,
+      zeroResidualBranches: try arguments.flag("zero-init-residual") ? true : nil)
   }
 
   /// Mean and std for `choice`; `auto` picks MNIST statistics for one-channel 28×28 data, the

@@ -3,19 +3,25 @@
 extension Kernels {
   /// y = max(x, 0); x, y (count). `y` may alias `x`.
   static func relu(count: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-    for i in 0..<count { y[i] = max(x[i], 0) }
+    parallelRanges(count, minimumPerRange: 1 << 16) { range in
+      for i in range { y[i] = max(x[i], 0) }
+    }
   }
 
   /// dx = dy where x > 0, else 0 (PyTorch's convention at 0). `dx` may alias `dy`.
   static func reluBackward(
     count: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>
   ) {
-    for i in 0..<count { dx[i] = x[i] > 0 ? dy[i] : 0 }
+    parallelRanges(count, minimumPerRange: 1 << 16) { range in
+      for i in range { dx[i] = x[i] > 0 ? dy[i] : 0 }
+    }
   }
 
   /// y = a + b; all (count). `y` may alias `a` or `b`.
   static func add(count: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-    for i in 0..<count { y[i] = a[i] + b[i] }
+    parallelRanges(count, minimumPerRange: 1 << 16) { range in
+      for i in range { y[i] = a[i] + b[i] }
+    }
   }
 
   /// Option-A shortcut (He et al. 2016): keep every `stride`-th row and column starting at 0,

@@ -29,21 +29,78 @@ extension Kernels {
   static func channelMoments(
     rows: Int, channels: Int, x: UnsafePointer<Float>
   ) -> (mean: [Double], variance: [Double]) {
-    var sum = [Double](repeating: 0, count: channels)
-    for m in 0..<rows {
-      let base = m * channels
-      for c in 0..<channels { sum[c] += Double(x[base + c]) }
-    }
-    let mean = sum.map { $0 / Double(max(rows, 1)) }
-    var squares = [Double](repeating: 0, count: channels)
-    for m in 0..<rows {
-      let base = m * channels
-      for c in 0..<channels {
-        let d = Double(x[base + c]) - mean[c]
-        squares[c] += d * d
+    // Per-range partial sums, combined in range order: deterministic for any thread count.
+    let ranges = parallelRangeCount(rows, minimumPerRange: 1024)
+    var partial = [Double](repeating: 0, count: ranges * channels)
+    partial.withUnsafeMutableBufferPointer { p in
+      let base = p.baseAddress!
+      parallelIndexedRanges(rows, minimumPerRange: 1024) { r, range in
+        let sums = base + r * channels
+        for m in range {
+          let row = m * channels
+          for c in 0..<channels { sums[c] += Double(x[row + c]) }
+        }
       }
     }
-    return (mean, squares.map { $0 / Double(max(rows, 1)) })
+    var mean = [Double](repeating: 0, count: channels)
+    for r in 0..<ranges { for c in 0..<channels { mean[c] += partial[r * channels + c] } }
+    mean = mean.map { $0 / Double(max(rows, 1)) }
+    partial = [Double](repeating: 0, count: ranges * channels)
+    partial.withUnsafeMutableBufferPointer { p in
+      let base = p.baseAddress!
+      mean.withUnsafeBufferPointer { mu in
+        parallelIndexedRanges(rows, minimumPerRange: 1024) { r, range in
+          let squares = base + r * channels
+          for m in range {
+            let row = m * channels
+            for c in 0..<channels {
+              let d = Double(x[row + c]) - mu[c]
+              squares[c] += d * d
+            }
+          }
+        }
+      }
+    }
+    var variance = [Double](repeating: 0, count: channels)
+    for r in 0..<ranges { for c in 0..<channels { variance[c] += partial[r * channels + c] } }
+    return (mean, variance.map { $0 / Double(max(rows, 1)) })
+  }
+
+  /// Per-channel Σ dy and Σ dy·(x − mean)·invStd over rows, accumulated in Double per range and
+  /// combined in range order.
+  static func channelGradientSums(
+    rows: Int, channels: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, mean: [Float], invStd: [Float]
+  ) -> (dGamma: [Double], dBeta: [Double]) {
+    let ranges = parallelRangeCount(rows, minimumPerRange: 1024)
+    var partial = [Double](repeating: 0, count: ranges * channels * 2)
+    partial.withUnsafeMutableBufferPointer { p in
+      let base = p.baseAddress!
+      mean.withUnsafeBufferPointer { mu in
+        invStd.withUnsafeBufferPointer { inv in
+          parallelIndexedRanges(rows, minimumPerRange: 1024) { r, range in
+            let gammaSums = base + r * channels * 2
+            let betaSums = gammaSums + channels
+            for m in range {
+              let row = m * channels
+              for c in 0..<channels {
+                let g = Double(dy[row + c])
+                betaSums[c] += g
+                gammaSums[c] += g * Double((x[row + c] - mu[c]) * inv[c])
+              }
+            }
+          }
+        }
+      }
+    }
+    var dGamma = [Double](repeating: 0, count: channels)
+    var dBeta = [Double](repeating: 0, count: channels)
+    for r in 0..<ranges {
+      for c in 0..<channels {
+        dGamma[c] += partial[r * channels * 2 + c]
+        dBeta[c] += partial[r * channels * 2 + channels + c]
+      }
+    }
+    return (dGamma, dBeta)
   }
 
   /// Backward of batch normalization in training mode (batch statistics).
@@ -55,16 +112,7 @@ extension Kernels {
     rows: Int, channels: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
     gamma: [Float], mean: [Float], invStd: [Float], dx: UnsafeMutablePointer<Float>?
   ) -> (dGamma: [Float], dBeta: [Float]) {
-    var dGamma = [Double](repeating: 0, count: channels)
-    var dBeta = [Double](repeating: 0, count: channels)
-    for m in 0..<rows {
-      let base = m * channels
-      for c in 0..<channels {
-        let g = Double(dy[base + c])
-        dBeta[c] += g
-        dGamma[c] += g * Double((x[base + c] - mean[c]) * invStd[c])
-      }
-    }
+    let (dGamma, dBeta) = channelGradientSums(rows: rows, channels: channels, x: x, dy: dy, mean: mean, invStd: invStd)
     if let dx {
       let count = Float(rows)
       var a = [Float](repeating: 0, count: channels)
@@ -74,11 +122,13 @@ extension Kernels {
         b[c] = Float(dBeta[c])
       }
       let g = dGamma.map { Float($0) }
-      for m in 0..<rows {
-        let base = m * channels
-        for c in 0..<channels {
-          let xhat = (x[base + c] - mean[c]) * invStd[c]
-          dx[base + c] = a[c] * (count * dy[base + c] - b[c] - xhat * g[c])
+      parallelRanges(rows, minimumPerRange: 1024) { range in
+        for m in range {
+          let base = m * channels
+          for c in 0..<channels {
+            let xhat = (x[base + c] - mean[c]) * invStd[c]
+            dx[base + c] = a[c] * (count * dy[base + c] - b[c] - xhat * g[c])
+          }
         }
       }
     }
@@ -95,23 +145,16 @@ extension Kernels {
   ) -> (dGamma: [Float], dBeta: [Float]) {
     if let dx {
       scale.withUnsafeBufferPointer { s in
-        for m in 0..<rows {
-          let base = m * channels
-          for c in 0..<channels { dx[base + c] = dy[base + c] * s[c] }
+        parallelRanges(rows, minimumPerRange: 1024) { range in
+          for m in range {
+            let base = m * channels
+            for c in 0..<channels { dx[base + c] = dy[base + c] * s[c] }
+          }
         }
       }
     }
     guard parameterGradients else { return ([], []) }
-    var dGamma = [Double](repeating: 0, count: channels)
-    var dBeta = [Double](repeating: 0, count: channels)
-    for m in 0..<rows {
-      let base = m * channels
-      for c in 0..<channels {
-        let g = Double(dy[base + c])
-        dBeta[c] += g
-        dGamma[c] += g * Double((x[base + c] - mean[c]) * invStd[c])
-      }
-    }
+    let (dGamma, dBeta) = channelGradientSums(rows: rows, channels: channels, x: x, dy: dy, mean: mean, invStd: invStd)
     return (dGamma.map { Float($0) }, dBeta.map { Float($0) })
   }
 }

@@ -32,3 +32,24 @@ func parallelFor(_ chunkCount: Int, _ body: (Int) -> Void) {
     DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in body(chunk) }
   }
 }
+
+/// Splits `count` items into a fixed number of contiguous ranges (independent of the thread
+/// count, so reductions combined in range order are deterministic) and runs `body` on each in
+/// parallel. Small inputs run as one range.
+@inline(__always)
+func parallelRanges(_ count: Int, minimumPerRange: Int = 4096, _ body: (Range<Int>) -> Void) {
+  parallelIndexedRanges(count, minimumPerRange: minimumPerRange) { _, range in body(range) }
+}
+
+/// Like `parallelRanges`, also passing each range's index in `0..<parallelRangeCount(count)`.
+@inline(__always)
+func parallelIndexedRanges(_ count: Int, minimumPerRange: Int = 4096, _ body: (Int, Range<Int>) -> Void) {
+  let ranges = parallelRangeCount(count, minimumPerRange: minimumPerRange)
+  parallelFor(ranges) { r in body(r, (count * r / ranges)..<(count * (r + 1) / ranges)) }
+}
+
+/// The number of ranges `parallelRanges` uses for `count` items (for per-range partial results).
+@inline(__always)
+func parallelRangeCount(_ count: Int, minimumPerRange: Int = 4096) -> Int {
+  max(1, min(16, count / max(1, minimumPerRange)))
+}

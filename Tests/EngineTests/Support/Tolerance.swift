@@ -1,3 +1,4 @@
+import _TestSupport
 import XCTest
 
 /// The one tolerance of the engine's reference tests: |a − b| ≤ atol + rtol·|ref|, NaN-aware.
@@ -41,24 +42,3 @@ func assertClose(
   }
 }
 
-/// A small repeatable random generator for tests (SplitMix64).
-struct TestRandom {
-  var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  /// Uniform in [-1, 1).
-  mutating func symmetric() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
-
-  mutating func floats(_ count: Int) -> [Float] { (0..<count).map { _ in symmetric() } }
-
-  mutating func int(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
-}

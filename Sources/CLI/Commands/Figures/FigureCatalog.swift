@@ -59,7 +59,8 @@ enum FigureID: String, CaseIterable, Sendable {
       guard let figure = FigureID(rawValue: name) else {
         throw CommandLineError.invalidValue(
           option: "--only", value: text,
-          expected: "a comma-separated list of \(allCases.map(\.rawValue).joined(separator: ", ")) ('\(name)' is not one)")
+          expected:
+            "a comma-separated list of \(allCases.map(\.rawValue).joined(separator: ", ")) ('\(name)' is not one)")
       }
       if !chosen.contains(figure) { chosen.append(figure) }
     }
@@ -101,11 +102,13 @@ enum ModelRole: String, CaseIterable, Sendable {
 
   /// How the bundled model is trained (the line of `notebooks-data/models/train.sh`).
   var trainingHint: String {
-    let common = "--data mnist-5k --batch-size 64 --lr 0.1 --warmup 1 --schedule cosine --weight-decay 0.0005 --crop-padding 2 --seed 1"
+    let common =
+      "--data mnist-5k --batch-size 64 --lr 0.1 --warmup 1 --schedule cosine --weight-decay 0.0005 --crop-padding 2 --seed 1"
     let output = "--output notebooks-data/models/\(bundledName).safetensors"
     switch self {
     case .residual: return "resnet-lesion train --arch resnet --depth 110 --epochs 12 \(common) \(output)"
-    case .plain: return "resnet-lesion train --arch vgg --widths 16,32,64 --blocks-per-stage 5,5,4 --epochs 12 \(common) \(output)"
+    case .plain:
+      return "resnet-lesion train --arch vgg --widths 16,32,64 --blocks-per-stage 5,5,4 --epochs 12 \(common) \(output)"
     case .stochasticDepth:
       return "resnet-lesion train --arch resnet --depth 110 --epochs 12 \(common) --stochastic-depth 0.5 \(output)"
     case .shortPaths:
@@ -141,18 +144,18 @@ struct FigureSettings: Sendable {
   /// Images per evaluation batch.
   var batchSize: Int
 
-  /// The defaults: the whole test split and enough samples for smooth curves; `quick` uses 20
-  /// test images per class and a few samples, to finish in well under a minute.
+  /// The defaults: the whole test split and enough samples for smooth curves; `quick` uses 10
+  /// test images per class and a few samples, to finish in under a minute.
   static func defaults(quick: Bool, seed: Int) -> FigureSettings {
     if quick {
       return FigureSettings(
-        quick: true, seed: seed, perClass: 20, samples: 2, deletionCounts: [1, 2, 5, 10, 15, 20],
-        swapCounts: [1, 2, 5, 10, 20], gradientSamples: 2, gradientBatch: 8, location: .block,
+        quick: true, seed: seed, perClass: 10, samples: 2, deletionCounts: [1, 5, 10, 20],
+        swapCounts: [1, 5, 20], gradientSamples: 2, gradientBatch: 8, location: .block,
         gradientMode: .singlePath, effectiveShare: 0.9, batchSize: 100)
     }
     return FigureSettings(
-      quick: false, seed: seed, perClass: nil, samples: 10, deletionCounts: Array(1...20),
-      swapCounts: [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30], gradientSamples: 20, gradientBatch: 32,
+      quick: false, seed: seed, perClass: nil, samples: 5, deletionCounts: Array(1...10) + [12, 14, 16, 18, 20],
+      swapCounts: [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30], gradientSamples: 20, gradientBatch: 32,
       location: .block, gradientMode: .singlePath, effectiveShare: 0.9, batchSize: 100)
   }
 
@@ -177,9 +180,11 @@ enum FiguresError: Error, Equatable, CustomStringConvertible {
   var description: String {
     switch self {
     case .modelMissing(let figure, let role, let model, let path, let hint):
-      return "\(figure) needs the \(role) model '\(model)', but \(path) does not exist: train it with '\(hint)' (all four: sh notebooks-data/models/train.sh), or pass another checkpoint with --\(ModelRole(rawValue: role)?.option ?? "model")"
+      return
+        "\(figure) needs the \(role) model '\(model)', but \(path) does not exist: train it with '\(hint)' (all four: sh notebooks-data/models/train.sh), or pass another checkpoint with --\(ModelRole(rawValue: role)?.option ?? "model")"
     case .nothingToDo(let skipped):
-      return "no figure could be made: the models of \(skipped.joined(separator: ", ")) are missing (see the warnings above)"
+      return
+        "no figure could be made: the models of \(skipped.joined(separator: ", ")) are missing (see the warnings above)"
     case .wrongModelKind(let role, let model, let expected, let found):
       return "the \(role) model '\(model)' must be \(expected), but it is \(found)"
     }

@@ -90,7 +90,8 @@ final class FigureWorkspace {
     let loaded = try ModelLoader.load(name, normalization: nil)
     if role != .plain, !loaded.network.blocks.contains(where: \.isResidual) {
       throw FiguresError.wrongModelKind(
-        role: role.rawValue, model: name, expected: "a residual network", found: "\(loaded.familyDescription) without residual blocks")
+        role: role.rawValue, model: name, expected: "a residual network",
+        found: "\(loaded.familyDescription) without residual blocks")
     }
     let digest = try SHA256.hash(fileAt: loaded.file)
     let size = (try? FileManager.default.attributesOfItem(atPath: loaded.file.path)[.size] as? Int) ?? 0
@@ -102,7 +103,8 @@ final class FigureWorkspace {
   /// The test split used by every lesion figure (`perClass` images of each class in quick mode).
   func testSet() throws -> ImageDataset {
     if let testData { return testData }
-    let data = try DatasetLoader.load(dataSource, split: .test).selecting(offset: 0, limit: nil, perClass: settings.perClass)
+    let data = try DatasetLoader.load(dataSource, split: .test).selecting(
+      offset: 0, limit: nil, perClass: settings.perClass)
     testData = data
     return data
   }
@@ -118,7 +120,9 @@ final class FigureWorkspace {
   // MARK: Evaluations
 
   /// Evaluates `plans` (and the intact network) on the test set with a progress display.
-  func evaluate(_ role: ModelRole, _ plans: [LesionPlan], what: String) throws -> (intact: LesionResult, lesions: [LesionResult]) {
+  func evaluate(_ role: ModelRole, _ plans: [LesionPlan], what: String) throws -> (
+    intact: LesionResult, lesions: [LesionResult]
+  ) {
     let model = try model(role)
     let data = try testSet()
     let evaluator = try LesionEvaluator(
@@ -196,10 +200,17 @@ final class FigureWorkspace {
   func modelRecord(_ model: Model) -> JSONValue {
     let bundled = ModelLoaderNames.isBundled(model.argument)
     var object: [(key: String, value: JSONValue)] = [
-      ("role", .string(model.role.rawValue)), ("name", .string(bundled ? model.argument : model.loaded.file.lastPathComponent)),
+      ("role", .string(model.role.rawValue)),
+      ("name", .string(bundled ? model.argument : model.loaded.file.lastPathComponent)),
       ("bundled", .bool(bundled)),
-      ("file", .string(bundled ? "notebooks-data/models/\(model.loaded.file.lastPathComponent)" : model.loaded.file.lastPathComponent)),
-      ("sha256", .string(model.sha256)), ("bytes", .integer(model.bytes)), ("family", .string(model.loaded.familyDescription)),
+      (
+        "file",
+        .string(
+          bundled ? "notebooks-data/models/\(model.loaded.file.lastPathComponent)" : model.loaded.file.lastPathComponent
+        )
+      ),
+      ("sha256", .string(model.sha256)), ("bytes", .integer(model.bytes)),
+      ("family", .string(model.loaded.familyDescription)),
       ("blocks", .integer(model.network.blockCount)),
       ("residual_blocks", .integer(model.network.blocks.filter(\.isResidual).count)),
       ("parameters", .integer(model.network.parameterCount)),
@@ -214,7 +225,8 @@ final class FigureWorkspace {
   /// The sidecar record of a data set.
   func dataRecord(_ data: ImageDataset, split: String, perClass: Int?) -> JSONValue {
     .object([
-      ("source", .string(dataSource)), ("name", .string(data.name)), ("split", .string(split)), ("images", .integer(data.count)),
+      ("source", .string(dataSource)), ("name", .string(data.name)), ("split", .string(split)),
+      ("images", .integer(data.count)),
       ("per_class", perClass.map { .integer($0) } ?? .null),
     ])
   }
@@ -239,14 +251,32 @@ final class FigureWorkspace {
     var object: [(key: String, value: JSONValue)] = [
       ("figure", .string(figure.rawValue)), ("title", .string(figure.title)), ("csv", .string(csvName)),
       ("svg", .array(files.dropFirst().map { .string($0) })), ("tool", .string("resnet-lesion")),
-      ("tool_version", .string(LesionProgram.version)), ("seed", .integer(settings.seed)), ("quick", .bool(settings.quick)),
+      ("tool_version", .string(LesionProgram.version)), ("seed", .integer(settings.seed)),
+      ("quick", .bool(settings.quick)),
       ("models", .array(try roles.map { modelRecord(try model($0)) })), ("data", .array(data)),
     ]
     object += details
     object.append(("wall_time_seconds", .number((seconds * 1000).rounded() / 1000)))
     let jsonName = figure.stem + ".json"
-    try AtomicFile.write(JSONValue.object(object).encoded(pretty: true) + "\n", to: outputFolder.appendingPathComponent(jsonName))
+    try AtomicFile.write(
+      JSONValue.object(object).encoded(pretty: true) + "\n", to: outputFolder.appendingPathComponent(jsonName))
     files.append(jsonName)
     return files
+  }
+}
+
+extension FigureWorkspace.Model {
+  /// How the model is named in legends and commands: the bundled name, or the file name.
+  var argumentLabel: String {
+    ModelLoaderNames.isBundled(argument) ? argument : loaded.file.lastPathComponent
+  }
+}
+
+/// Whether a model argument is a bundled name (and not a file of that name).
+enum ModelLoaderNames {
+  /// True for `resnet110` etc. unless a file of that name exists (which `ModelLoader` prefers).
+  static func isBundled(_ argument: String) -> Bool {
+    ModelLoader.bundledNames.contains(argument)
+      && !FileManager.default.fileExists(atPath: argument)
   }
 }

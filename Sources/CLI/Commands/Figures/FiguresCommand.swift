@@ -15,26 +15,53 @@ enum FiguresCommand: LesionCommand {
     name: "figures",
     abstract: "Regenerate the paper's figures as CSV + SVG with provenance (Figs. 3, 5a, 5b, 6a–c, 8, §5.2).",
     discussion:
-      "Writes <figure>.csv (header with units, one row per point), <figure>.svg and a sidecar <figure>.json recording the model files with SHA-256 checksums, data, seed, sample counts, tool version and wall time; the CSV and SVG bytes depend only on the inputs and the seed. Lesion figures use the test split, Fig. 6b the training split. Figures: \(FigureID.allCases.map(\.rawValue).joined(separator: ", ")). Without --only, a figure whose bundled model has not been trained yet is skipped with a warning; with --only it is an error. --quick uses 20 test images per class and a few samples per point.",
+      "Writes <figure>.csv (header with units, one row per point), <figure>.svg and a sidecar <figure>.json recording the model files with SHA-256 checksums, data, seed, sample counts, tool version and wall time; the CSV and SVG bytes depend only on the inputs and the seed. Lesion figures use the test split, Fig. 6b the training split. Figures: \(FigureID.allCases.map(\.rawValue).joined(separator: ", ")). Without --only, a figure whose bundled model has not been trained yet is skipped with a warning; with --only it is an error. --quick uses 10 test images per class and a few samples per point.",
     options: [
-      .option("out", short: "o", value: "<folder>", help: "Output folder.", defaultDescription: "notebooks-data/figures"),
-      .option("model", short: "m", value: "<path>", help: "Residual network (Figs. 3, 5, 6, 8, table).", defaultDescription: "bundled resnet110"),
+      .option(
+        "out", short: "o", value: "<folder>", help: "Output folder.", defaultDescription: "notebooks-data/figures"),
+      .option(
+        "model", short: "m", value: "<path>", help: "Residual network (Figs. 3, 5, 6, 8, table).",
+        defaultDescription: "bundled resnet110"),
       .option("plain", value: "<path>", help: "Plain network for Fig. 3.", defaultDescription: "bundled plain"),
-      .option("stochastic", value: "<path>", help: "Stochastic-depth network for Fig. 8.", defaultDescription: "bundled resnet110-stochastic-depth"),
-      .option("short-paths", value: "<path>", help: "Network trained with short paths for the §5.2 table.", defaultDescription: "bundled resnet110-short-paths"),
-      .option("data", short: "d", value: "<path>", help: "Data set: a bundled name, a CIFAR or MNIST folder or archive.", default: "mnist-5k"),
+      .option(
+        "stochastic", value: "<path>", help: "Stochastic-depth network for Fig. 8.",
+        defaultDescription: "bundled resnet110-stochastic-depth"),
+      .option(
+        "short-paths", value: "<path>", help: "Network trained with short paths for the §5.2 table.",
+        defaultDescription: "bundled resnet110-short-paths"),
+      .option(
+        "data", short: "d", value: "<path>", help: "Data set: a bundled name, a CIFAR or MNIST folder or archive.",
+        default: "mnist-5k"),
       .option("seed", value: "<n>", help: "Seed of every random choice.", default: "0"),
       .option("only", value: "<list>", help: "Make only these figures, e.g. fig3,fig6b."),
       .flag("quick", help: "Few images and samples: a smoke run in well under a minute."),
-      .option("per-class", value: "<n>", help: "Test images per class for the lesion figures.", defaultDescription: "all; 20 with --quick"),
-      .option("samples", value: "<n>", help: "Random draws per point in Figs. 5a, 5b and 8.", defaultDescription: "10; 2 with --quick"),
-      .option("deleted", value: "<list>", help: "Numbers of randomly deleted blocks in Figs. 5a and 8.", defaultDescription: "1-20; 1,2,5,10,15,20 with --quick"),
-      .option("swaps", value: "<list>", help: "Numbers of random swaps in Fig. 5b.", defaultDescription: "1-6,8,10,12,15,20,25,30; 1,2,5,10,20 with --quick"),
-      .option("gradient-samples", value: "<n>", help: "Random training batches in Fig. 6b (each measures every path length).", defaultDescription: "20; 2 with --quick"),
-      .option("gradient-batch", value: "<n>", help: "Training images per batch in Fig. 6b.", defaultDescription: "32; 8 with --quick"),
-      .option("at", value: "<where>", help: "Where Fig. 6b measures the gradient: block (first block's input) or image.", default: "block"),
-      .option("gradient-mode", value: "<mode>", help: "Fig. 6b paths: single-path (as the paper) or subsets.", default: "single-path"),
-      .option("gradient-share", value: "<p>", help: "Share of the total gradient the effective paths of Fig. 6c carry.", default: "0.9"),
+      .option(
+        "per-class", value: "<n>", help: "Test images per class for the lesion figures.",
+        defaultDescription: "all; 10 with --quick"),
+      .option(
+        "samples", value: "<n>", help: "Random draws per point in Figs. 5a, 5b and 8.",
+        defaultDescription: "5; 2 with --quick"),
+      .option(
+        "deleted", value: "<list>", help: "Numbers of randomly deleted blocks in Figs. 5a and 8.",
+        defaultDescription: "1-10,12,14,16,18,20; 1,5,10,20 with --quick"),
+      .option(
+        "swaps", value: "<list>", help: "Numbers of random swaps in Fig. 5b.",
+        defaultDescription: "1-6,8,10,15,20,30; 1,5,20 with --quick"),
+      .option(
+        "gradient-samples", value: "<n>", help: "Random training batches in Fig. 6b (each measures every path length).",
+        defaultDescription: "20; 2 with --quick"),
+      .option(
+        "gradient-batch", value: "<n>", help: "Training images per batch in Fig. 6b.",
+        defaultDescription: "32; 8 with --quick"),
+      .option(
+        "at", value: "<where>", help: "Where Fig. 6b measures the gradient: block (first block's input) or image.",
+        default: "block"),
+      .option(
+        "gradient-mode", value: "<mode>", help: "Fig. 6b paths: single-path (as the paper) or subsets.",
+        default: "single-path"),
+      .option(
+        "gradient-share", value: "<p>", help: "Share of the total gradient the effective paths of Fig. 6c carry.",
+        default: "0.9"),
       .option("batch-size", value: "<n>", help: "Images per evaluation batch.", default: "100"),
       CommonOptions.quiet,
     ])
@@ -60,7 +87,12 @@ enum FiguresCommand: LesionCommand {
       if let value = try arguments.string(role.option) { modelArguments[role] = value }
     }
     let quiet = try arguments.flag("quiet")
-    let out = try arguments.path("out") ?? ModelLoader.dataDirectory(for: "figures").appendingPathComponent("figures")
+    // Default: the figures folder beside the bundled models and data, else ./notebooks-data/figures.
+    let out =
+      try arguments.path("out")
+      ?? ((try? ModelLoader.dataDirectory(for: "figures"))
+      ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("notebooks-data"))
+      .appendingPathComponent("figures")
 
     // Which figures can be made: bundled models not trained yet are an error with --only, a
     // skipped figure otherwise.
@@ -72,7 +104,9 @@ enum FiguresCommand: LesionCommand {
         do {
           _ = try ModelLoader.resolve(role.bundledName)
         } catch CheckpointError.bundledModelMissing(let name, let path) {
-          missing = .modelMissing(figure: figure.rawValue, role: role.rawValue, model: name, path: relativeToData(path), hint: role.trainingHint)
+          missing = .modelMissing(
+            figure: figure.rawValue, role: role.rawValue, model: name, path: relativeToData(path),
+            hint: role.trainingHint)
           break
         }
       }
@@ -119,4 +153,3 @@ enum FiguresCommand: LesionCommand {
     return String(path[range.lowerBound...])
   }
 }
-

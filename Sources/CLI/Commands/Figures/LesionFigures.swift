@@ -29,7 +29,8 @@ enum LesionFigures {
     let w = result.errorInterval
     return .object([
       ("error_fraction", .number(result.error)), ("error_low95_fraction", .number(w.lower)),
-      ("error_high95_fraction", .number(w.upper)), ("errors", .integer(result.errors)), ("images", .integer(result.count)),
+      ("error_high95_fraction", .number(w.upper)), ("errors", .integer(result.errors)),
+      ("images", .integer(result.count)),
     ])
   }
 
@@ -44,13 +45,17 @@ enum LesionFigures {
 
   /// One series per model: error after deleting each block alone, with its Wilson band (gaps at
   /// blocks that cannot be deleted).
-  static func singleDeletionSeries(_ network: Network, _ deletion: FigureWorkspace.SingleDeletion, name: String, color: String, marker: SVGPlot.Marker)
+  static func singleDeletionSeries(
+    _ network: Network, _ deletion: FigureWorkspace.SingleDeletion, name: String, color: String, marker: SVGPlot.Marker
+  )
     -> SVGPlot.Series
   {
     let results = network.blocks.map { deletion.byBlock[$0.number] }
     return SVGPlot.Series(
-      name, x: network.blocks.map { Double($0.number) }, y: results.map { $0?.error ?? .nan }, color: color, marker: marker,
-      bandLower: results.map { $0?.errorInterval.lower ?? .nan }, bandUpper: results.map { $0?.errorInterval.upper ?? .nan })
+      name, x: network.blocks.map { Double($0.number) }, y: results.map { $0?.error ?? .nan }, color: color,
+      marker: marker,
+      bandLower: results.map { $0?.errorInterval.lower ?? .nan },
+      bandUpper: results.map { $0?.errorInterval.upper ?? .nan })
   }
 
   /// The single-deletion CSV header.
@@ -61,7 +66,9 @@ enum LesionFigures {
 
   /// Single-deletion rows of one network: the intact row (block 0), then every block; blocks that
   /// cannot be deleted have `deletable` 0 and empty error fields.
-  static func singleRows(_ label: String, _ network: Network, _ deletion: FigureWorkspace.SingleDeletion) -> [[CSVValue]] {
+  static func singleRows(_ label: String, _ network: Network, _ deletion: FigureWorkspace.SingleDeletion)
+    -> [[CSVValue]]
+  {
     let intact = deletion.intact
     var rows: [[CSVValue]] = [
       [.text(label), .integer(0), .text("intact"), .missing, .missing, .missing] + errorCells(intact)
@@ -69,7 +76,8 @@ enum LesionFigures {
     ]
     for block in network.blocks {
       let head: [CSVValue] = [
-        .text(label), .integer(block.number), .text(block.name), .integer(block.stage), .integer(block.isDownsampling ? 1 : 0),
+        .text(label), .integer(block.number), .text(block.name), .integer(block.stage),
+        .integer(block.isDownsampling ? 1 : 0),
       ]
       if let r = deletion.byBlock[block.number] {
         rows.append(
@@ -90,15 +98,22 @@ enum LesionFigures {
     let residualDeletion = try workspace.singleDeletion(.residual)
     let plainDeletion = try workspace.singleDeletion(.plain)
     var csv = CSVTable(header: singleHeader)
-    for row in singleRows("residual", residual.network, residualDeletion) + singleRows("plain", plain.network, plainDeletion) {
+    for row in singleRows("residual", residual.network, residualDeletion)
+      + singleRows("plain", plain.network, plainDeletion)
+    {
       csv.addRow(row)
     }
     var plot = SVGPlot(
       title: "Deleting one block at test time (Fig. 3)", x: .init("deleted block (residual) or layer (plain), 1-based"),
       y: .init("test error (fraction)", minimum: 0, maximum: 1))
     plot.shadedRanges = downsamplingStrips(residual.network, label: "residual: downsampling block")
-    plot.series.append(singleDeletionSeries(residual.network, residualDeletion, name: "residual \(residual.argumentLabel)", color: SVGPlot.palette[0], marker: .circle))
-    plot.series.append(singleDeletionSeries(plain.network, plainDeletion, name: "plain \(plain.argumentLabel)", color: SVGPlot.palette[1], marker: .square))
+    plot.series.append(
+      singleDeletionSeries(
+        residual.network, residualDeletion, name: "residual network: \(residual.argumentLabel)", color: SVGPlot.palette[0],
+        marker: .circle))
+    plot.series.append(
+      singleDeletionSeries(
+        plain.network, plainDeletion, name: "plain network: \(plain.argumentLabel)", color: SVGPlot.palette[1], marker: .square))
     let undeletable = plain.network.blocks.filter { !$0.isDeletable }
     plot.referenceLines = [
       .horizontal(at: residualDeletion.intact.error, label: "residual intact", color: SVGPlot.palette[0]),
@@ -106,7 +121,9 @@ enum LesionFigures {
     ]
     // Plain layers that change shape cannot be deleted: a dotted line at each (labelled once).
     plot.referenceLines += undeletable.enumerated().map { index, block in
-      .vertical(at: Double(block.number), label: index == 0 ? "plain: layer changes shape, not deletable" : "", color: "#ff7f0e")
+      .vertical(
+        at: Double(block.number), label: index == 0 ? "plain: layer changes shape, not deletable" : "", color: "#ff7f0e"
+      )
     }
     plot.legend = .outsideRight
     plot.width = 820
@@ -117,13 +134,19 @@ enum LesionFigures {
       .fig3, csv: csv, plots: [("", plot)], roles: [.residual, .plain],
       data: [workspace.dataRecord(data, split: "test", perClass: workspace.settings.perClass)],
       details: [
-        ("intact", .object([("residual", intactJSON(residualDeletion.intact)), ("plain", intactJSON(plainDeletion.intact))])),
+        (
+          "intact",
+          .object([("residual", intactJSON(residualDeletion.intact)), ("plain", intactJSON(plainDeletion.intact))])
+        ),
         ("largest_change", .object([("residual", worst.json), ("plain", plainWorst.json)])),
         ("undeletable_plain_layers", .array(undeletable.map { .integer($0.number) })),
-        ("equivalent_commands", .array([
-          .string("resnet-lesion sweep --model \(residual.argumentLabel)\(workspace.dataArguments)"),
-          .string("resnet-lesion sweep --model \(plain.argumentLabel)\(workspace.dataArguments)"),
-        ])),
+        (
+          "equivalent_commands",
+          .array([
+            .string("resnet-lesion sweep --model \(residual.argumentLabel)\(workspace.dataArguments)"),
+            .string("resnet-lesion sweep --model \(plain.argumentLabel)\(workspace.dataArguments)"),
+          ])
+        ),
       ], seconds: ProcessInfo.processInfo.systemUptime - start)
     let summary =
       "fig3: residual intact \(describe(residualDeletion.intact)), worst single deletion \(worst.text); plain intact \(describe(plainDeletion.intact)), worst \(plainWorst.text)"
@@ -131,8 +154,11 @@ enum LesionFigures {
   }
 
   /// The deletion that raises the error most.
-  static func worstDeletion(_ deletion: FigureWorkspace.SingleDeletion, _ network: Network) -> (text: String, json: JSONValue) {
-    guard let (number, result) = deletion.byBlock.max(by: { ($0.value.error, -$0.key) < ($1.value.error, -$1.key) }) else {
+  static func worstDeletion(_ deletion: FigureWorkspace.SingleDeletion, _ network: Network) -> (
+    text: String, json: JSONValue
+  ) {
+    guard let (number, result) = deletion.byBlock.max(by: { ($0.value.error, -$0.key) < ($1.value.error, -$1.key) })
+    else {
       return ("none (no deletable block)", .null)
     }
     let block = network.blocks[number - 1]
@@ -152,21 +178,36 @@ enum LesionFigures {
     var rows: [[CSVValue]] = [[.integer(0), .integer(1), fraction(i), fraction(0), fraction(i), fraction(i)]]
     for group in deletion.groups {
       let s = Summary(group.results.map(\.error))
-      rows.append([.integer(group.k), .integer(s.count), fraction(s.mean), fraction(s.standardDeviation), fraction(s.minimum), fraction(s.maximum)])
+      rows.append([
+        .integer(group.k), .integer(s.count), fraction(s.mean), fraction(s.standardDeviation), fraction(s.minimum),
+        fraction(s.maximum),
+      ])
     }
     return rows
   }
 
   /// Mean ± standard deviation with a min–max band, one point per k (k = 0 is the intact network).
-  static func randomSeries(_ deletion: FigureWorkspace.RandomDeletion, name: String, color: String, marker: SVGPlot.Marker) -> SVGPlot.Series {
+  static func randomSeries(
+    _ deletion: FigureWorkspace.RandomDeletion, name: String, color: String, marker: SVGPlot.Marker
+  ) -> SVGPlot.Series {
     let summaries = [Summary([deletion.intact.error])] + deletion.groups.map { Summary($0.results.map(\.error)) }
     return SVGPlot.Series(
       name, x: [0] + deletion.groups.map { Double($0.k) }, y: summaries.map(\.mean), color: color, marker: marker,
-      errors: summaries.map(\.standardDeviation), bandLower: summaries.map(\.minimum), bandUpper: summaries.map(\.maximum))
+      errors: summaries.map(\.standardDeviation), bandLower: summaries.map(\.minimum),
+      bandUpper: summaries.map(\.maximum))
+  }
+
+  /// A test-error axis from 0; capped at 1 when mean + std would pass it (errors cannot).
+  static func errorAxis(_ deletions: [FigureWorkspace.RandomDeletion]) -> SVGPlot.Axis {
+    let highest =
+      deletions.flatMap { $0.groups.map { Summary($0.results.map(\.error)) } }.map { $0.mean + $0.standardDeviation }
+      .max() ?? 0
+    return SVGPlot.Axis("test error (fraction)", minimum: 0, maximum: highest > 1 ? 1 : nil)
   }
 
   static let randomHeader = [
-    "deleted_blocks_k", "samples", "error_mean_fraction", "error_std_fraction", "error_min_fraction", "error_max_fraction",
+    "deleted_blocks_k", "samples", "error_mean_fraction", "error_std_fraction", "error_min_fraction",
+    "error_max_fraction",
   ]
 
   /// Fig. 5a: k random blocks deleted, `samples` times for each k.
@@ -178,8 +219,11 @@ enum LesionFigures {
     for row in randomRows(deletion) { csv.addRow(row) }
     var plot = SVGPlot(
       title: "Deleting k random blocks at test time (Fig. 5a)", x: .init("number of deleted blocks k", minimum: 0),
-      y: .init("test error (fraction)", minimum: 0))
-    plot.series.append(randomSeries(deletion, name: "\(residual.argumentLabel): mean ± std (band: min–max)", color: SVGPlot.palette[0], marker: .circle))
+      y: errorAxis([deletion]))
+    plot.series.append(
+      randomSeries(
+        deletion, name: "\(residual.argumentLabel): mean ± std (band: min–max)", color: SVGPlot.palette[0],
+        marker: .circle))
     plot.legend = .automatic
     let data = try workspace.testSet()
     let ks = deletion.groups.map(\.k)
@@ -189,12 +233,20 @@ enum LesionFigures {
       details: [
         ("samples_per_k", .integer(workspace.settings.samples)), ("deleted_blocks_k", .integers(ks)),
         ("intact", intactJSON(deletion.intact)),
-        ("equivalent_command", .string("resnet-lesion sweep --model \(residual.argumentLabel) --random \(ks.map(String.init).joined(separator: ",")) --samples \(workspace.settings.samples) --seed \(workspace.settings.seed)\(workspace.dataArguments)")),
+        (
+          "equivalent_command",
+          .string(
+            "resnet-lesion sweep --model \(residual.argumentLabel) --random \(ks.map(String.init).joined(separator: ",")) --samples \(workspace.settings.samples) --seed \(workspace.settings.seed)\(workspace.dataArguments)"
+          )
+        ),
       ], seconds: ProcessInfo.processInfo.systemUptime - start)
     let points = deletion.groups.filter { [1, 5, 10, 20].contains($0.k) }.map {
       "k=\($0.k) \(LesionFormat.percent(Summary($0.results.map(\.error)).mean))%"
     }
-    return (files, "fig5a: intact \(LesionFormat.percent(deletion.intact.error))%, mean error " + points.joined(separator: ", "))
+    return (
+      files,
+      "fig5a: intact \(LesionFormat.percent(deletion.intact.error))%, mean error " + points.joined(separator: ", ")
+    )
   }
 
   /// Fig. 5b: random swaps of shape-compatible blocks, error against Kendall τ.
@@ -210,39 +262,56 @@ enum LesionFigures {
     // the figure then holds only the intact network.
     let swapCounts = RandomLesions.swappableGroups(of: network).isEmpty ? [] : settings.swapCounts
     if swapCounts.isEmpty {
-      workspace.warn("fig5b: \(residual.argumentLabel) has no two blocks of the same shape, so no reordering is possible; the figure holds only the intact network")
+      workspace.warn(
+        "fig5b: \(residual.argumentLabel) has no two blocks of the same shape, so no reordering is possible; the figure holds only the intact network"
+      )
     }
     for k in swapCounts {
-      plans += try RandomLesions.reorderingPlans(network: network, swaps: k, samples: settings.samples, generator: &generator)
+      plans += try RandomLesions.reorderingPlans(
+        network: network, swaps: k, samples: settings.samples, generator: &generator)
       swapsOf += Array(repeating: k, count: settings.samples)
     }
     let (intact, results) = try workspace.evaluate(.residual, plans, what: "reorderings")
     let taus = plans.map { kendallTau($0.order ?? network.blocks.map(\.number)) }
-    var csv = CSVTable(header: ["swaps", "sample", "kendall_tau", "error_fraction", "error_low95_fraction", "error_high95_fraction", "order"])
-    csv.addRow([.integer(0), .integer(0), .number(1, .fixed(decimals: 6))] + errorCells(intact) + [.text(network.blocks.map { "\($0.number)" }.joined(separator: " "))])
+    var csv = CSVTable(header: [
+      "swaps", "sample", "kendall_tau", "error_fraction", "error_low95_fraction", "error_high95_fraction", "order",
+    ])
+    csv.addRow(
+      [.integer(0), .integer(0), .number(1, .fixed(decimals: 6))] + errorCells(intact) + [
+        .text(network.blocks.map { "\($0.number)" }.joined(separator: " "))
+      ])
     for (i, r) in results.enumerated() {
       csv.addRow(
-        [.integer(swapsOf[i]), .integer(i % settings.samples + 1), .number(taus[i], .fixed(decimals: 6))] + errorCells(r)
+        [.integer(swapsOf[i]), .integer(i % settings.samples + 1), .number(taus[i], .fixed(decimals: 6))]
+          + errorCells(r)
           + [.text((r.plan.order ?? []).map(String.init).joined(separator: " "))])
     }
     // Mean τ and mean error per number of swaps.
     var meanTau: [Double] = [1]
     var meanError: [Double] = [intact.error]
-    var stdError: [Double] = [0]
+    var minError: [Double] = [intact.error]
+    var maxError: [Double] = [intact.error]
     for (index, _) in swapCounts.enumerated() {
       let range = (index * settings.samples)..<((index + 1) * settings.samples)
       meanTau.append(Summary(Array(taus[range])).mean)
       let s = Summary(results[range].map(\.error))
       meanError.append(s.mean)
-      stdError.append(s.standardDeviation)
+      minError.append(s.minimum)
+      maxError.append(s.maximum)
     }
     var plot = SVGPlot(
-      title: "Reordering blocks at test time (Fig. 5b)", x: .init("Kendall τ of the block order (1 = original)", maximum: 1),
+      title: "Reordering blocks at test time (Fig. 5b)",
+      x: .init("Kendall τ of the block order (1 = original)", maximum: 1),
       y: .init("test error (fraction)", minimum: 0))
     plot.series.append(
-      SVGPlot.Series("single reorderings", x: [1] + taus, y: [intact.error] + results.map(\.error), style: .markers, color: SVGPlot.palette[0], marker: .circle))
+      SVGPlot.Series(
+        "single reorderings", x: [1] + taus, y: [intact.error] + results.map(\.error), style: .markers,
+        color: SVGPlot.palette[0], marker: .circle))
     plot.series.append(
-      SVGPlot.Series("mean per number of swaps (± std)", x: meanTau, y: meanError, style: .lineAndMarkers, color: SVGPlot.palette[3], marker: .diamond, errors: stdError))
+      SVGPlot.Series(
+        "mean per number of swaps (band: min–max)", x: meanTau, y: meanError, style: .lineAndMarkers,
+        color: SVGPlot.palette[3], marker: .diamond,
+        bandLower: minError, bandUpper: maxError))
     plot.referenceLines = [.horizontal(at: intact.error, label: "intact", color: "#555555")]
     plot.legend = .automatic
     let data = try workspace.testSet()
@@ -253,10 +322,17 @@ enum LesionFigures {
         ("samples_per_swap_count", .integer(settings.samples)), ("swap_counts", .integers(swapCounts)),
         ("swappable_groups", .array(RandomLesions.swappableGroups(of: network).map { .integers($0) })),
         ("intact", intactJSON(intact)),
-        ("equivalent_command", .string("resnet-lesion reorder --model \(residual.argumentLabel) --swaps \(swapCounts.map(String.init).joined(separator: ",")) --samples \(settings.samples) --seed \(settings.seed)\(workspace.dataArguments)")),
+        (
+          "equivalent_command",
+          .string(
+            "resnet-lesion reorder --model \(residual.argumentLabel) --swaps \(swapCounts.map(String.init).joined(separator: ",")) --samples \(settings.samples) --seed \(settings.seed)\(workspace.dataArguments)"
+          )
+        ),
       ], seconds: ProcessInfo.processInfo.systemUptime - start)
     let lowest = zip(meanTau, meanError).min { $0.0 < $1.0 }
-    let tail = lowest.map { "; at mean τ \(NumberFormat.fixed($0.0, decimals: 3)) mean error \(LesionFormat.percent($0.1))%" } ?? ""
+    let tail =
+      lowest.map { "; at mean τ \(NumberFormat.fixed($0.0, decimals: 3)) mean error \(LesionFormat.percent($0.1))%" }
+      ?? ""
     return (files, "fig5b: intact \(LesionFormat.percent(intact.error))%\(tail)")
   }
 
@@ -270,37 +346,52 @@ enum LesionFigures {
     let standardRandom = try workspace.randomDeletion(.residual)
     let stochasticRandom = try workspace.randomDeletion(.stochasticDepth)
     var csv = CSVTable(header: [
-      "experiment", "network", "block", "downsampling", "deleted_blocks_k", "samples", "error_fraction", "error_low95_fraction",
+      "experiment", "network", "block", "downsampling", "deleted_blocks_k", "samples", "error_fraction",
+      "error_low95_fraction",
       "error_high95_fraction", "error_std_fraction", "error_min_fraction", "error_max_fraction",
     ])
     for (label, model, single, random) in [
-      ("standard", residual, standardSingle, standardRandom), ("stochastic-depth", stochastic, stochasticSingle, stochasticRandom),
+      ("standard", residual, standardSingle, standardRandom),
+      ("stochastic-depth", stochastic, stochasticSingle, stochasticRandom),
     ] {
-      csv.addRow([.text("intact"), .text(label), .integer(0), .missing, .integer(0), .integer(1)] + errorCells(single.intact))
+      csv.addRow(
+        [.text("intact"), .text(label), .integer(0), .missing, .integer(0), .integer(1)] + errorCells(single.intact))
       for block in model.network.blocks {
-        let head: [CSVValue] = [.text("single"), .text(label), .integer(block.number), .integer(block.isDownsampling ? 1 : 0), .integer(1), .integer(1)]
+        let head: [CSVValue] = [
+          .text("single"), .text(label), .integer(block.number), .integer(block.isDownsampling ? 1 : 0), .integer(1),
+          .integer(1),
+        ]
         if let r = single.byBlock[block.number] { csv.addRow(head + errorCells(r)) } else { csv.addRow(head) }
       }
       for group in random.groups {
         let s = Summary(group.results.map(\.error))
         csv.addRow(
-          [.text("random"), .text(label), .missing, .missing, .integer(group.k), .integer(s.count), fraction(s.mean), .missing, .missing]
+          [
+            .text("random"), .text(label), .missing, .missing, .integer(group.k), .integer(s.count), fraction(s.mean),
+            .missing, .missing,
+          ]
             + [fraction(s.standardDeviation), fraction(s.minimum), fraction(s.maximum)])
       }
     }
     var single = SVGPlot(
-      title: "Stochastic depth: deleting one block (Fig. 8)", x: .init("deleted block, 1-based"), y: .init("test error (fraction)", minimum: 0))
+      title: "Stochastic depth: deleting one block (Fig. 8)", x: .init("deleted block, 1-based"),
+      y: .init("test error (fraction)", minimum: 0))
     single.shadedRanges = downsamplingStrips(residual.network, label: "downsampling block")
     single.series = [
-      singleDeletionSeries(residual.network, standardSingle, name: "standard \(residual.argumentLabel)", color: SVGPlot.palette[0], marker: .circle),
-      singleDeletionSeries(stochastic.network, stochasticSingle, name: "stochastic depth \(stochastic.argumentLabel)", color: SVGPlot.palette[2], marker: .square),
+      singleDeletionSeries(
+        residual.network, standardSingle, name: "standard: \(residual.argumentLabel)", color: SVGPlot.palette[0],
+        marker: .circle),
+      singleDeletionSeries(
+        stochastic.network, stochasticSingle, name: "stochastic depth: \(stochastic.argumentLabel)",
+        color: SVGPlot.palette[2], marker: .square),
     ]
     single.legend = .automatic
     var random = SVGPlot(
       title: "Stochastic depth: deleting k random blocks (Fig. 8)", x: .init("number of deleted blocks k", minimum: 0),
-      y: .init("test error (fraction)", minimum: 0))
+      y: errorAxis([standardRandom, stochasticRandom]))
     random.series = [
-      randomSeries(standardRandom, name: "standard: mean ± std (band: min–max)", color: SVGPlot.palette[0], marker: .circle),
+      randomSeries(
+        standardRandom, name: "standard: mean ± std (band: min–max)", color: SVGPlot.palette[0], marker: .circle),
       randomSeries(stochasticRandom, name: "stochastic depth: mean ± std", color: SVGPlot.palette[2], marker: .square),
     ]
     random.legend = .automatic
@@ -311,10 +402,19 @@ enum LesionFigures {
       data: [workspace.dataRecord(data, split: "test", perClass: settings.perClass)],
       details: [
         ("samples_per_k", .integer(settings.samples)), ("deleted_blocks_k", .integers(standardRandom.groups.map(\.k))),
-        ("intact", .object([("standard", intactJSON(standardSingle.intact)), ("stochastic_depth", intactJSON(stochasticSingle.intact))])),
-        ("largest_change", .object([
-          ("standard", worstDeletion(standardSingle, residual.network).json), ("stochastic_depth", worstDeletion(stochasticSingle, stochastic.network).json),
-        ])),
+        (
+          "intact",
+          .object([
+            ("standard", intactJSON(standardSingle.intact)), ("stochastic_depth", intactJSON(stochasticSingle.intact)),
+          ])
+        ),
+        (
+          "largest_change",
+          .object([
+            ("standard", worstDeletion(standardSingle, residual.network).json),
+            ("stochastic_depth", worstDeletion(stochasticSingle, stochastic.network).json),
+          ])
+        ),
       ], seconds: ProcessInfo.processInfo.systemUptime - start)
     func meanAt(_ random: FigureWorkspace.RandomDeletion) -> String {
       guard let last = random.groups.last else { return "–" }
@@ -333,37 +433,31 @@ enum LesionFigures {
     let standard = try workspace.intact(.residual)
     let shortResult = try workspace.intact(.shortPaths)
     var csv = CSVTable(header: [
-      "network", "model", "images", "errors", "error_fraction", "error_low95_fraction", "error_high95_fraction", "mean_loss_nats",
+      "network", "model", "images", "errors", "error_fraction", "error_low95_fraction", "error_high95_fraction",
+      "mean_loss_nats",
     ])
     for (label, model, result) in [("standard", residual, standard), ("short-paths", short, shortResult)] {
       csv.addRow(
         [.text(label), .text(model.argumentLabel), .integer(result.count), .integer(result.errors)] + errorCells(result)
           + [.number(result.meanLoss, .fixed(decimals: 6))])
     }
-    let overlap = standard.errorInterval.lower <= shortResult.errorInterval.upper && shortResult.errorInterval.lower <= standard.errorInterval.upper
+    let overlap =
+      standard.errorInterval.lower <= shortResult.errorInterval.upper
+      && shortResult.errorInterval.lower <= standard.errorInterval.upper
     let data = try workspace.testSet()
     let files = try workspace.write(
       .tableShortPaths, csv: csv, plots: [], roles: [.residual, .shortPaths],
       data: [workspace.dataRecord(data, split: "test", perClass: workspace.settings.perClass)],
       details: [
         ("intervals_overlap", .bool(overlap)),
-        ("paper", .string("CIFAR-10 ResNet-110: 5.96% (23 of 54 blocks per mini-batch) vs 6.10% (standard), not significant")),
+        (
+          "paper",
+          .string("CIFAR-10 ResNet-110: 5.96% (23 of 54 blocks per mini-batch) vs 6.10% (standard), not significant")
+        ),
       ], seconds: ProcessInfo.processInfo.systemUptime - start)
-    return (files, "table-short-paths: standard \(describe(standard)), short paths \(describe(shortResult))\(overlap ? "; intervals overlap" : "; intervals do not overlap")")
-  }
-}
-
-extension FigureWorkspace.Model {
-  /// How the model is named in legends and commands: the bundled name, or the file name.
-  var argumentLabel: String {
-    ModelLoaderNames.isBundled(argument) ? argument : loaded.file.lastPathComponent
-  }
-}
-
-/// Whether a model argument is a bundled name (and not a file of that name).
-enum ModelLoaderNames {
-  static func isBundled(_ argument: String) -> Bool {
-    ModelLoader.bundledNames.contains(argument)
-      && !FileManager.default.fileExists(atPath: argument)
+    return (
+      files,
+      "table-short-paths: standard \(describe(standard)), short paths \(describe(shortResult))\(overlap ? "; intervals overlap" : "; intervals do not overlap")"
+    )
   }
 }
