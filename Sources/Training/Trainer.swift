@@ -233,7 +233,7 @@ public final class Trainer {
     }
     network.updateLayers { layer in
       if case .batchNorm(var bn) = layer {
-        bn.momentum = BatchNorm(name: bn.name, channels: 0).momentum
+        bn.momentum = 0.1  // PyTorch's default, which training uses
         layer = .batchNorm(bn)
       }
     }

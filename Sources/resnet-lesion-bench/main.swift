@@ -1,6 +1,6 @@
 // resnet-lesion-bench: the engine's speed on CIFAR ResNet-110, beside PyTorch measured in the same run.
 //
-//   swift run -c release resnet-lesion-bench [--batch 128,1] [--repeats 5] [--seconds 3] [--no-pytorch]
+//   swift run -c release resnet-lesion-bench [--batch 128,1] [--repeats 5] [--seconds 3] [--threads N] [--no-pytorch]
 //   swift run -c release resnet-lesion-bench --sweep [--model resnet110] [--repeats 3] [--no-pytorch]
 //
 // For each batch size it times, as medians over --repeats runs of at least --seconds each:
@@ -36,6 +36,9 @@ func parseOptions() -> Options {
     case "--seconds": options.seconds = Double(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 3
     case "--depth": options.depth = Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 110
     case "--no-pytorch": options.pytorch = false
+    case "--threads":
+      // Both engines use this many threads (PyTorch via torch.set_num_threads).
+      EngineThreads.count = max(1, Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? EngineThreads.count)
     case "--sweep": options.sweep = true
     case "--model": options.model = arguments.isEmpty ? "resnet110" : arguments.removeFirst()
     default:

@@ -141,6 +141,54 @@ final class TrainerTests: XCTestCase {
       trainer.state.history[0].testError)
   }
 
+  func testRecalibrationAveragesFullNetworkBatchStatistics() throws {
+    let train = halfResolution(try smallMNIST(perClass: 3))
+    var configuration = try tinyConfiguration(epochs: 1, activeBlocks: 2)
+    configuration.calibrationImageCount = 20
+    XCTAssertTrue(configuration.recalibratesNormalization)
+    XCTAssertFalse(try tinyConfiguration(epochs: 1).recalibratesNormalization)
+    let trainer = try Trainer(configuration: configuration, trainingSet: train, testSet: train.subset([]))
+    let network = trainer.state.network
+    // Every 2nd of 30 images → 15 images in batches of 10 and 5.
+    let batches = [Array(stride(from: 0, to: 20, by: 2)), Array(stride(from: 20, to: 30, by: 2))]
+    var sums: [String: (mean: [Float], variance: [Float])] = [:]
+    for batch in batches {
+      var copy = network
+      copy.updateLayers { layer in
+        if case .batchNorm(var bn) = layer {
+          bn.momentum = 1
+          layer = .batchNorm(bn)
+        }
+      }
+      var scalars = [Float](repeating: 0, count: batch.count * train.imageSize)
+      scalars.withUnsafeMutableBufferPointer {
+        train.writeBatch(indices: batch, mean: [0.1307], std: [0.3081], into: $0)
+      }
+      let pass = try copy.forward(Tensor(shape: [batch.count, 14, 14, 1], scalars: scalars), mode: .training)
+      copy.updateRunningStatistics(from: pass)
+      for case .batchNorm(let bn) in copy.allLayers {
+        let old =
+          sums[bn.name] ?? ([Float](repeating: 0, count: bn.channels), [Float](repeating: 0, count: bn.channels))
+        sums[bn.name] = (
+          zip(old.mean, bn.runningMean).map { $0 + $1 / 2 }, zip(old.variance, bn.runningVariance).map { $0 + $1 / 2 }
+        )
+      }
+    }
+    let calibrated = try trainer.testNetwork(network)
+    var checked = 0
+    for case .batchNorm(let bn) in calibrated.allLayers {
+      let expected = try XCTUnwrap(sums[bn.name])
+      assertClose(bn.runningMean, expected.mean, atol: 1e-5, rtol: 1e-4, "\(bn.name) mean")
+      assertClose(bn.runningVariance, expected.variance, atol: 1e-5, rtol: 1e-4, "\(bn.name) variance")
+      XCTAssertEqual(bn.momentum, 0.1)
+      checked += 1
+    }
+    XCTAssertEqual(checked, 7)
+    XCTAssertEqual(
+      calibrated.stateDictionary().filter { !$0.name.contains("running") }.map(\.tensor),
+      network.stateDictionary().filter { !$0.name.contains("running") }.map(\.tensor), "weights unchanged")
+  }
+
   func testInvalidSettingsAreReported() throws {
     let train = halfResolution(try smallMNIST(perClass: 1))
     var configuration = try tinyConfiguration(epochs: 1)

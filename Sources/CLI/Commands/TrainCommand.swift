@@ -69,6 +69,10 @@ enum TrainCommand: LesionCommand {
       .option(
         "fan", value: "<mode>", help: "He initialization fan: fan_in (PyTorch default) or fan_out.", default: "fan_in"),
       .flag(
+        "recalibrate-bn",
+        help:
+          "Recompute the test-time network's batch-norm statistics after each epoch (always on with --active-blocks)."),
+      .flag(
         "zero-init-residual",
         help: "Start each residual branch's last batch norm at γ = 0 (every block begins as its shortcut)."),
       .option("output", value: "<file>", help: "Model file to write (checkpointed every epoch)."),
@@ -313,7 +317,8 @@ enum TrainCommand: LesionCommand {
       warmupEpochs: warmup, augmentation: Augmentation(cropPadding: padding, horizontalFlip: flip),
       normalizationMean: mean, normalizationStd: std, seed: seed, stochasticDepth: survival,
       activeBlocks: active, fanMode: fan,
-      zeroResidualBranches: try arguments.flag("zero-init-residual") ? true : nil)
+      zeroResidualBranches: try arguments.flag("zero-init-residual") ? true : nil,
+      recalibrateNormalization: try arguments.flag("recalibrate-bn") ? true : nil)
   }
 
   /// Mean and std for `choice`; `auto` picks MNIST statistics for one-channel 28×28 data, the

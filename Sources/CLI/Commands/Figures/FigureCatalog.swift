@@ -100,19 +100,15 @@ enum ModelRole: String, CaseIterable, Sendable {
     }
   }
 
-  /// How the bundled model is trained (the line of `notebooks-data/models/train.sh`).
+  /// How the bundled model is trained: its defining options; the exact line (epochs, learning
+  /// rate, …) is in `notebooks-data/models/train.sh`, which this does not repeat so as not to drift.
   var trainingHint: String {
-    let common =
-      "--data mnist-5k --batch-size 64 --lr 0.1 --warmup 1 --schedule cosine --weight-decay 0.0005 --crop-padding 2 --seed 1"
     let output = "--output notebooks-data/models/\(bundledName).safetensors"
     switch self {
-    case .residual: return "resnet-lesion train --arch resnet --depth 110 --epochs 12 \(common) \(output)"
-    case .plain:
-      return "resnet-lesion train --arch vgg --widths 16,32,64 --blocks-per-stage 5,5,4 --epochs 12 \(common) \(output)"
-    case .stochasticDepth:
-      return "resnet-lesion train --arch resnet --depth 110 --epochs 12 \(common) --stochastic-depth 0.5 \(output)"
-    case .shortPaths:
-      return "resnet-lesion train --arch resnet --depth 110 --epochs 15 \(common) --active-blocks 23 \(output)"
+    case .residual: return "resnet-lesion train --arch resnet --depth 110 … \(output)"
+    case .plain: return "resnet-lesion train --arch vgg --widths 16,32,64 --blocks-per-stage 5,5,4 … \(output)"
+    case .stochasticDepth: return "resnet-lesion train --arch resnet --depth 110 --stochastic-depth 0.5 … \(output)"
+    case .shortPaths: return "resnet-lesion train --arch resnet --depth 110 --active-blocks 23 … \(output)"
     }
   }
 }
@@ -181,7 +177,7 @@ enum FiguresError: Error, Equatable, CustomStringConvertible {
     switch self {
     case .modelMissing(let figure, let role, let model, let path, let hint):
       return
-        "\(figure) needs the \(role) model '\(model)', but \(path) does not exist: train it with '\(hint)' (all four: sh notebooks-data/models/train.sh), or pass another checkpoint with --\(ModelRole(rawValue: role)?.option ?? "model")"
+        "\(figure) needs the \(role) model '\(model)', but \(path) does not exist: train it with '\(hint)' (exact options in notebooks-data/models/train.sh, which trains all four), or pass another checkpoint with --\(ModelRole(rawValue: role)?.option ?? "model")"
     case .nothingToDo(let skipped):
       return
         "no figure could be made: the models of \(skipped.joined(separator: ", ")) are missing (see the warnings above)"

@@ -66,6 +66,7 @@ enum FiguresCommand: LesionCommand {
       CommonOptions.quiet,
     ])
 
+  /// Parses the options, decides which figures can be made, and makes them in catalog order.
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let wallStart = ProcessInfo.processInfo.systemUptime
     let seed = try arguments.int("seed", in: 0...Int.max) ?? 0

@@ -109,11 +109,13 @@ enum LesionFigures {
     plot.shadedRanges = downsamplingStrips(residual.network, label: "residual: downsampling block")
     plot.series.append(
       singleDeletionSeries(
-        residual.network, residualDeletion, name: "residual network: \(residual.argumentLabel)", color: SVGPlot.palette[0],
+        residual.network, residualDeletion, name: "residual network: \(residual.argumentLabel)",
+        color: SVGPlot.palette[0],
         marker: .circle))
     plot.series.append(
       singleDeletionSeries(
-        plain.network, plainDeletion, name: "plain network: \(plain.argumentLabel)", color: SVGPlot.palette[1], marker: .square))
+        plain.network, plainDeletion, name: "plain network: \(plain.argumentLabel)", color: SVGPlot.palette[1],
+        marker: .square))
     let undeletable = plain.network.blocks.filter { !$0.isDeletable }
     plot.referenceLines = [
       .horizontal(at: residualDeletion.intact.error, label: "residual intact", color: SVGPlot.palette[0]),

@@ -101,6 +101,7 @@ enum PathFigures {
     ]
   }
 
+  /// The residual model as legends and equivalent commands name it.
   static func modelLabel(_ workspace: FigureWorkspace) -> String {
     (try? workspace.model(.residual).argumentLabel) ?? workspace.argument(for: .residual)
   }

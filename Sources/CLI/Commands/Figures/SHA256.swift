@@ -143,5 +143,6 @@ public struct SHA256Digest: Equatable, Sendable, CustomStringConvertible {
     return text
   }
 
+  /// The hexadecimal digest.
   public var description: String { hexadecimal }
 }
