@@ -26,8 +26,8 @@ let package = Package(
   ],
   targets: [
     // Readers: bytes on disk → tensors and images. No dependency on the engine.
-    .target(name: "TensorFormats", path: "Sources/Readers/Formats"),
     .target(name: "Archives", path: "Sources/Readers/Archives"),
+    .target(name: "TensorFormats", dependencies: ["Archives"], path: "Sources/Readers/Formats"),
     .target(
       name: "Datasets", dependencies: ["TensorFormats", "Archives"], path: "Sources/Readers/Datasets"),
     // The engine: tensors, kernels, layers, residual networks, plans, forward and backward.
@@ -65,7 +65,7 @@ let package = Package(
     .target(name: "_TestSupport"),
 
     .testTarget(
-      name: "TensorFormatsTests", dependencies: ["_TestSupport", "TensorFormats"], exclude: ["Fixtures"]),
+      name: "TensorFormatsTests", dependencies: ["_TestSupport", "TensorFormats", "Archives"], exclude: ["Fixtures"]),
     .testTarget(
       name: "DatasetsTests", dependencies: ["_TestSupport", "Datasets", "Archives", "TensorFormats"],
       exclude: ["Fixtures"]),

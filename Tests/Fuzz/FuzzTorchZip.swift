@@ -12,7 +12,7 @@ public func fuzzTorchZip(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   guard let directory = try? ZipDirectory(bytes: bytes, file: "fuzz") else { return 0 }
   var patched = bytes
   for entry in directory.entries {
-    let checksum = crc32(bytes[entry.dataStart..<(entry.dataStart + entry.size)])
+    let checksum = CRC32.checksum(bytes[entry.dataStart..<(entry.dataStart + entry.size)])
     for i in 0..<4 { patched[entry.centralHeaderOffset + 16 + i] = UInt8(truncatingIfNeeded: checksum >> (8 * i)) }
   }
   _ = try? TorchCheckpoint.parse(patched, file: "fuzz")

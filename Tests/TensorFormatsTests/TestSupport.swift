@@ -1,5 +1,6 @@
 import _TestSupport
 import Foundation
+import Archives
 import XCTest
 
 @testable import TensorFormats
@@ -110,7 +111,7 @@ struct ZipBuilder {
     for record in records {
       let offset = output.count
       let name = Array(record.name.utf8)
-      var crc = crc32(record.data[...])
+      var crc = CRC32.checksum(record.data)
       if record.name == corrupt { crc ^= 1 }
       // Local header with an 'FB' padding field aligning data to 64 bytes.
       let unpadded = offset + 30 + name.count + 4

@@ -58,8 +58,12 @@ public final class InferenceSession {
   /// - Throws: `EngineError.shapeMismatch` if the input does not fit.
   public func logits(for input: Tensor) throws -> Tensor {
     let batch = try checkBatch(input, shape: inputShape, what: "network input")
-    let features = try stemOutput(for: input)
-    return try logits(fromBlock: 0, features: features, batch: batch)
+    ensureCapacity(batch: batch)
+    let out = input.scalars.withUnsafeBufferPointer { x -> Int in
+      buffers[0].update(from: x.baseAddress!, count: x.count)
+      return stem.run(batch: batch, input: 0, buffers: buffers, avoiding: [])
+    }
+    return headLogits(batch: batch, runningBlocksFrom: 0, input: out)
   }
 
   /// The stem's output (the first block's input), (N, H', W', C').
@@ -93,8 +97,13 @@ public final class InferenceSession {
     let shape = start < blocks.count ? blocks[start].inputShape : finalBlockShape
     _ = try checkBatch(features, shape: shape, what: "block \(start + 1) input")
     ensureCapacity(batch: batch)
-    var current = 0
     features.scalars.withUnsafeBufferPointer { buffers[0].update(from: $0.baseAddress!, count: $0.count) }
+    return headLogits(batch: batch, runningBlocksFrom: start, input: 0)
+  }
+
+  /// Runs blocks `start…` on the features in buffer `input`, then the head and classifier.
+  private func headLogits(batch: Int, runningBlocksFrom start: Int, input: Int) -> Tensor {
+    var current = input
     for position in start..<blocks.count {
       current = blocks[position].run(batch: batch, input: current, buffers: buffers)
     }

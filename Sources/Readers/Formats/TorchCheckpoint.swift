@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Archives)
+  import Archives  // CRC32 (the fuzz script compiles CRC32.swift into this module instead)
+#endif
+
 /// Reads `torch.save` files — the zip format (PyTorch ≥ 1.6) and the legacy format — without
 /// executing anything (formats.md §2).
 ///
@@ -83,7 +87,7 @@ public enum TorchCheckpoint {
       guard entry.method == 0, entry.flags & 1 == 0 else {
         throw TorchFileError.unsupportedCompression(file: file, record: entry.name, method: entry.method)
       }
-      let found = crc32(bytes[entry.dataStart..<(entry.dataStart + entry.size)])
+      let found = CRC32.checksum(bytes[entry.dataStart..<(entry.dataStart + entry.size)])
       guard found == entry.crc32 else {
         throw TorchFileError.checksumMismatch(
           file: file, record: entry.name, expected: entry.crc32, found: found)
