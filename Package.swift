@@ -39,12 +39,13 @@ let package = Package(
     .target(
       name: "Training", dependencies: ["Engine", "Datasets", "Checkpoints"],
       path: "Sources/Training", swiftSettings: numericSettings),
-    // Analysis: the paper's measurements.
+    // Analysis: the paper's measurements, and the statistics they are reported with.
+    .target(name: "Statistics", path: "Sources/Analysis/Statistics"),
     .target(
-      name: "Lesion", dependencies: ["Engine", "Datasets"], path: "Sources/Analysis/Lesion",
+      name: "Lesion", dependencies: ["Engine", "Datasets", "Statistics"], path: "Sources/Analysis/Lesion",
       swiftSettings: numericSettings),
     .target(
-      name: "PathAnalysis", dependencies: ["Engine", "Datasets", "Lesion"],
+      name: "PathAnalysis", dependencies: ["Engine", "Datasets", "Lesion", "Statistics"],
       path: "Sources/Analysis/PathAnalysis", swiftSettings: numericSettings),
     // Report: tables, CSV, JSON, SVG.
     .target(name: "Report", path: "Sources/Report"),
@@ -53,7 +54,7 @@ let package = Package(
       name: "LesionCLI",
       dependencies: [
         "TensorFormats", "Datasets", "Engine", "Checkpoints", "Training", "Lesion", "PathAnalysis",
-        "Report",
+        "Report", "Statistics",
       ],
       path: "Sources/CLI"),
     .executableTarget(name: "resnet-lesion", dependencies: ["LesionCLI"]),
@@ -76,9 +77,10 @@ let package = Package(
       name: "CheckpointsTests", dependencies: ["_TestSupport", "Checkpoints", "Engine", "TensorFormats"],
       exclude: ["Fixtures"]),
     .testTarget(name: "TrainingTests", dependencies: ["_TestSupport", "Training", "Engine", "Datasets", "Checkpoints", "TensorFormats"]),
-    .testTarget(name: "LesionTests", dependencies: ["_TestSupport", "Lesion", "Engine", "Datasets"]),
+    .testTarget(name: "LesionTests", dependencies: ["_TestSupport", "Lesion", "Engine", "Datasets", "Statistics"]),
+    .testTarget(name: "StatisticsTests", dependencies: ["_TestSupport", "Statistics"], exclude: ["Fixtures"]),
     .testTarget(
-      name: "PathAnalysisTests", dependencies: ["_TestSupport", "PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats"],
+      name: "PathAnalysisTests", dependencies: ["_TestSupport", "PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats", "Statistics"],
       exclude: ["Fixtures"]),
     .testTarget(name: "ReportTests", dependencies: ["_TestSupport", "Report"]),
     .testTarget(name: "ParsingTests", dependencies: ["_TestSupport", "LesionCLI"]),
