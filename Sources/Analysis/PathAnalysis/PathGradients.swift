@@ -3,6 +3,7 @@ import Datasets
 import Engine
 import Foundation
 import Lesion
+import Statistics
 
 /// Where the gradient of Fig. 6b is measured.
 public enum GradientLocation: String, CaseIterable, Sendable {
