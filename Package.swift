@@ -52,12 +52,18 @@ let package = Package(
       path: "Sources/Analysis/PathAnalysis", swiftSettings: numericSettings),
     // Report: tables, CSV, JSON, SVG.
     .target(name: "Report", dependencies: ["Basics"], path: "Sources/Report"),
+    // Studies: each experiment once (a model, data, normalization, progress) with one typed
+    // result and row schema, used alike by the commands and by `figures`.
+    .target(
+      name: "Studies",
+      dependencies: ["Basics", "Checkpoints", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report", "Statistics"],
+      path: "Sources/Studies"),
     // The command line: argument parsing and commands (library, testable) and a thin executable.
     .target(
       name: "LesionCLI",
       dependencies: [
         "Basics", "TensorFormats", "Datasets", "Engine", "Checkpoints", "Training", "Lesion", "PathAnalysis",
-        "Report", "Statistics",
+        "Report", "Statistics", "Studies",
       ],
       path: "Sources/CLI"),
     .executableTarget(name: "resnet-lesion", dependencies: ["LesionCLI"]),

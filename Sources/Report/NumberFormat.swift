@@ -44,6 +44,26 @@ public enum NumberFormat: Equatable, Sendable {
     return value.description
   }
 
+  /// `value` with `digits` significant digits, trailing zeros kept (`0.02000` for 0.02 and 4
+  /// digits); exponent form (`1.234e-07`) below 1e-4 and from 1e15 in magnitude. Zero is `0`.
+  public static func significant(_ value: Double, digits: Int) -> String {
+    if let special = nonFinite(value) { return special }
+    guard value != 0 else { return "0" }
+    let d = max(1, min(digits, 17))
+    let magnitude = abs(value)
+    if magnitude < 1e-4 || magnitude >= 1e15 {
+      let text = String(format: "%.\(d - 1)e", value)  // e.g. 1.234e-07
+      return text
+    }
+    // Digits after the point so that `d` significant digits show; rounding may add a digit (9.9996 → 10.000).
+    let exponent = Int(floor(log10(magnitude)))
+    var text = fixed(value, decimals: max(0, d - 1 - exponent))
+    if let rounded = Double(text), rounded != 0, Int(floor(log10(abs(rounded)))) > exponent, d - 1 - exponent > 0 {
+      text = fixed(value, decimals: max(0, d - 2 - exponent))
+    }
+    return text
+  }
+
   /// `value` as a percentage with `decimals` decimals, e.g. `6.10%` for 0.061.
   public static func percent(_ value: Double, decimals: Int = 2) -> String {
     if let special = nonFinite(value) { return special }

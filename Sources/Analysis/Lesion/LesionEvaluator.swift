@@ -15,6 +15,11 @@ public struct LesionResult: Sendable {
   public var lossSum: Double
   /// Images whose prediction equals the intact network's.
   public var agreements: Int
+  /// Per image, in data-set order: whether the prediction equals the label. Paired statistics
+  /// compare this with the intact network's on the same images.
+  public var correct: [Bool] = []
+  /// Per image, in data-set order: the cross-entropy loss (natural log).
+  public var losses: [Double] = []
 
   /// Test error, errors / count.
   public var error: Double { count > 0 ? Double(errors) / Double(count) : .nan }
@@ -68,7 +73,8 @@ public final class LesionEvaluator {
   ///
   /// - Parameter progress: called after each batch of each configuration with the number of
   ///   images just evaluated (the total is `(plans.count + 1) × dataset.count`).
-  /// - Returns: the intact result and one result per plan, in order.
+  /// - Returns: the intact result and one result per plan, in order, each with per-image
+  ///   correctness and loss (`correct`, `losses`: one entry per image, data-set order).
   /// - Throws: `EngineError` for a plan that cannot run (out-of-range block, broken shapes).
   public func evaluate(
     _ plans: [LesionPlan], progress: ((_ images: Int) -> Void)? = nil
@@ -129,7 +135,10 @@ public final class LesionEvaluator {
       predictions.append(prediction)
       var sum = 0.0
       for v in row { sum += exp(Double(v - maximum)) }
-      result.lossSum += Double(maximum) + log(sum) - Double(row[row.startIndex + label])
+      let loss = Double(maximum) + log(sum) - Double(row[row.startIndex + label])
+      result.lossSum += loss
+      result.losses.append(loss)
+      result.correct.append(prediction == label)
       if prediction != label { result.errors += 1 }
       if let reference, reference[i] == prediction { result.agreements += 1 }
       result.count += 1

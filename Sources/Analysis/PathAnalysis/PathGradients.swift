@@ -58,6 +58,8 @@ public struct PathGradientPoint: Sendable, Equatable {
   public var standardDeviation: Double
   /// Measurements averaged.
   public var count: Int
+  /// The measurements themselves, in sample order (for bootstrap intervals).
+  public var measurements: [Double] = []
 }
 
 /// Gradient magnitude per path length, with the data to compute effective paths.
@@ -151,7 +153,7 @@ public final class PathGradientMeasurement {
     }
     let points = zip(lengths, norms).map { k, values in
       let summary = Summary(values)
-      return PathGradientPoint(length: k, mean: summary.mean, standardDeviation: summary.standardDeviation, count: summary.count)
+      return PathGradientPoint(length: k, mean: summary.mean, standardDeviation: summary.standardDeviation, count: summary.count, measurements: values)
     }
     return PathGradientResult(blockCount: n, points: points, configuration: configuration)
   }

@@ -5,36 +5,84 @@ import Report
 /// The output formats every measuring command offers.
 public enum OutputFormat: String, CaseIterable, Sendable {
   case table, csv, json
+
+  /// The format a file name implies: `.csv` and `.json`; anything else (or none) is the table.
+  static func inferred(from url: URL) -> OutputFormat? {
+    switch url.pathExtension.lowercased() {
+    case "csv": return .csv
+    case "json": return .json
+    case "txt", "table": return .table
+    default: return nil
+    }
+  }
 }
 
 /// Options shared by measuring commands: `--format`, `--output`, `--quiet`.
 enum CommonOptions {
   static let format = OptionSpec.option(
-    "format", value: "<format>", help: "Output format: table, csv or json.", default: "table")
+    "format", value: "<format>", help: "Output format: table, csv or json (default: from the --output extension, else table).")
   static let output = OptionSpec.option(
-    "output", value: "<path>", help: "Write the result to this file (atomically) instead of stdout.")
+    "output", value: "<path>", help: "Write the result to this file (atomically; its folder must exist) instead of stdout.")
   static let quiet = OptionSpec.flag("quiet", help: "Print no progress on standard error.")
 }
 
-/// One result in three renderings; the command builds all three, the user picks one.
+/// Where and how a command writes its result, checked before any work starts.
+struct OutputTarget {
+  var format: OutputFormat
+  var file: URL?
+
+  /// Reads `--format` and `--output`: the format is given or inferred from the file's extension;
+  /// the file may not be a folder and its folder must exist.
+  /// - Throws: `CommandLineError.invalidValue` (exit 64) for a bad format, a folder, or a missing
+  ///   parent folder.
+  init(_ arguments: ParsedArguments) throws {
+    file = try arguments.path("output")
+    if let file {
+      var isFolder: ObjCBool = false
+      if FileManager.default.fileExists(atPath: file.path, isDirectory: &isFolder), isFolder.boolValue {
+        throw CommandLineError.invalidValue(option: "--output", value: file.path, expected: "a file name, not a folder")
+      }
+      let parent = file.deletingLastPathComponent()
+      if !FileManager.default.fileExists(atPath: parent.path, isDirectory: &isFolder) || !isFolder.boolValue {
+        throw CommandLineError.invalidValue(
+          option: "--output", value: file.path, expected: "a file in an existing folder (\(parent.path) does not exist)")
+      }
+    }
+    format = try arguments.choice("format", as: OutputFormat.self) ?? file.flatMap(OutputFormat.inferred) ?? .table
+  }
+
+  /// Writes `text` to the file (atomically) or standard output.
+  func write(_ text: String, context: CommandContext) throws {
+    if let file {
+      try AtomicFile.write(text, to: file)
+    } else {
+      context.write(text.hasSuffix("\n") ? text : text + "\n")
+    }
+  }
+
+  /// Renders `table` in the chosen format and writes it.
+  func emit(_ table: ResultTable, context: CommandContext) throws {
+    switch format {
+    case .table: try write(table.renderedText(), context: context)
+    case .csv: try write(table.csv().rendered(), context: context)
+    case .json: try write(table.json().encoded(pretty: true) + "\n", context: context)
+    }
+  }
+}
+
+/// One result in three renderings, for commands whose output is not a `ResultTable`.
 struct CommandResult {
   var table: () -> String
   var csv: () -> String
   var json: () -> JSONValue
 
-  /// Renders in the format chosen by `--format` and writes it to `--output` or stdout.
+  /// Renders in the format chosen by `--format` (or the `--output` extension) and writes it.
   func emit(_ arguments: ParsedArguments, context: CommandContext) throws {
-    let format = try arguments.choice("format", as: OutputFormat.self) ?? .table
-    let text: String
-    switch format {
-    case .table: text = table()
-    case .csv: text = csv()
-    case .json: text = json().encoded(pretty: true) + "\n"
-    }
-    if let path = try arguments.path("output") {
-      try AtomicFile.write(text, to: path)
-    } else {
-      context.write(text.hasSuffix("\n") ? text : text + "\n")
+    let target = try OutputTarget(arguments)
+    switch target.format {
+    case .table: try target.write(table(), context: context)
+    case .csv: try target.write(csv(), context: context)
+    case .json: try target.write(json().encoded(pretty: true) + "\n", context: context)
     }
   }
 }

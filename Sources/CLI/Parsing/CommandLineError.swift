@@ -1,8 +1,9 @@
 import Foundation
+import Basics
 
 /// A mistake in the command line. The executable prints `Error: <description>` on standard error
 /// and exits with status 64 (`EX_USAGE`).
-public enum CommandLineError: Error, Equatable, CustomStringConvertible {
+public enum CommandLineError: UsageError, Equatable, CustomStringConvertible {
   /// No command was given to a program (or command) that needs one.
   case missingCommand(available: [String])
   /// The command name is not known; `suggestion` is the closest known name, if any is close.

@@ -1,4 +1,5 @@
 import Foundation
+import Basics
 
 /// The top level of the command line: dispatches `<program> <command> …` to registered commands,
 /// answers `--help`, `help <command>` and `--version`, and maps errors to exit codes.
@@ -108,9 +109,10 @@ public struct CommandLineProgram: Sendable {
 
   /// Parses `arguments`, runs `body`, prints help or errors, and returns the exit status.
   ///
-  /// Help and version go to `standardOutput` with status 0; a `CommandLineError` (from parsing
-  /// or thrown by `body`) becomes one line `Error: …` on `standardError` with status 64; any
-  /// other error thrown by `body` becomes `Error: …` with status 1.
+  /// Help and version go to `standardOutput` with status 0. This is the one place that maps
+  /// errors to exit codes: an error that says it is the user's fault (`UsageError`: a bad flag, a
+  /// block out of range, an impossible reorder) becomes one line `Error: …` on `standardError`
+  /// with status 64; any other error (files, data, runtime) becomes `Error: …` with status 1.
   public func run(
     _ arguments: [String],
     standardOutput: (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) },
@@ -124,7 +126,7 @@ public struct CommandLineProgram: Sendable {
       let text = exit.text
       standardOutput(text.hasSuffix("\n") ? text : text + "\n")
       return 0
-    } catch let error as CommandLineError {
+    } catch let error as UsageError {
       standardError("Error: \(error)\n")
       return CommandLineProgram.usageErrorStatus
     } catch {

@@ -1,5 +1,8 @@
+import Basics
 import Foundation
 import PathAnalysis
+import Report
+import Studies
 
 /// The figures and tables `resnet-lesion figures` regenerates (Veit et al. 2016).
 enum FigureID: String, CaseIterable, Sendable {
@@ -122,7 +125,7 @@ struct FigureSettings: Sendable {
   /// Test images kept per class (nil: the whole test split).
   var perClass: Int?
   /// Random draws per point in Figs. 5a, 5b and 8.
-  var samples: Int
+  var draws: DrawCount
   /// Numbers of randomly deleted blocks in Figs. 5a and 8 (clipped to the deletable blocks).
   var deletionCounts: [Int]
   /// Numbers of random swaps in Fig. 5b.
@@ -137,23 +140,32 @@ struct FigureSettings: Sendable {
   var gradientMode: PathGradientMode
   /// Share of the total gradient the effective-path range of Fig. 6c must hold.
   var effectiveShare: Double
+  /// Bootstrap resamples for the intervals of Figs. 6b and 6c.
+  var bootstrapResamples: Int
   /// Images per evaluation batch.
   var batchSize: Int
 
-  /// The defaults: the whole test split and enough samples for smooth curves; `quick` uses 10
-  /// test images per class and a few samples, to finish in under a minute.
+  /// The defaults: the whole test split, draws until each mean error is known to ±1 point (or
+  /// the maximum), and the gradient measured on 100 batches; `quick` uses 10 test images per class
+  /// and a few draws, to finish in under a minute.
   static func defaults(quick: Bool, seed: Int) -> FigureSettings {
     if quick {
       return FigureSettings(
-        quick: true, seed: seed, perClass: 10, samples: 2, deletionCounts: [1, 5, 10, 20],
+        quick: true, seed: seed, perClass: 10, draws: .fixed(2), deletionCounts: [1, 5, 10, 20],
         swapCounts: [1, 5, 20], gradientSamples: 2, gradientBatch: 8, location: .block,
-        gradientMode: .singlePath, effectiveShare: 0.9, batchSize: 100)
+        gradientMode: .singlePath, effectiveShare: 0.9, bootstrapResamples: 200, batchSize: 100)
     }
     return FigureSettings(
-      quick: false, seed: seed, perClass: nil, samples: 5, deletionCounts: Array(1...10) + [12, 14, 16, 18, 20],
-      swapCounts: [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30], gradientSamples: 20, gradientBatch: 32,
-      location: .block, gradientMode: .singlePath, effectiveShare: 0.9, batchSize: 100)
+      quick: false, seed: seed, perClass: nil, draws: .auto(precision: 0.01, minimum: 5, maximum: defaultMaximumDraws),
+      deletionCounts: Array(1...10) + [12, 14, 16, 18, 20], swapCounts: [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30],
+      gradientSamples: defaultGradientSamples, gradientBatch: 32, location: .block, gradientMode: .singlePath,
+      effectiveShare: 0.9, bootstrapResamples: 2000, batchSize: 100)
   }
+
+  /// The most draws per point by default (the cost is measured in the README).
+  static let defaultMaximumDraws = 30
+  /// Gradient batches by default.
+  static let defaultGradientSamples = 50
 
   /// The gradient measurement these settings describe (the same as `paths --gradients` with the
   /// same seed, samples, batch size and location).
@@ -162,16 +174,41 @@ struct FigureSettings: Sendable {
       samples: gradientSamples, batchSize: gradientBatch, seed: UInt64(seed), location: location, lengths: nil,
       mode: gradientMode)
   }
+
+  /// The settings as recorded in every sidecar.
+  var json: JSONValue {
+    var draws: JSONValue
+    switch self.draws {
+    case .fixed(let n): draws = .object([("mode", .string("fixed")), ("draws", .integer(n))])
+    case .auto(let precision, let minimum, let maximum):
+      draws = .object([
+        ("mode", .string("auto")), ("precision_fraction", .number(precision)), ("minimum", .integer(minimum)),
+        ("maximum", .integer(maximum)),
+      ])
+    }
+    return .object([
+      ("quick", .bool(quick)), ("seed", .integer(seed)), ("per_class", perClass.map { .integer($0) } ?? .null),
+      ("draws_per_point", draws), ("deleted_blocks_k", .array(deletionCounts.map { .integer($0) })),
+      ("swap_counts", .array(swapCounts.map { .integer($0) })), ("gradient_batches", .integer(gradientSamples)),
+      ("gradient_batch_size", .integer(gradientBatch)), ("gradient_location", .string(location.rawValue)),
+      ("gradient_mode", .string(gradientMode.rawValue)), ("effective_share", .number(effectiveShare)),
+      ("bootstrap_resamples", .integer(bootstrapResamples)), ("batch_size", .integer(batchSize)),
+    ])
+  }
 }
 
 /// Why `figures` could not make a figure.
 enum FiguresError: Error, Equatable, CustomStringConvertible {
   /// A bundled model a selected figure needs has not been trained yet.
   case modelMissing(figure: String, role: String, model: String, path: String, hint: String)
-  /// Every figure was skipped (their models are missing), so nothing was written.
+  /// Every figure was skipped, so nothing was written.
   case nothingToDo(skipped: [String])
   /// A model is of the wrong kind for its role (e.g. a plain network given as `--model`).
   case wrongModelKind(role: String, model: String, expected: String, found: String)
+  /// A model given on the command line does not fit the data.
+  case modelDoesNotFit(role: String, model: String, reason: String)
+  /// Some figures failed after others were written.
+  case figuresFailed([String])
 
   var description: String {
     switch self {
@@ -179,10 +216,13 @@ enum FiguresError: Error, Equatable, CustomStringConvertible {
       return
         "\(figure) needs the \(role) model '\(model)', but \(path) does not exist: train it with '\(hint)' (exact options in notebooks-data/models/train.sh, which trains all four), or pass another checkpoint with --\(ModelRole(rawValue: role)?.option ?? "model")"
     case .nothingToDo(let skipped):
-      return
-        "no figure could be made: the models of \(skipped.joined(separator: ", ")) are missing (see the warnings above)"
+      return "no figure could be made: \(skipped.joined(separator: "; "))"
     case .wrongModelKind(let role, let model, let expected, let found):
       return "the \(role) model '\(model)' must be \(expected), but it is \(found)"
+    case .modelDoesNotFit(let role, let model, let reason):
+      return "the \(role) model '\(model)' does not fit the data: \(reason)"
+    case .figuresFailed(let failures):
+      return "\(failures.count) figure(s) failed: \(failures.joined(separator: "; "))"
     }
   }
 }

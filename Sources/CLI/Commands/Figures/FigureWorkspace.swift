@@ -5,15 +5,16 @@ import Engine
 import Foundation
 import Lesion
 import Report
+import Studies
 
-/// Everything the figures share while one `figures` run makes them: the loaded models, the data,
-/// evaluations reused by several figures, and where files go.
+/// Everything the figures of one `figures` run share: the models (loaded and checked against the
+/// data before anything is computed), the data, experiment results reused by several figures, and
+/// where files go.
 ///
-/// Models and data load lazily, on first use; single-deletion and random-deletion results are
-/// computed once per model and shared (Fig. 3 and Fig. 8 both need the standard network's single
-/// deletions; Fig. 5a and Fig. 8 its random deletions). Every figure draws its random choices
-/// from its own generator seeded with `settings.seed`, so a figure's numbers do not depend on
-/// which other figures are made in the same run.
+/// Figures only combine experiments from `Studies` with a plot: single deletions and random
+/// deletions are computed once per model and shared (Fig. 3 and Fig. 8 both need the standard
+/// network's single deletions; Fig. 5a and Fig. 8 its random deletions). Random draws are keyed by
+/// (seed, experiment, point, draw), so a figure's numbers do not depend on the other figures.
 final class FigureWorkspace {
   /// One loaded model and what the sidecar records about it.
   struct Model {
@@ -23,20 +24,9 @@ final class FigureWorkspace {
     var loaded: LoadedModel
     /// SHA-256 of the model file, lowercase hexadecimal.
     var sha256: String
-    var bytes: Int
     var network: Network { loaded.network }
-  }
-
-  /// Single-deletion results of one model: the intact result and one result per deletable block.
-  struct SingleDeletion {
-    var intact: LesionResult
-    var byBlock: [Int: LesionResult]
-  }
-
-  /// Random-deletion results of one model: for each k, its samples.
-  struct RandomDeletion {
-    var intact: LesionResult
-    var groups: [(k: Int, results: [LesionResult])]
+    /// How legends name the model: the bundled name, or the file name.
+    var label: String { ModelLoaderNames.isBundled(argument) ? argument : loaded.file.lastPathComponent }
   }
 
   let settings: FigureSettings
@@ -44,175 +34,161 @@ final class FigureWorkspace {
   let context: CommandContext
   let quiet: Bool
   let dataSource: String
-  private let modelArguments: [ModelRole: String]
-  private var models: [ModelRole: Model] = [:]
-  private var testData: ImageDataset?
-  private var trainData: ImageDataset?
-  private var singleDeletions: [ModelRole: SingleDeletion] = [:]
-  private var randomDeletions: [ModelRole: RandomDeletion] = [:]
-  private var intactResults: [ModelRole: LesionResult] = [:]
+  private(set) var models: [ModelRole: Model] = [:]
+  /// Roles without a model, with the reason (said once on standard error).
+  private(set) var skippedRoles: [ModelRole: String] = [:]
+  private(set) var testData: ImageDataset?
+  private(set) var trainData: ImageDataset?
+  private var singles: [ModelRole: SingleDeletionResult] = [:]
+  private var randoms: [ModelRole: RandomDeletionResult] = [:]
 
-  init(
-    settings: FigureSettings, outputFolder: URL, modelArguments: [ModelRole: String], dataSource: String,
-    quiet: Bool, context: CommandContext
-  ) {
+  init(settings: FigureSettings, outputFolder: URL, dataSource: String, quiet: Bool, context: CommandContext) {
     self.settings = settings
     self.outputFolder = outputFolder
-    self.modelArguments = modelArguments
     self.dataSource = dataSource
     self.quiet = quiet
     self.context = context
   }
-
-  /// The model argument for `role`: the option's value, else the bundled name.
-  func argument(for role: ModelRole) -> String { modelArguments[role] ?? role.bundledName }
-
-  /// Whether the user named the model for `role` explicitly.
-  func isExplicit(_ role: ModelRole) -> Bool { modelArguments[role] != nil }
 
   /// Prints a note on standard error unless quiet.
   func note(_ text: String) {
     if !quiet { context.writeError(text + "\n") }
   }
 
-  /// Prints a warning on standard error (even when quiet).
-  func warn(_ text: String) {
-    context.writeError("Warning: " + text + "\n")
+  // MARK: Models and data, checked before any computation
+
+  /// Loads the data and every model the figures need, and checks each model against the data.
+  ///
+  /// A model named on the command line must load and fit (else the run stops before computing
+  /// anything); `none` leaves its role out. A bundled model is used only when it exists and fits
+  /// the data; otherwise its role is left out with one line saying why.
+  /// - Throws: `CheckpointError`/`DatasetError` for unreadable files, `FiguresError` for a named
+  ///   model of the wrong kind or that does not fit the data.
+  func prepare(figures: [FigureID], modelArguments: [ModelRole: String]) throws {
+    let test = try DatasetLoader.load(dataSource, split: .test).selecting(offset: 0, limit: nil, perClass: settings.perClass)
+    testData = test
+    if figures.contains(where: { $0 == .fig6b || $0 == .fig6c }) {
+      trainData = try DatasetLoader.load(dataSource, split: .train)
+    }
+    let roles = ModelRole.allCases.filter { role in figures.contains { $0.roles.contains(role) } }
+    for role in roles {
+      let explicit = modelArguments[role]
+      if explicit == "none" {
+        skippedRoles[role] = "--\(role.option) none"
+        continue
+      }
+      let argument = explicit ?? role.bundledName
+      if explicit == nil {
+        do {
+          _ = try ModelLoader.resolve(argument)
+        } catch CheckpointError.bundledModelMissing(let name, let path) {
+          skippedRoles[role] = "the bundled \(role.rawValue) model '\(name)' is not trained (\(FiguresCommand.relativeToData(path)))"
+          continue
+        }
+      }
+      let loaded = try ModelLoader.load(argument, normalization: nil)
+      var problem: String?
+      if role != .plain, !loaded.network.blocks.contains(where: \.isResidual) {
+        problem = "it is \(loaded.familyDescription) without residual blocks"
+      } else {
+        do {
+          try LesionError.validate(
+            network: loaded.network, dataset: test, mean: loaded.metadata.normalizationMean,
+            std: loaded.metadata.normalizationStd)
+          if role == .residual, let train = trainData {
+            try LesionError.validate(
+              network: loaded.network, dataset: train, mean: loaded.metadata.normalizationMean,
+              std: loaded.metadata.normalizationStd)
+          }
+        } catch let error as LesionError {
+          problem = "\(error)"
+        }
+      }
+      if let problem {
+        if explicit != nil { throw FiguresError.modelDoesNotFit(role: role.rawValue, model: argument, reason: problem) }
+        skippedRoles[role] = "the bundled \(role.rawValue) model '\(argument)' does not fit \(dataSource): \(problem)"
+        continue
+      }
+      let digest = try SHA256.hash(fileAt: loaded.file).hexadecimal
+      models[role] = Model(role: role, argument: argument, loaded: loaded, sha256: digest)
+    }
   }
 
-  // MARK: Models and data
-
-  /// The model for `role`, loaded and checksummed on first use.
-  /// - Throws: `CheckpointError` for an unreadable file, `FiguresError.wrongModelKind` for a
-  ///   network without residual blocks in a residual role.
+  /// The model for `role` (after `prepare`).
   func model(_ role: ModelRole) throws -> Model {
-    if let model = models[role] { return model }
-    let name = argument(for: role)
-    let loaded = try ModelLoader.load(name, normalization: nil)
-    if role != .plain, !loaded.network.blocks.contains(where: \.isResidual) {
-      throw FiguresError.wrongModelKind(
-        role: role.rawValue, model: name, expected: "a residual network",
-        found: "\(loaded.familyDescription) without residual blocks")
+    guard let model = models[role] else {
+      throw FiguresError.nothingToDo(skipped: [skippedRoles[role] ?? "no \(role.rawValue) model"])
     }
-    let digest = try SHA256.hash(fileAt: loaded.file)
-    let size = (try? FileManager.default.attributesOfItem(atPath: loaded.file.path)[.size] as? Int) ?? 0
-    let model = Model(role: role, argument: name, loaded: loaded, sha256: digest.hexadecimal, bytes: size)
-    models[role] = model
     return model
   }
 
-  /// The test split used by every lesion figure (`perClass` images of each class in quick mode).
-  func testSet() throws -> ImageDataset {
-    if let testData { return testData }
-    let data = try DatasetLoader.load(dataSource, split: .test).selecting(
-      offset: 0, limit: nil, perClass: settings.perClass)
-    testData = data
-    return data
-  }
-
-  /// The training split, from which Fig. 6b draws its random batches.
-  func trainingSet() throws -> ImageDataset {
-    if let trainData { return trainData }
-    let data = try DatasetLoader.load(dataSource, split: .train)
-    trainData = data
-    return data
-  }
-
-  // MARK: Evaluations
-
-  /// Evaluates `plans` (and the intact network) on the test set with a progress display.
-  func evaluate(_ role: ModelRole, _ plans: [LesionPlan], what: String) throws -> (
-    intact: LesionResult, lesions: [LesionResult]
-  ) {
+  /// A study of `role`'s model on the test split (or the training split).
+  func study(_ role: ModelRole, training: Bool = false) throws -> Study {
     let model = try model(role)
-    let data = try testSet()
-    let evaluator = try LesionEvaluator(
-      network: model.network, dataset: data, mean: model.loaded.metadata.normalizationMean,
-      std: model.loaded.metadata.normalizationStd, batchSize: settings.batchSize)
-    note("\(what): \(model.argument), \(plans.count + 1) configurations × \(data.count) images")
-    let reporter = progressReporter(total: (plans.count + 1) * data.count, unit: "image evaluations")
-    defer { reporter.finish() }
-    let result = try evaluator.evaluate(plans) { images in reporter.advance(by: images, images: images) }
-    intactResults[role] = result.intact
+    guard let data = training ? trainData : testData else { preconditionFailure("prepare loads the data first") }
+    return try Study(
+      model: model.loaded, modelArgument: model.argument, dataset: data, dataArgument: dataSource,
+      batchSize: settings.batchSize, progress: StudyArguments.progress(quiet: quiet, context: context))
+  }
+
+  // MARK: Shared experiments
+
+  /// Every deletable block of `role`'s network deleted alone (Fig. 3, Fig. 8).
+  func singleDeletion(_ role: ModelRole) throws -> SingleDeletionResult {
+    if let cached = singles[role] { return cached }
+    note("single deletions: \(try model(role).label)")
+    let result = try SingleDeletionSweep().run(on: try study(role))
+    singles[role] = result
     return result
   }
 
-  /// A progress reporter on the command's standard error.
-  func progressReporter(total: Int, unit: String) -> ProgressReporter {
-    let mode: ProgressReporter.Mode = quiet ? .quiet : (context.errorIsTerminal ? .bar : .lines)
-    return ProgressReporter(
-      total: total, unit: unit, mode: mode, interval: 10, output: context.writeError,
-      clock: { ProcessInfo.processInfo.systemUptime })
-  }
-
-  /// The intact network's test result.
-  func intact(_ role: ModelRole) throws -> LesionResult {
-    if let result = intactResults[role] { return result }
-    return try evaluate(role, [], what: "intact \(role.rawValue) network").intact
-  }
-
-  /// Every deletable block of `role`'s network deleted alone (Fig. 3).
-  func singleDeletion(_ role: ModelRole) throws -> SingleDeletion {
-    if let cached = singleDeletions[role] { return cached }
-    let network = try model(role).network
-    let deletable = network.blocks.filter(\.isDeletable).map(\.number)
-    let (intact, results) = try evaluate(role, deletable.map { LesionPlan(deleted: [$0]) }, what: "single deletions")
-    let value = SingleDeletion(intact: intact, byBlock: Dictionary(uniqueKeysWithValues: zip(deletable, results)))
-    singleDeletions[role] = value
-    return value
-  }
-
-  /// The deletion counts actually used for `network`: the settings' counts that do not exceed its
-  /// deletable blocks.
-  func deletionCounts(for network: Network) -> [Int] {
+  /// The random-deletion experiment of the settings, for `network` (counts above its deletable
+  /// blocks left out).
+  func randomExperiment(for network: Network) -> RandomDeletion {
     let available = RandomLesions.deletableBlocks(of: network).count
-    return settings.deletionCounts.filter { $0 <= available }
+    return RandomDeletion(
+      counts: settings.deletionCounts.filter { $0 <= available }, draws: settings.draws, seed: settings.seed)
   }
 
-  /// `samples` random sets of k deleted blocks for each k (Fig. 5a), drawn exactly as
-  /// `sweep --random <ks> --samples <n> --seed <seed>` draws them.
-  func randomDeletion(_ role: ModelRole) throws -> RandomDeletion {
-    if let cached = randomDeletions[role] { return cached }
-    let network = try model(role).network
-    let ks = deletionCounts(for: network)
-    var generator = SplitMix64(seed: UInt64(settings.seed))
-    var plans: [LesionPlan] = []
-    for k in ks {
-      plans += try RandomLesions.deletionPlans(network: network, k: k, samples: settings.samples, generator: &generator)
-    }
-    let (intact, results) = try evaluate(role, plans, what: "random deletions")
-    let n = settings.samples
-    let groups = ks.enumerated().map { index, k in (k: k, results: Array(results[(index * n)..<((index + 1) * n)])) }
-    let value = RandomDeletion(intact: intact, groups: groups)
-    randomDeletions[role] = value
-    return value
+  /// Random deletions of the standard network (Fig. 5a, Fig. 8).
+  func randomDeletion(_ role: ModelRole) throws -> RandomDeletionResult {
+    if let cached = randoms[role] { return cached }
+    note("random deletions: \(try model(role).label), \(settings.draws.description)")
+    let study = try study(role)
+    let result = try randomExperiment(for: study.network).run(on: study)
+    randoms[role] = result
+    return result
+  }
+
+  /// `second` under exactly the first role's draws (common random numbers, Fig. 8).
+  func randomDeletion(_ second: ModelRole, matching first: ModelRole) throws -> RandomDeletionResult {
+    let reference = try randomDeletion(first)
+    note("random deletions: \(try model(second).label), the same block sets as \(try model(first).label)")
+    let study = try study(second)
+    return try reference.experiment.run(on: study, matching: reference)
   }
 
   /// The data options of the equivalent single commands (empty for the defaults).
   var dataArguments: String {
-    var text = dataSource == "mnist-5k" ? "" : " --data \(dataSource)"
+    var text = dataSource == "mnist-5k" ? "" : " --data \(Provenance.shellQuoted(Provenance.absolute(dataSource)))"
     if let perClass = settings.perClass { text += " --per-class \(perClass)" }
     return text
   }
 
+  /// `--model <absolute path>` for an equivalent command that runs from any folder.
+  func modelArgument(_ role: ModelRole) -> String {
+    guard let model = models[role] else { return "" }
+    return " --model \(Provenance.shellQuoted(model.loaded.file.standardizedFileURL.path))"
+  }
+
   // MARK: Output
 
-  /// The sidecar record of a model: name, file, checksum, family, blocks and training provenance.
+  /// The sidecar record of a model: name as given, absolute path, checksum, family, provenance.
   func modelRecord(_ model: Model) -> JSONValue {
-    let bundled = ModelLoaderNames.isBundled(model.argument)
     var object: [(key: String, value: JSONValue)] = [
-      ("role", .string(model.role.rawValue)),
-      ("name", .string(bundled ? model.argument : model.loaded.file.lastPathComponent)),
-      ("bundled", .bool(bundled)),
-      (
-        "file",
-        .string(
-          bundled ? "notebooks-data/models/\(model.loaded.file.lastPathComponent)" : model.loaded.file.lastPathComponent
-        )
-      ),
-      ("sha256", .string(model.sha256)), ("bytes", .integer(model.bytes)),
-      ("family", .string(model.loaded.familyDescription)),
-      ("blocks", .integer(model.network.blockCount)),
+      ("role", .string(model.role.rawValue)), ("argument", .string(model.argument)),
+      ("path", .string(model.loaded.file.standardizedFileURL.path)), ("sha256", .string(model.sha256)),
+      ("family", .string(model.loaded.familyDescription)), ("blocks", .integer(model.network.blockCount)),
       ("residual_blocks", .integer(model.network.blocks.filter(\.isResidual).count)),
       ("parameters", .integer(model.network.parameterCount)),
     ]
@@ -223,53 +199,54 @@ final class FigureWorkspace {
     return .object(object)
   }
 
-  /// The sidecar record of a data set.
-  func dataRecord(_ data: ImageDataset, split: String, perClass: Int?) -> JSONValue {
-    .object([
-      ("source", .string(dataSource)), ("name", .string(data.name)), ("split", .string(split)),
-      ("images", .integer(data.count)),
-      ("per_class", perClass.map { .integer($0) } ?? .null),
+  /// The sidecar record of the data a figure used.
+  func dataRecord(training: Bool) -> JSONValue {
+    let data = training ? trainData : testData
+    return .object([
+      ("argument", .string(dataSource)), ("name", .string(data?.name ?? "")), ("split", .string(training ? "train" : "test")),
+      ("images", .integer(data?.count ?? 0)), ("per_class", training ? .null : (settings.perClass.map { .integer($0) } ?? .null)),
     ])
   }
 
-  /// Writes `<stem>.csv`, its SVGs and the sidecar `<stem>.json` for `figure`.
+  /// Writes `<stem>.csv` (and any extra CSVs), its SVGs and the sidecar `<stem>.json`, at once.
   ///
-  /// The sidecar records the models with checksums, data, seed, samples, the tool version and the
-  /// wall time (the only field that changes between runs with the same seed).
+  /// The sidecar records the models with paths and checksums, the data, the settings, the tool
+  /// version, equivalent commands and the wall time (the only field that changes between runs
+  /// with the same seed).
   func write(
-    _ figure: FigureID, csv: CSVTable, plots: [(suffix: String, plot: SVGPlot)], roles: [ModelRole],
-    data: [JSONValue], details: [(key: String, value: JSONValue)], seconds: Double
+    _ figure: FigureID, tables: [(suffix: String, table: ResultTable)], plots: [(suffix: String, plot: SVGPlot)],
+    roles: [ModelRole], training: Bool = false, commands: [String], details: [(key: String, value: JSONValue)],
+    seconds: Double
   ) throws -> [String] {
+    try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
     var files: [String] = []
-    let csvName = figure.stem + ".csv"
-    try csv.write(to: outputFolder.appendingPathComponent(csvName))
-    files.append(csvName)
+    for (suffix, table) in tables {
+      let name = figure.stem + suffix + ".csv"
+      try table.csv().write(to: outputFolder.appendingPathComponent(name))
+      files.append(name)
+    }
+    var svgs: [String] = []
     for (suffix, plot) in plots {
       let name = figure.stem + suffix + ".svg"
       try plot.write(to: outputFolder.appendingPathComponent(name))
-      files.append(name)
+      svgs.append(name)
     }
     var object: [(key: String, value: JSONValue)] = [
-      ("figure", .string(figure.rawValue)), ("title", .string(figure.title)), ("csv", .string(csvName)),
-      ("svg", .array(files.dropFirst().map { .string($0) })), ("tool", .string("resnet-lesion")),
-      ("tool_version", .string(LesionProgram.version)), ("seed", .integer(settings.seed)),
-      ("quick", .bool(settings.quick)),
-      ("models", .array(try roles.map { modelRecord(try model($0)) })), ("data", .array(data)),
+      ("figure", .string(figure.rawValue)), ("title", .string(figure.title)),
+      ("csv", .array(files.map { .string($0) })), ("svg", .array(svgs.map { .string($0) })),
+      ("tool", .string("resnet-lesion")), ("tool_version", .string(LesionProgram.version)),
+      ("models", .array(roles.compactMap { models[$0] }.map(modelRecord))),
+      ("skipped_models", .array(roles.compactMap { skippedRoles[$0] }.map { .string($0) })),
+      ("data", dataRecord(training: training)), ("settings", settings.json),
+      ("equivalent_commands", .array(commands.map { .string($0) })),
     ]
+    if let first = tables.first { object.append(("notes", .array(first.table.notes.map { .string($0) }))) }
     object += details
     object.append(("wall_time_seconds", .number((seconds * 1000).rounded() / 1000)))
     let jsonName = figure.stem + ".json"
     try AtomicFile.write(
       JSONValue.object(object).encoded(pretty: true) + "\n", to: outputFolder.appendingPathComponent(jsonName))
-    files.append(jsonName)
-    return files
-  }
-}
-
-extension FigureWorkspace.Model {
-  /// How the model is named in legends and commands: the bundled name, or the file name.
-  var argumentLabel: String {
-    ModelLoaderNames.isBundled(argument) ? argument : loaded.file.lastPathComponent
+    return files + svgs + [jsonName]
   }
 }
 

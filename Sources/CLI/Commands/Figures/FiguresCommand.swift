@@ -1,78 +1,62 @@
+import Basics
 import Checkpoints
 import Foundation
 import PathAnalysis
 import Report
+import Studies
 
 /// `resnet-lesion figures`: regenerate the paper's figures (Veit et al. 2016, Figs. 3, 5, 6, 8 and
-/// the §5.2 table) as CSV, SVG and a JSON sidecar each.
-///
-/// Missing bundled models: with `--only`, a figure whose model is missing is an error naming the
-/// model and how to train it (exit 1); without `--only`, that figure is skipped with a warning on
-/// standard error and the others are made. A model named explicitly (`--plain path.safetensors`)
-/// must exist either way.
+/// the §5.2 table) as CSV, SVG and a JSON sidecar each, from the same experiments the single
+/// commands run.
 enum FiguresCommand: LesionCommand {
   static let spec = CommandSpec(
     name: "figures",
     abstract: "Regenerate the paper's figures as CSV + SVG with provenance (Figs. 3, 5a, 5b, 6a–c, 8, §5.2).",
     discussion:
-      "Writes <figure>.csv (header with units, one row per point), <figure>.svg and a sidecar <figure>.json recording the model files with SHA-256 checksums, data, seed, sample counts, tool version and wall time; the CSV and SVG bytes depend only on the inputs and the seed. Lesion figures use the test split, Fig. 6b the training split. Figures: \(FigureID.allCases.map(\.rawValue).joined(separator: ", ")). Without --only, a figure whose bundled model has not been trained yet is skipped with a warning; with --only it is an error. --quick uses 10 test images per class and a few samples per point.",
+      "Writes <figure>.csv (the experiment's table: the same columns as sweep, reorder and paths), <figure>.svg and a sidecar <figure>.json recording the models (path, SHA-256), data, settings, tool version, equivalent commands and wall time, into ./figures or --output. Each figure is written as soon as it is done. Lesion figures use the test split, Figs. 6b/6c the training split. Every model is checked against the data before anything is computed: a model named on the command line must fit; a bundled comparison model (plain, stochastic depth, short paths) is used only when it fits the data, else its series or figure is skipped with one line saying why; --plain none (and likewise for the others) skips it. Random draws per point: until the mean error's 95% half-width is at most --precision, or --max-samples. Figures: \(FigureID.allCases.map(\.rawValue).joined(separator: ", ")). Example: resnet-lesion figures --model resnet56.th --data cifar-10-batches-bin --only fig3,fig5a",
     options: [
-      .option(
-        "out", short: "o", value: "<folder>", help: "Output folder.", defaultDescription: "notebooks-data/figures"),
-      .option(
-        "model", short: "m", value: "<path>", help: "Residual network (Figs. 3, 5, 6, 8, table).",
-        defaultDescription: "bundled resnet110"),
-      .option("plain", value: "<path>", help: "Plain network for Fig. 3.", defaultDescription: "bundled plain"),
-      .option(
-        "stochastic", value: "<path>", help: "Stochastic-depth network for Fig. 8.",
-        defaultDescription: "bundled resnet110-stochastic-depth"),
-      .option(
-        "short-paths", value: "<path>", help: "Network trained with short paths for the §5.2 table.",
-        defaultDescription: "bundled resnet110-short-paths"),
-      .option(
-        "data", short: "d", value: "<path>", help: "Data set: a bundled name, a CIFAR or MNIST folder or archive.",
-        default: "mnist-5k"),
-      .option("seed", value: "<n>", help: "Seed of every random choice.", default: "0"),
+      .option("output", short: "o", value: "<folder>", help: "Output folder.", defaultDescription: "./figures"),
+      .option("out", value: "<folder>", help: "The same as --output (older spelling)."),
+      .option("model", short: "m", value: "<path>", help: "Residual network (Figs. 3, 5, 6, 8, table).", defaultDescription: "bundled resnet110"),
+      .option("plain", value: "<path|none>", help: "Plain network for Fig. 3.", defaultDescription: "bundled plain, if it fits the data"),
+      .option("stochastic", value: "<path|none>", help: "Stochastic-depth network for Fig. 8.", defaultDescription: "bundled resnet110-stochastic-depth, if it fits"),
+      .option("short-paths", value: "<path|none>", help: "Network trained with short paths for the §5.2 table.", defaultDescription: "bundled resnet110-short-paths, if it fits"),
+      .option("data", short: "d", value: "<path>", help: "Data set: a bundled name, a CIFAR or MNIST folder or archive.", default: "mnist-5k"),
       .option("only", value: "<list>", help: "Make only these figures, e.g. fig3,fig6b."),
-      .flag("quick", help: "Few images and samples: a smoke run in well under a minute."),
+      .flag("quick", help: "Few images and draws: a smoke run in well under a minute."),
+      .option("per-class", value: "<n>", help: "Test images per class for the lesion figures.", defaultDescription: "all; 10 with --quick"),
       .option(
-        "per-class", value: "<n>", help: "Test images per class for the lesion figures.",
-        defaultDescription: "all; 10 with --quick"),
+        "samples", value: "<n|auto>", help: "Random draws per point in Figs. 5a, 5b and 8, or auto.",
+        defaultDescription: "auto; 2 with --quick"),
+      .option("precision", value: "<p>", help: "With --samples auto: target 95% half-width of each mean error.", default: "0.01"),
+      .option("min-samples", value: "<n>", help: "With --samples auto: draws per point before the first check.", default: "5"),
       .option(
-        "samples", value: "<n>", help: "Random draws per point in Figs. 5a, 5b and 8.",
-        defaultDescription: "5; 2 with --quick"),
-      .option(
-        "deleted", value: "<list>", help: "Numbers of randomly deleted blocks in Figs. 5a and 8.",
-        defaultDescription: "1-10,12,14,16,18,20; 1,5,10,20 with --quick"),
-      .option(
-        "swaps", value: "<list>", help: "Numbers of random swaps in Fig. 5b.",
-        defaultDescription: "1-6,8,10,15,20,30; 1,5,20 with --quick"),
+        "max-samples", value: "<n>", help: "With --samples auto: most draws per point.",
+        default: "\(FigureSettings.defaultMaximumDraws)"),
+      .option("seed", value: "<n>", help: "Seed of every random choice.", default: "0"),
+      .option("deleted", value: "<list>", help: "Numbers of randomly deleted blocks in Figs. 5a and 8.", defaultDescription: "1-10,12,14,16,18,20; 1,5,10,20 with --quick"),
+      .option("swaps", value: "<list>", help: "Numbers of random swaps in Fig. 5b.", defaultDescription: "1-6,8,10,15,20,30; 1,5,20 with --quick"),
       .option(
         "gradient-samples", value: "<n>", help: "Random training batches in Fig. 6b (each measures every path length).",
-        defaultDescription: "20; 2 with --quick"),
-      .option(
-        "gradient-batch", value: "<n>", help: "Training images per batch in Fig. 6b.",
-        defaultDescription: "32; 8 with --quick"),
-      .option(
-        "at", value: "<where>", help: "Where Fig. 6b measures the gradient: block (first block's input) or image.",
-        default: "block"),
-      .option(
-        "gradient-mode", value: "<mode>", help: "Fig. 6b paths: single-path (as the paper) or subsets.",
-        default: "single-path"),
-      .option(
-        "gradient-share", value: "<p>", help: "Share of the total gradient the effective paths of Fig. 6c carry.",
-        default: "0.9"),
+        defaultDescription: "\(FigureSettings.defaultGradientSamples); 2 with --quick"),
+      .option("gradient-batch", value: "<n>", help: "Training images per batch in Fig. 6b.", defaultDescription: "32; 8 with --quick"),
+      .option("at", value: "<where>", help: "Where Fig. 6b measures the gradient: block (first block's input) or image.", default: "block"),
+      .option("gradient-mode", value: "<mode>", help: "Fig. 6b paths: single-path (as the paper) or subsets.", default: "single-path"),
+      .option("gradient-share", value: "<p>", help: "Share of the total gradient the effective paths of Fig. 6c carry.", default: "0.9"),
       .option("batch-size", value: "<n>", help: "Images per evaluation batch.", default: "100"),
       CommonOptions.quiet,
     ])
 
-  /// Parses the options, decides which figures can be made, and makes them in catalog order.
+  /// Parses every option, checks models against data, then makes the figures in catalog order,
+  /// writing each as soon as it is done.
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let wallStart = ProcessInfo.processInfo.systemUptime
-    let seed = try arguments.int("seed", in: 0...Int.max) ?? 0
-    var settings = FigureSettings.defaults(quick: try arguments.flag("quick"), seed: seed)
+    let quick = try arguments.flag("quick")
+    var settings = FigureSettings.defaults(quick: quick, seed: try DrawArguments.seed(arguments))
     if let perClass = try arguments.int("per-class", in: 1...1_000_000) { settings.perClass = perClass }
-    if let samples = try arguments.int("samples", in: 1...1_000_000) { settings.samples = samples }
+    if try arguments.wasGiven("samples") || (try arguments.wasGiven("precision")) || (try arguments.wasGiven("max-samples")) {
+      settings.draws = try DrawArguments.drawCount(arguments)
+    }
     if let deleted = try arguments.integerList("deleted", in: 1...100_000) { settings.deletionCounts = deleted }
     if let swaps = try arguments.integerList("swaps", in: 1...100_000) { settings.swapCounts = swaps }
     if let samples = try arguments.int("gradient-samples", in: 1...1_000_000) { settings.gradientSamples = samples }
@@ -87,64 +71,67 @@ enum FiguresCommand: LesionCommand {
     for role in ModelRole.allCases {
       if let value = try arguments.string(role.option) { modelArguments[role] = value }
     }
+    if modelArguments[.residual] == "none" {
+      throw CommandLineError.invalidValue(option: "--model", value: "none", expected: "a residual network: every figure needs one")
+    }
+    let out = try arguments.path("output") ?? arguments.path("out")
+      ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("figures")
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: out.path, isDirectory: &isFolder), !isFolder.boolValue {
+      throw CommandLineError.invalidValue(option: "--output", value: out.path, expected: "a folder, not a file")
+    }
     let quiet = try arguments.flag("quiet")
-    // Default: the figures folder beside the bundled models and data, else ./notebooks-data/figures.
-    let out =
-      try arguments.path("out")
-      ?? ((try? ModelLoader.dataDirectory(for: "figures"))
-      ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("notebooks-data"))
-      .appendingPathComponent("figures")
+    let workspace = FigureWorkspace(
+      settings: settings, outputFolder: out, dataSource: try arguments.string("data") ?? "mnist-5k", quiet: quiet,
+      context: context)
+    try workspace.prepare(figures: figures, modelArguments: modelArguments)
 
-    // Which figures can be made: bundled models not trained yet are an error with --only, a
-    // skipped figure otherwise.
+    // Which figures can be made: each needs its required models.
     var runnable: [FigureID] = []
     var skipped: [String] = []
     for figure in figures {
-      var missing: FiguresError?
-      for role in figure.roles where modelArguments[role] == nil {
-        do {
-          _ = try ModelLoader.resolve(role.bundledName)
-        } catch CheckpointError.bundledModelMissing(let name, let path) {
-          missing = .modelMissing(
-            figure: figure.rawValue, role: role.rawValue, model: name, path: relativeToData(path),
-            hint: role.trainingHint)
-          break
-        }
-      }
-      if let missing {
-        if only != nil { throw missing }
-        context.writeError("Warning: skipping \(figure.rawValue): \(missing)\n")
-        skipped.append(figure.rawValue)
+      if let missing = figure.requiredRoles.first(where: { workspace.models[$0] == nil }) {
+        let reason = "\(figure.rawValue) skipped: \(workspace.skippedRoles[missing] ?? "no \(missing.rawValue) model")"
+        if only != nil, missing == .residual { throw FiguresError.nothingToDo(skipped: [reason]) }
+        context.writeError(reason + "\n")
+        skipped.append(reason)
       } else {
         runnable.append(figure)
+        for role in figure.roles where workspace.models[role] == nil {
+          context.writeError("\(figure.rawValue): no \(role.rawValue) series: \(workspace.skippedRoles[role] ?? "")\n")
+        }
       }
     }
     guard !runnable.isEmpty else { throw FiguresError.nothingToDo(skipped: skipped) }
 
-    let workspace = FigureWorkspace(
-      settings: settings, outputFolder: out, modelArguments: modelArguments,
-      dataSource: try arguments.string("data") ?? "mnist-5k", quiet: quiet, context: context)
     let gradients = PathFigures.GradientCache()
-    var written: [String] = []
+    var written = 0
+    var failures: [String] = []
     for figure in runnable {
-      let made: (files: [String], summary: String)
-      switch figure {
-      case .fig3: made = try LesionFigures.fig3(workspace)
-      case .fig5a: made = try LesionFigures.fig5a(workspace)
-      case .fig5b: made = try LesionFigures.fig5b(workspace)
-      case .fig6a: made = try PathFigures.fig6a(workspace)
-      case .fig6b: made = try PathFigures.fig6b(workspace, cache: gradients)
-      case .fig6c: made = try PathFigures.fig6c(workspace, cache: gradients)
-      case .fig8: made = try LesionFigures.fig8(workspace)
-      case .tableShortPaths: made = try LesionFigures.tableShortPaths(workspace)
+      do {
+        let made: (files: [String], summary: String)
+        switch figure {
+        case .fig3: made = try LesionFigures.fig3(workspace)
+        case .fig5a: made = try LesionFigures.fig5a(workspace)
+        case .fig5b: made = try LesionFigures.fig5b(workspace)
+        case .fig6a: made = try PathFigures.fig6a(workspace)
+        case .fig6b: made = try PathFigures.fig6b(workspace, cache: gradients)
+        case .fig6c: made = try PathFigures.fig6c(workspace, cache: gradients)
+        case .fig8: made = try LesionFigures.fig8(workspace)
+        case .tableShortPaths: made = try LesionFigures.tableShortPaths(workspace)
+        }
+        context.write(made.summary + "\n")
+        written += made.files.count
+      } catch {
+        context.writeError("\(figure.rawValue) failed: \(error)\n")
+        failures.append("\(figure.rawValue): \(error)")
       }
-      context.write(made.summary + "\n")
-      written += made.files
     }
     let seconds = ProcessInfo.processInfo.systemUptime - wallStart
-    var footer = "wrote \(written.count) files to \(out.path) in \(ProgressReporter.duration(seconds))"
-    if !skipped.isEmpty { footer += "; skipped \(skipped.joined(separator: ", ")) (models missing)" }
+    var footer = "wrote \(written) files to \(out.path) in \(ProgressReporter.duration(seconds))"
+    if !skipped.isEmpty { footer += "; skipped \(skipped.count) figure(s)" }
     context.write(footer + "\n")
+    if !failures.isEmpty { throw FiguresError.figuresFailed(failures) }
   }
 
   /// `notebooks-data/models/x.safetensors` for a path inside the data folder (messages stay short
@@ -152,5 +139,13 @@ enum FiguresCommand: LesionCommand {
   static func relativeToData(_ path: String) -> String {
     guard let range = path.range(of: "notebooks-data/") else { return path }
     return String(path[range.lowerBound...])
+  }
+}
+
+extension FigureID {
+  /// The models without which the figure cannot be made (Fig. 3 without a plain network shows
+  /// the residual one alone).
+  var requiredRoles: [ModelRole] {
+    self == .fig3 ? [.residual] : roles
   }
 }

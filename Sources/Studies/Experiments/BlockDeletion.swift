@@ -1,0 +1,51 @@
+import Engine
+import Lesion
+import Report
+
+/// Deleting given sets of blocks at test time (Veit et al. 2016, §4.1): each set is one lesion,
+/// scored against the intact network on the same images.
+public struct BlockDeletion: Sendable {
+  /// The block sets to delete, one lesion each (1-based numbers).
+  public var blockSets: [[Int]]
+  /// The option the blocks came from, for error messages.
+  public var option: String
+
+  public init(blockSets: [[Int]], option: String = "--blocks") {
+    self.blockSets = blockSets
+    self.option = option
+  }
+
+  /// Runs the experiment.
+  /// - Throws: `StudyError` for a block out of range, repeated or not deletable.
+  public func run(on study: Study) throws -> BlockDeletionResult {
+    for set in blockSets { try study.checkDeletable(set, option: option) }
+    let plans = blockSets.map { LesionPlan(deleted: Set($0)) }
+    let (intact, lesions) = try study.evaluate(plans, task: "block deletion")
+    return BlockDeletionResult(
+      intact: LesionComparison(intact, intact), lesions: lesions.map { LesionComparison($0, intact: intact) })
+  }
+}
+
+extension LesionComparison {
+  /// The intact network compared with itself (change 0, p = 1): the reference row.
+  init(_ intact: LesionResult, _ same: LesionResult) { self.init(intact, intact: same) }
+
+  /// The deleted blocks, sorted.
+  public var deletedBlocks: [Int] { result.plan.deleted.sorted() }
+}
+
+/// The intact network and each lesion with paired statistics.
+public struct BlockDeletionResult: Sendable {
+  public var intact: LesionComparison
+  public var lesions: [LesionComparison]
+
+  /// One row for the intact network, then one per lesion.
+  public var table: ResultTable {
+    var table = ResultTable(
+      columns: [.init("network", .text), .init("deleted_blocks", .text)] + LesionComparison.columns)
+    table.addRow([.text("intact"), .integers([])] + intact.cells)
+    for lesion in lesions { table.addRow([.text("lesioned"), .integers(lesion.deletedBlocks)] + lesion.cells) }
+    table.notes = [LesionComparison.methodNote]
+    return table
+  }
+}
