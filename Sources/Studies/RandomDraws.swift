@@ -52,8 +52,8 @@ public struct DrawPoint: Sendable {
   public var point: Int
   /// Each draw's lesion, in draw order.
   public var draws: [LesionComparison]
-  /// Whether the precision asked for was reached (always true for a fixed count).
-  public var reachedPrecision: Bool
+  /// Whether the precision asked for was reached (nil for a fixed count: none was asked).
+  public var reachedPrecision: Bool?
 
   /// Mean error over the draws with its 95% Student-t interval.
   public var errorMean: MeanInterval { MeanInterval(draws.map(\.error)) }
@@ -109,8 +109,10 @@ func drawUntilPrecise(
   }
   let result = points.map { point -> DrawPoint in
     let list = draws[point] ?? []
-    var reached = true
-    if case .auto(let precision, _, _) = count { reached = MeanInterval(list.map(\.error)).halfWidth <= precision }
+    var reached: Bool? = nil
+    if case .auto(let precision, _, _) = count, forcedCounts == nil {
+      reached = MeanInterval(list.map(\.error)).halfWidth <= precision
+    }
     return DrawPoint(point: point, draws: list, reachedPrecision: reached)
   }
   guard let intact else { preconditionFailure("the first round always evaluates the intact network") }
@@ -134,7 +136,7 @@ extension DrawPoint {
     return [
       .integer(draws.count), .number(mean.mean), .number(mean.lower), .number(mean.upper), .number(mean.halfWidth),
       .number(summary.standardDeviation), .number(summary.minimum), .number(summary.maximum),
-      .number(mean.mean - intactError), .text(reachedPrecision ? "yes" : "no"),
+      .number(mean.mean - intactError), .text(reachedPrecision.map { $0 ? "yes" : "no" } ?? "n/a"),
     ]
   }
 }

@@ -8,11 +8,17 @@ public struct PathGradients: Sendable {
   public var configuration: PathGradientConfiguration
   /// Share of the total gradient the effective-path range must hold.
   public var share: Double
+  /// Bootstrap resamples for the intervals of the per-length means and the effective-path ranges.
+  public var resamples: Int
 
-  public init(configuration: PathGradientConfiguration, share: Double = 0.9) {
+  public init(configuration: PathGradientConfiguration, share: Double = 0.9, resamples: Int = 2000) {
     self.configuration = configuration
     self.share = share
+    self.resamples = resamples
   }
+
+  /// Key of the bootstrap's stream ("BOOT"), mixed with the seed.
+  static let bootstrapKey: UInt64 = 0x424F_4F54
 
   /// Residual blocks of the study's network (path lengths run 0…n).
   public static func residualCount(_ study: Study) -> Int { study.network.blocks.filter(\.isResidual).count }
@@ -35,9 +41,47 @@ public struct PathGradients: Sendable {
     defer { handle.finish() }
     let result = try measurement.measure(configuration) { handle.advance($0) }
     let effective = try result.effectivePaths()
+    var generator = SplitMix64(seed: configuration.seed, keys: [Self.bootstrapKey])
+    let thresholds = Array(Set(EffectivePaths.defaultThresholds + [share])).sorted()
+    let bootstrap = try EffectivePaths.bootstrap(
+      blockCount: result.blockCount,
+      measurements: Dictionary(uniqueKeysWithValues: result.points.map { ($0.length, $0.measurements) }),
+      thresholds: thresholds, resamples: resamples, generator: &generator)
     return PathGradientsResult(
       experiment: self, measurement: result, effective: effective, range: try effective.narrowestRange(holding: share),
-      dataName: study.dataset.name)
+      bootstrap: bootstrap, dataName: study.dataset.name)
+  }
+}
+
+extension PathGradientsResult {
+  /// One row per threshold (50%, 90%, 95%, and the asked share): the effective-path range with
+  /// bootstrap intervals of its endpoints, path share and gradient share, and its most frequent
+  /// range over resamples.
+  public var rangesTable: ResultTable {
+    var table = ResultTable(columns: [
+      .init("gradient_share_threshold_fraction", .fraction), .init("first_length", .integer), .init("last_length", .integer),
+      .init("first_length_low95", .significant(3)), .init("first_length_high95", .significant(3)),
+      .init("last_length_low95", .significant(3)), .init("last_length_high95", .significant(3)),
+      .init("paths_share_fraction", .significant(4)), .init("paths_share_low95_fraction", .significant(4)),
+      .init("paths_share_high95_fraction", .significant(4)), .init("gradient_share_fraction", .fraction),
+      .init("gradient_share_low95_fraction", .fraction), .init("gradient_share_high95_fraction", .fraction),
+      .init("most_frequent_range", .text), .init("most_frequent_range_fraction", .fraction),
+      .init("resamples_used", .integer),
+    ])
+    for e in bootstrap.ranges {
+      let top = e.frequencies.first
+      table.addRow([
+        .number(e.threshold), .integer(e.point.range.lowerBound), .integer(e.point.range.upperBound),
+        .number(e.start.lower), .number(e.start.upper), .number(e.end.lower), .number(e.end.upper),
+        .number(e.point.pathShare), .number(e.pathShare.lower), .number(e.pathShare.upper),
+        .number(e.point.gradientShare), .number(e.gradientShare.lower), .number(e.gradientShare.upper),
+        top.map { .text("\($0.range.lowerBound)-\($0.range.upperBound)") } ?? .missing,
+        top.map { .number($0.fraction) } ?? .missing, .integer(e.usedResamples),
+      ])
+    }
+    table.notes = ["95% bootstrap percentile intervals, \(bootstrap.resamples) resamples of the measurements within each length"]
+    if isSubset { table.notes.append("shares are over the measured lengths only") }
+    return table
   }
 }
 
@@ -47,6 +91,8 @@ public struct PathGradientsResult: Sendable {
   public var measurement: PathGradientResult
   public var effective: EffectivePaths
   public var range: EffectivePathRange
+  /// Percentile intervals of the per-length means and of the effective-path ranges.
+  public var bootstrap: EffectivePathBootstrap
   public var dataName: String
 
   /// Whether only some lengths were measured (shares are then over those lengths only).
@@ -56,12 +102,16 @@ public struct PathGradientsResult: Sendable {
   public var table: ResultTable {
     var table = ResultTable(columns: [
       .init("path_length_k_blocks", .integer), .init("paths_count", .text), .init("gradient_l2_mean", .significant(4)),
+      .init("gradient_l2_low95", .significant(4)), .init("gradient_l2_high95", .significant(4)),
       .init("gradient_l2_std", .significant(4)), .init("measurements", .integer),
       .init("log10_total_gradient", .fixed(4)), .init("total_gradient_share_fraction", .significant(4)),
     ])
+    let intervals = Dictionary(uniqueKeysWithValues: bootstrap.lengths.map { ($0.length, $0.mean) })
     for point in measurement.points {
+      let interval = intervals[point.length]
       table.addRow([
         .integer(point.length), .text(effective.distribution.counts[point.length].description), .number(point.mean),
+        interval.map { .number($0.lower) } ?? .missing, interval.map { .number($0.upper) } ?? .missing,
         .number(point.standardDeviation), .integer(point.count), .number(effective.log10Totals[point.length]),
         .number(effective.gradientShares[point.length]),
       ])
@@ -83,6 +133,14 @@ public struct PathGradientsResult: Sendable {
       "\(c.mode.rawValue) paths, gradient at the \(c.location == .block ? "first block's input" : "image"), \(c.samples) samples of \(c.batchSize) \(dataName) images per length, seed \(c.seed)",
       "effective paths: lengths \(range.range.lowerBound)–\(range.range.upperBound) carry \(NumberFormat.fixed(100 * range.gradientShare, decimals: 1))% of the total gradient\(scope) and are \(NumberFormat.significant(100 * range.pathShare, digits: 3))% of all paths; mode \(effective.mode)",
     ]
+    table.notes.append(
+      "intervals: 95% bootstrap percentile, \(bootstrap.resamples) resamples of the measurements within each length")
+    for estimate in bootstrap.ranges {
+      let top = estimate.frequencies.first
+      table.notes.append(
+        "\(NumberFormat.shortest(100 * estimate.threshold))% of the gradient: lengths \(estimate.point.range.lowerBound)–\(estimate.point.range.upperBound) (95% start \(NumberFormat.shortest(estimate.start.lower))–\(NumberFormat.shortest(estimate.start.upper)), end \(NumberFormat.shortest(estimate.end.lower))–\(NumberFormat.shortest(estimate.end.upper))), \(NumberFormat.significant(100 * estimate.point.pathShare, digits: 3))% of paths (95% \(NumberFormat.significant(100 * estimate.pathShare.lower, digits: 3))–\(NumberFormat.significant(100 * estimate.pathShare.upper, digits: 3))); most frequent range \(top.map { "\($0.range.lowerBound)–\($0.range.upperBound) in \(NumberFormat.fixed(100 * $0.fraction, decimals: 1))% of resamples" } ?? "none")")
+    }
+    table.metadata.append(("bootstrap_resamples", .integer(bootstrap.resamples)))
     table.textAppendix =
       "\nshare of total gradient by path length (* = effective paths)\n"
       + PathLengthHistogram(values: effective.gradientShares, highlighted: range.range).rendered()

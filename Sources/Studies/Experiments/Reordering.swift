@@ -40,7 +40,7 @@ public struct Reordering: Sendable {
         throw StudyError.impossibleOrder(option: option, reason: "\(error)")
       }
       let (intact, lesions) = try study.evaluate([plan], task: "reordering")
-      let point = DrawPoint(point: -1, draws: [LesionComparison(lesions[0], intact: intact)], reachedPrecision: true)
+      let point = DrawPoint(point: -1, draws: [LesionComparison(lesions[0], intact: intact)], reachedPrecision: nil)
       return ReorderingResult(orders: orders, intact: LesionComparison(intact, intact), points: [point], blockCount: network.blockCount)
     case .randomSwaps(let counts, let draws, let seed):
       let positive = counts.filter { $0 > 0 }

@@ -48,7 +48,9 @@ enum PathFigures {
     if let result = cache.result { return result }
     let start = ProcessInfo.processInfo.systemUptime
     let study = try workspace.study(.residual, training: true)
-    let experiment = PathGradients(configuration: workspace.settings.gradientConfiguration, share: workspace.settings.effectiveShare)
+    let experiment = PathGradients(
+      configuration: workspace.settings.gradientConfiguration, share: workspace.settings.effectiveShare,
+      resamples: workspace.settings.bootstrapResamples)
     workspace.note(
       "gradient per path length: \(try workspace.model(.residual).label), \(experiment.configuration.samples) batches of \(experiment.configuration.batchSize) training images, \(experiment.backwardCount(on: study)) backward passes")
     let result = try experiment.run(on: study)
@@ -74,14 +76,15 @@ enum PathFigures {
       y: .init(
         "gradient L2 norm at the \(result.experiment.configuration.location == .block ? "first block's input" : "input image"), log scale",
         scale: .log10))
-    let standardErrors = points.map { point -> Double in
-      let sem = point.count > 1 ? point.standardDeviation / Double(point.count).squareRoot() : .nan
-      return sem < point.mean ? sem : .nan
-    }
+    // Band: the 95% bootstrap interval of each mean, where its lower end stays positive (a log axis
+    // has no place for 0).
+    let intervals = Dictionary(uniqueKeysWithValues: result.bootstrap.lengths.map { ($0.length, $0.mean) })
     plot.series.append(
       SVGPlot.Series(
-        "mean over \(result.experiment.configuration.samples) batches ± standard error", x: points.map { Double($0.length) },
-        y: points.map(\.mean), color: SVGPlot.palette[0], marker: .circle, errors: standardErrors))
+        "mean over \(result.experiment.configuration.samples) batches (band: 95% bootstrap interval)",
+        x: points.map { Double($0.length) }, y: points.map(\.mean), color: SVGPlot.palette[0], marker: .circle,
+        bandLower: points.map { intervals[$0.length].map { $0.lower > 0 ? $0.lower : .nan } ?? .nan },
+        bandUpper: points.map { intervals[$0.length].map { $0.lower > 0 ? $0.upper : .nan } ?? .nan }))
     plot.legend = .automatic
     let underflow = points.filter { $0.mean == 0 }.map(\.length)
     let table = result.table
@@ -123,7 +126,7 @@ enum PathFigures {
     plot.legend = .automatic
     let table = result.table
     let files = try workspace.write(
-      .fig6c, tables: [("", table)], plots: [("", plot)], roles: [.residual], training: true,
+      .fig6c, tables: [("", table), ("-ranges", result.rangesTable)], plots: [("", plot)], roles: [.residual], training: true,
       commands: [command(workspace, result)],
       details: table.metadata + [
         ("gradient_measurement_seconds", .number((cache.seconds * 1000).rounded() / 1000)),
