@@ -92,7 +92,7 @@ let package = Package(
     .testTarget(
       name: "PathAnalysisTests", dependencies: ["_TestSupport", "PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats", "Statistics"],
       exclude: ["Fixtures"]),
-    .testTarget(name: "ReportTests", dependencies: ["_TestSupport", "Report"]),
+    .testTarget(name: "ReportTests", dependencies: ["_TestSupport", "Basics", "Report"]),
     .testTarget(name: "ParsingTests", dependencies: ["_TestSupport", "LesionCLI"]),
     // End-to-end: runs the built resnet-lesion binary.
     .testTarget(name: "CommandLineTests", dependencies: ["_TestSupport", "resnet-lesion"], exclude: ["Fixtures"]),

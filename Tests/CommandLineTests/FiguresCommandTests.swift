@@ -34,42 +34,49 @@ final class FiguresCommandTests: XCTestCase {
     try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] ?? [:]
   }
 
+  /// The columns every lesion row carries (`LesionComparison.columns`), as the commands print them.
+  static let lesionColumns =
+    "images,error_fraction,error_low95_fraction,error_high95_fraction,error_change_fraction,error_change_low95_fraction,error_change_high95_fraction,mcnemar_p,newly_wrong_images,newly_right_images,mean_loss_nats,loss_change_nats,loss_change_low95_nats,loss_change_high95_nats,agreement_fraction"
+
   func testQuickRunWritesCSVsWithUnitsAndOneRowPerPoint() throws {
     let out = temporaryFolder("quick")
     let result = try BinaryRunner.run(
-      ["figures", "--only", "fig3,fig5a,fig6a,fig6b,fig6c", "--out", out.path] + Self.small + Self.tinyModels)
+      ["figures", "--only", "fig3,fig5a,fig6a,fig6b,fig6c", "--output", out.path] + Self.small + Self.tinyModels)
     XCTAssertEqual(result.status, 0, result.standardError)
     guard result.status == 0 else { return }
     XCTAssertEqual(result.standardError, "", "--quiet prints nothing on stderr")
-    XCTAssertTrue(result.standardOutput.contains("wrote 15 files"), result.standardOutput)
+    XCTAssertTrue(result.standardOutput.contains("wrote 18 files"), result.standardOutput)
 
+    // Fig. 3 is the sweep's table with a network column: the same schema as `sweep --format csv`.
     let fig3 = try lines(out.appendingPathComponent("fig3-single-deletion.csv"))
-    XCTAssertEqual(
-      fig3.first,
-      "network,block,name,stage,downsampling,deletable,error_fraction,error_low95_fraction,error_high95_fraction,error_change_fraction,mean_loss_nats,images"
-    )
+    XCTAssertEqual(fig3.first, "network,block,name,stage,downsampling,deletable," + Self.lesionColumns)
     XCTAssertEqual(fig3.count, 1 + (1 + 3) + (1 + 6), "header, intact + 3 residual blocks, intact + 6 plain layers")
     guard fig3.count == 12 else { return XCTFail(fig3.joined(separator: "\n")) }
-    XCTAssertTrue(fig3[1].hasPrefix("residual,0,intact,,,,"), fig3[1])
+    XCTAssertTrue(fig3[1].hasPrefix("residual,0,intact,,,,50,"), fig3[1])
     XCTAssertTrue(fig3[3].hasPrefix("residual,2,layer2.0,2,1,1,"), "block 2 is a downsampling block: \(fig3[3])")
-    XCTAssertEqual(fig3[8], "plain,3,layers.2,2,1,0,,,,,,", "the stride-2 plain layer is marked undeletable")
-    XCTAssertTrue(fig3[2].hasSuffix(",50"), "10 classes × 5 images: \(fig3[2])")
-    // The Wilson interval holds the error.
-    let fields = fig3[2].split(separator: ",", omittingEmptySubsequences: false).compactMap { Double($0) }
+    XCTAssertEqual(fig3[8], "plain,3,layers.2,2,1,0" + String(repeating: ",", count: 15), "the stride-2 plain layer is marked undeletable")
     let row = fig3[2].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-    if let error = Double(row[6]), let low = Double(row[7]), let high = Double(row[8]) {
+    XCTAssertEqual(row[6], "50", "10 classes × 5 images")
+    if let error = Double(row[7]), let low = Double(row[8]), let high = Double(row[9]), let change = Double(row[10]),
+      let changeLow = Double(row[11]), let changeHigh = Double(row[12]), let p = Double(row[13])
+    {
       XCTAssertTrue(low < error && error < high, fig3[2])
+      XCTAssertTrue(changeLow <= change && change <= changeHigh, fig3[2])
+      XCTAssertTrue(p > 0 && p <= 1, fig3[2])
     } else {
-      XCTFail("\(fields)")
+      XCTFail(fig3[2])
     }
 
     let fig5a = try lines(out.appendingPathComponent("fig5a-random-deletion.csv"))
     XCTAssertEqual(
       fig5a.first,
-      "deleted_blocks_k,samples,error_mean_fraction,error_std_fraction,error_min_fraction,error_max_fraction")
+      "deleted_blocks_k,draws,error_mean_fraction,error_low95_fraction,error_high95_fraction,half_width_fraction,error_std_fraction,error_min_fraction,error_max_fraction,error_change_mean_fraction,precision_reached")
     XCTAssertEqual(
-      fig5a.dropFirst().map { String($0.prefix(4)) }, ["0,1,", "1,1,"],
-      "k = 0 (intact), then the quick k (1, 5, 10, 20) that fit 3 blocks")
+      fig5a.dropFirst().map { String($0.prefix(4)) }, ["0,0,", "1,1,"],
+      "k = 0 (intact, no draws), then the quick k (1, 5, 10, 20) that fit 3 blocks")
+    let draws = try lines(out.appendingPathComponent("fig5a-random-deletion-draws.csv"))
+    XCTAssertEqual(draws.first, "deleted_blocks_k,draw,deleted_blocks," + Self.lesionColumns)
+    XCTAssertEqual(draws.count, 2)
 
     let fig6a = try lines(out.appendingPathComponent("fig6a-path-lengths.csv"))
     XCTAssertEqual(fig6a.first, "path_length_k_blocks,paths_count,paths_share_fraction,log10_paths_count")
@@ -78,38 +85,56 @@ final class FiguresCommandTests: XCTestCase {
       ["0,1,0.125", "1,3,0.375", "2,3,0.375", "3,1,0.125"])
 
     let fig6b = try lines(out.appendingPathComponent("fig6b-gradient-per-length.csv"))
-    XCTAssertEqual(fig6b.first, "path_length_k_blocks,gradient_l2_norm_mean,gradient_l2_norm_std,measurements")
+    XCTAssertEqual(
+      fig6b.first,
+      "path_length_k_blocks,paths_count,gradient_l2_mean,gradient_l2_low95,gradient_l2_high95,gradient_l2_std,measurements,log10_total_gradient,total_gradient_share_fraction")
     XCTAssertEqual(fig6b.count, 5)
+    var shares: [Double] = []
     for line in fig6b.dropFirst() {
-      let cells = line.split(separator: ",").map(String.init)
-      XCTAssertEqual(cells.last, "2", "two gradient batches with --quick")
-      XCTAssertGreaterThan(Double(cells[1]) ?? 0, 0, line)
+      let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      XCTAssertEqual(cells[6], "2", "two gradient batches with --quick")
+      let mean = Double(cells[2]) ?? 0
+      XCTAssertGreaterThan(mean, 0, line)
+      XCTAssertTrue((Double(cells[3]) ?? .nan) <= mean && mean <= (Double(cells[4]) ?? .nan), "bootstrap interval holds the mean: \(line)")
+      shares.append(Double(cells[8]) ?? .nan)
     }
-    let fig6c = try lines(out.appendingPathComponent("fig6c-total-gradient.csv"))
-    XCTAssertEqual(fig6c.first, "path_length_k_blocks,log10_total_gradient,total_gradient_share_fraction")
-    let shares = fig6c.dropFirst().compactMap { Double($0.split(separator: ",")[2]) }
-    XCTAssertEqual(shares.count, 4)
     XCTAssertEqual(shares.reduce(0, +), 1, accuracy: 1e-9)
+    let ranges = try lines(out.appendingPathComponent("fig6c-total-gradient-ranges.csv"))
+    XCTAssertEqual(ranges.map { String($0.prefix(9)) }.dropFirst(), ["0.500000,", "0.900000,", "0.950000,"])
 
-    // Sidecar: model checksum, data, seed, version; wall time only here; no machine paths.
+    // Sidecar: models with absolute path and checksum, data, settings, version, runnable commands.
     let sidecar = try json(out.appendingPathComponent("fig3-single-deletion.json"))
     XCTAssertEqual(sidecar["tool_version"] as? String, LesionProgram.version)
-    XCTAssertEqual(sidecar["seed"] as? Int, 0)
+    XCTAssertEqual((sidecar["settings"] as? [String: Any])?["seed"] as? Int, 0)
     XCTAssertNotNil(sidecar["wall_time_seconds"] as? Double)
     let models = sidecar["models"] as? [[String: Any]] ?? []
     XCTAssertEqual(models.map { $0["role"] as? String }, ["residual", "plain"])
     let expected = try SHA256.hash(fileAt: URL(fileURLWithPath: Self.resnet)).hexadecimal
     XCTAssertEqual(models.first?["sha256"] as? String, expected)
-    XCTAssertEqual(models.first?["file"] as? String, "tiny-resnet8.safetensors")
-    let data = (sidecar["data"] as? [[String: Any]])?.first
+    XCTAssertEqual(models.first?["path"] as? String, URL(fileURLWithPath: Self.resnet).standardizedFileURL.path)
+    let data = sidecar["data"] as? [String: Any]
     XCTAssertEqual(data?["images"] as? Int, 50)
     XCTAssertEqual(data?["split"] as? String, "test")
-    let text = try String(contentsOf: out.appendingPathComponent("fig3-single-deletion.json"), encoding: .utf8)
-    XCTAssertFalse(text.contains(Self.fixtures.path), "sidecars record file names, not this machine's paths")
-    let effective =
-      try json(out.appendingPathComponent("fig6c-total-gradient.json"))["effective_paths"] as? [String: Any]
-    XCTAssertNotNil(effective?["first"] as? Int)
-    XCTAssertEqual(effective?["gradient_share_asked"] as? Double, 0.9)
+    let commands = sidecar["equivalent_commands"] as? [String] ?? []
+    XCTAssertEqual(commands.count, 2)
+    XCTAssertTrue(commands.first?.contains("--model " + URL(fileURLWithPath: Self.resnet).standardizedFileURL.path) ?? false, "\(commands)")
+  }
+
+  /// The equivalent command in a sidecar, run from another folder, prints the figure's CSV.
+  func testSidecarCommandReproducesTheCSV() throws {
+    let out = temporaryFolder("reproduce")
+    let result = try BinaryRunner.run(["figures", "--only", "fig3", "--output", out.path, "--plain", "none"] + Self.small + ["--model", Self.resnet])
+    XCTAssertEqual(result.status, 0, result.standardError)
+    guard result.status == 0 else { return }
+    let command = (try json(out.appendingPathComponent("fig3-single-deletion.json"))["equivalent_commands"] as? [String])?.first ?? ""
+    var words = command.split(separator: " ").map(String.init)
+    XCTAssertEqual(words.first, "resnet-lesion")
+    words.removeFirst()
+    let sweep = try BinaryRunner.run(words + ["--format", "csv", "--quiet"])
+    XCTAssertEqual(sweep.status, 0, sweep.standardError)
+    let figure = try lines(out.appendingPathComponent("fig3-single-deletion.csv")).dropFirst().map { String($0.dropFirst("residual,".count)) }
+    let rows = sweep.standardOutput.split(separator: "\n").dropFirst().map(String.init)
+    XCTAssertEqual(figure, rows, "the figure's rows are the sweep's rows")
   }
 
   func testSameSeedGivesIdenticalBytesAndAnotherSeedDiffers() throws {
@@ -119,11 +144,11 @@ final class FiguresCommandTests: XCTestCase {
     let a = temporaryFolder("seed-a")
     let b = temporaryFolder("seed-b")
     let c = temporaryFolder("seed-c")
-    let first = try BinaryRunner.run(arguments + ["--seed", "5", "--out", a.path])
+    let first = try BinaryRunner.run(arguments + ["--seed", "5", "--output", a.path])
     XCTAssertEqual(first.status, 0, first.standardError)
     guard first.status == 0 else { return }
     let second = try BinaryRunner.run(
-      arguments + ["--seed", "5", "--out", b.path], environment: ["RESNET_LESION_THREADS": "1"])
+      arguments + ["--seed", "5", "--output", b.path], environment: ["RESNET_LESION_THREADS": "1"])
     XCTAssertEqual(second.status, 0, second.standardError)
     for name in [
       "fig5a-random-deletion.csv", "fig5a-random-deletion.svg", "fig6b-gradient-per-length.csv",
@@ -133,7 +158,7 @@ final class FiguresCommandTests: XCTestCase {
       let y = try Data(contentsOf: b.appendingPathComponent(name))
       XCTAssertEqual(x, y, "\(name): same seed, different thread count, same bytes")
     }
-    let third = try BinaryRunner.run(arguments + ["--seed", "6", "--out", c.path])
+    let third = try BinaryRunner.run(arguments + ["--seed", "6", "--output", c.path])
     XCTAssertEqual(third.status, 0, third.standardError)
     XCTAssertNotEqual(
       try Data(contentsOf: a.appendingPathComponent("fig6b-gradient-per-length.csv")),
@@ -144,7 +169,7 @@ final class FiguresCommandTests: XCTestCase {
   func testLesionFiguresWithTinyModelsAndWellFormedSVG() throws {
     let out = temporaryFolder("lesions")
     let result = try BinaryRunner.run(
-      ["figures", "--only", "table-short-paths,fig8,fig5b,fig3", "--out", out.path]
+      ["figures", "--only", "table-short-paths,fig8,fig5b,fig3", "--output", out.path]
         + Self.small.filter { $0 != "--quiet" } + Self.tinyModels)
     XCTAssertEqual(result.status, 0, result.standardError)
     guard result.status == 0 else { return }
@@ -152,28 +177,27 @@ final class FiguresCommandTests: XCTestCase {
     let summaries = result.standardOutput.split(separator: "\n").map { String($0.prefix(while: { $0 != ":" })) }
     XCTAssertEqual(summaries.prefix(4), ["fig3", "fig5b", "fig8", "table-short-paths"])
     XCTAssertTrue(
-      result.standardError.contains("Warning: fig5b:"), "tiny-resnet8 has one block per stage: nothing to swap")
+      result.standardError.contains("fig5b: tiny-resnet8.safetensors has no two blocks of the same shape"),
+      result.standardError)
 
     let fig5b = try lines(out.appendingPathComponent("fig5b-reordering.csv"))
-    XCTAssertEqual(
-      fig5b,
-      [
-        "swaps,sample,kendall_tau,error_fraction,error_low95_fraction,error_high95_fraction,order",
-        fig5b.count > 1 ? fig5b[1] : "",
-      ])
-    XCTAssertTrue(fig5b.count > 1 && fig5b[1].hasPrefix("0,0,1.000000,") && fig5b[1].hasSuffix(",1 2 3"))
+    XCTAssertEqual(fig5b.count, 2, "only the intact order: \(fig5b)")
+    XCTAssertTrue(fig5b.first?.hasPrefix("swaps,kendall_tau_mean,draws,error_mean_fraction,") ?? false)
+    XCTAssertTrue(fig5b.count > 1 && fig5b[1].hasPrefix("0,1.0000,0,"), fig5b.joined(separator: "\n"))
 
     let fig8 = try lines(out.appendingPathComponent("fig8-stochastic-depth.csv"))
-    XCTAssertTrue(
-      fig8.first?.hasPrefix("experiment,network,block,downsampling,deleted_blocks_k,samples,error_fraction,") ?? false)
-    // Per network: intact, 3 single deletions, random k = 1 (the only quick k that fits).
-    XCTAssertEqual(fig8.count, 1 + 2 * (1 + 3 + 1))
-    XCTAssertEqual(fig8.dropFirst().map { String($0.prefix(while: { $0 != "," })) }.filter { $0 == "single" }.count, 6)
+    XCTAssertEqual(fig8.first, "network,block,name,stage,downsampling,deletable," + Self.lesionColumns)
+    XCTAssertEqual(fig8.count, 1 + 2 * (1 + 3))
+    let difference = try lines(out.appendingPathComponent("fig8-stochastic-depth-difference.csv"))
+    XCTAssertEqual(
+      difference.first,
+      "deleted_blocks_k,draws,same_block_sets,standard_error_mean_fraction,stochastic_depth_error_mean_fraction,difference_mean_fraction,difference_low95_fraction,difference_high95_fraction")
+    // The same model twice under common random numbers: the same sets, a difference of exactly 0.
+    XCTAssertEqual(difference.count, 2)
+    XCTAssertTrue(difference.count == 2 && difference[1].hasPrefix("1,1,yes,") && difference[1].contains(",0.000000,"), difference.joined(separator: "\n"))
 
     let table = try lines(out.appendingPathComponent("table-short-paths.csv"))
-    XCTAssertEqual(
-      table.first,
-      "network,model,images,errors,error_fraction,error_low95_fraction,error_high95_fraction,mean_loss_nats")
+    XCTAssertEqual(table.first, "network,model," + Self.lesionColumns)
     XCTAssertEqual(table.count, 3)
     XCTAssertTrue(
       table.count == 3 && table[1].hasPrefix("standard,tiny-resnet8.safetensors,50,")
@@ -202,7 +226,7 @@ final class FiguresCommandTests: XCTestCase {
   }
 
   func testUnknownFigureIsAOneLineUsageError() throws {
-    let result = try BinaryRunner.run(["figures", "--only", "fig3,fig9", "--out", temporaryFolder("fig9").path])
+    let result = try BinaryRunner.run(["figures", "--only", "fig3,fig9", "--output", temporaryFolder("fig9").path])
     XCTAssertEqual(result.status, 64, result.standardError)
     XCTAssertEqual(result.standardOutput, "")
     let errorLines = result.standardError.split(separator: "\n")
@@ -211,28 +235,47 @@ final class FiguresCommandTests: XCTestCase {
     XCTAssertTrue(result.standardError.contains("'fig9' is not one"), result.standardError)
   }
 
-  func testMissingBundledModels() throws {
-    // A data folder without trained models.
+  func testComparisonModelsAreOptionalAndCheckedBeforeWork() throws {
+    // A data folder with the bundled data but without trained models.
     let data = temporaryFolder("data")
-    try FileManager.default.createDirectory(
-      at: data.appendingPathComponent("models"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(at: data.appendingPathComponent("models"), withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(
+      at: data.appendingPathComponent("mnist-5k"),
+      withDestinationURL: BinaryRunner.repositoryRoot.appendingPathComponent("notebooks-data/mnist-5k"))
     let environment = ["RESNET_LESION_DATA": data.path]
-    // With --only: an error naming the model and how to train it.
+    // fig3 without a plain model: the residual series alone, and one line saying why.
+    let out = temporaryFolder("m1")
     let only = try BinaryRunner.run(
-      ["figures", "--only", "fig3", "--model", Self.resnet, "--out", temporaryFolder("m1").path],
-      environment: environment)
-    XCTAssertEqual(only.status, 1, only.standardError)
-    XCTAssertEqual(only.standardError.split(separator: "\n").count, 1, only.standardError)
-    XCTAssertTrue(only.standardError.contains("fig3 needs the plain model 'plain'"), only.standardError)
-    XCTAssertTrue(only.standardError.contains("resnet-lesion train --arch vgg"), only.standardError)
-    XCTAssertTrue(only.standardError.contains("--plain"), only.standardError)
-    // Without --only: every figure is skipped with a warning, and nothing to do is an error.
-    let all = try BinaryRunner.run(
-      ["figures", "--quiet", "--out", temporaryFolder("m2").path], environment: environment)
+      ["figures", "--only", "fig3,fig8", "--model", Self.resnet, "--output", out.path] + Self.small, environment: environment)
+    XCTAssertEqual(only.status, 0, only.standardError)
+    XCTAssertTrue(only.standardError.contains("fig3: no plain series: the bundled plain model 'plain' is not trained"), only.standardError)
+    XCTAssertTrue(only.standardError.contains("fig8 skipped: the bundled stochastic-depth model"), only.standardError)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("fig3-single-deletion.csv").path))
+    XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("fig8-stochastic-depth.csv").path))
+    // --plain none skips the series without a reason to give.
+    let none = try BinaryRunner.run(
+      ["figures", "--only", "fig3", "--model", Self.resnet, "--plain", "none", "--output", temporaryFolder("m2").path] + Self.small)
+    XCTAssertEqual(none.status, 0, none.standardError)
+    XCTAssertTrue(none.standardError.contains("fig3: no plain series: --plain none"), none.standardError)
+    // A named comparison model that cannot be used stops the run before anything is computed.
+    let m3 = temporaryFolder("m3")
+    let misfit = try BinaryRunner.run(
+      ["figures", "--only", "fig3", "--model", Self.resnet, "--plain", "/nonexistent/plain.safetensors", "--output", m3.path])
+    XCTAssertEqual(misfit.status, 1, misfit.standardError)
+    XCTAssertEqual(misfit.standardError.split(separator: "\n").count, 1, misfit.standardError)
+    XCTAssertTrue(misfit.standardError.contains("plain.safetensors"), misfit.standardError)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: m3.path), "nothing written")
+    // Without any model: nothing to do is an error.
+    let all = try BinaryRunner.run(["figures", "--quiet", "--output", temporaryFolder("m4").path], environment: environment)
     XCTAssertEqual(all.status, 1, all.standardError)
-    let warnings = all.standardError.split(separator: "\n").filter { $0.hasPrefix("Warning: skipping ") }
-    XCTAssertEqual(warnings.count, 8, all.standardError)
     XCTAssertTrue(all.standardError.contains("Error: no figure could be made"), all.standardError)
+  }
+
+  func testDefaultOutputIsTheCurrentFolder() throws {
+    let folder = temporaryFolder("cwd")
+    let result = try BinaryRunner.run(["figures", "--only", "fig6a", "--model", Self.resnet, "--quiet"], in: folder)
+    XCTAssertEqual(result.status, 0, result.standardError)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("figures/fig6a-path-lengths.csv").path))
   }
 
   func testSHA256KnownVectors() {
@@ -279,7 +322,7 @@ final class FiguresCommandTests: XCTestCase {
       }
       guard missing.isEmpty else { throw XCTSkip("bundled models not trained yet: \(missing.joined(separator: ", "))") }
       let out = temporaryFolder("bundled")
-      let result = try BinaryRunner.run(["figures", "--quick", "--quiet", "--out", out.path])
+      let result = try BinaryRunner.run(["figures", "--quick", "--quiet", "--output", out.path])
       XCTAssertEqual(result.status, 0, result.standardError)
       let stems = [
         "fig3-single-deletion", "fig5a-random-deletion", "fig5b-reordering", "fig6a-path-lengths",

@@ -8,8 +8,12 @@ final class PathsCommandTests: XCTestCase {
     XCTAssertEqual(result.status, 0, result.standardError)
     guard result.status == 0 else { return }
     XCTAssertTrue(result.standardOutput.contains("1946939425648112"), "C(54,27) in the table")
-    XCTAssertTrue(result.standardOutput.contains("20–34 (share 0.959776)"), result.standardOutput)
-    XCTAssertTrue(result.standardOutput.contains("share of lengths 19–35: 0.980166"), result.standardOutput)
+    XCTAssertTrue(result.standardOutput.contains("20–34 (share 0.9598)"), result.standardOutput)
+    XCTAssertTrue(result.standardOutput.contains("share of lengths 19–35: 0.9802"), result.standardOutput)
+    // Shares with four significant digits, not seventeen.
+    let k27 = result.standardOutput.split(separator: "\n").first { $0.hasPrefix("                  27 ") || $0.trimmingCharacters(in: .whitespaces).hasPrefix("27 ") }
+    XCTAssertTrue(k27?.contains(" 0.1081 ") ?? false, String(describing: k27))
+    XCTAssertFalse(result.standardOutput.contains("0.10807"), "no share printed with more than four significant digits")
   }
 
   func testPathsCSVHasOneRowPerLength() throws {
@@ -17,7 +21,7 @@ final class PathsCommandTests: XCTestCase {
     XCTAssertEqual(result.status, 0, result.standardError)
     guard result.status == 0 else { return }
     let lines = result.standardOutput.split(separator: "\n")
-    XCTAssertEqual(lines.first, "length_k,paths,share,log10_paths")
+    XCTAssertEqual(lines.first, "path_length_k_blocks,paths_count,paths_share_fraction,log10_paths_count")
     XCTAssertEqual(lines.count, 12)
     guard lines.count == 12 else { return }
     XCTAssertTrue(lines[6].hasPrefix("5,252,"), String(lines[6]))
@@ -25,8 +29,9 @@ final class PathsCommandTests: XCTestCase {
 
   func testOutputFileIsWrittenAndStdoutStaysEmpty() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("paths-\(UUID().uuidString)")
-    let file = folder.appendingPathComponent("out/paths.json")
-    let result = try BinaryRunner.run(["paths", "--blocks", "3", "--format", "json", "--output", file.path])
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let file = folder.appendingPathComponent("paths.json")
+    let result = try BinaryRunner.run(["paths", "--blocks", "3", "--output", file.path])
     XCTAssertEqual(result.status, 0, result.standardError)
     guard result.status == 0 else { return }
     XCTAssertEqual(result.standardOutput, "")
