@@ -45,7 +45,7 @@ final class FiguresCommandTests: XCTestCase {
     XCTAssertEqual(result.status, 0, result.standardError)
     guard result.status == 0 else { return }
     XCTAssertEqual(result.standardError, "", "--quiet prints nothing on stderr")
-    XCTAssertTrue(result.standardOutput.contains("wrote 18 files"), result.standardOutput)
+    XCTAssertTrue(result.standardOutput.contains("wrote 17 files"), result.standardOutput)
 
     // Fig. 3 is the sweep's table with a network column: the same schema as `sweep --format csv`.
     let fig3 = try lines(out.appendingPathComponent("fig3-single-deletion.csv"))
