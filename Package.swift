@@ -30,7 +30,7 @@ let package = Package(
     .target(name: "Basics", path: "Sources/Basics"),
     // Readers: bytes on disk → tensors and images. No dependency on the engine.
     .target(name: "Archives", dependencies: ["Basics"], path: "Sources/Readers/Archives"),
-    .target(name: "TensorFormats", dependencies: ["Basics", "Archives"], path: "Sources/Readers/Formats"),
+    .target(name: "TensorFormats", dependencies: ["Basics"], path: "Sources/Readers/Formats"),
     .target(
       name: "Datasets", dependencies: ["Basics", "TensorFormats", "Archives"], path: "Sources/Readers/Datasets"),
     // The engine: tensors, kernels, layers, residual networks, plans, forward and backward.

@@ -1,3 +1,4 @@
+import _TestSupport
 import Basics
 import Engine
 import Foundation

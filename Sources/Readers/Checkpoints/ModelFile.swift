@@ -78,7 +78,7 @@ public enum ModelFile {
           entry.name,
           RawTensor(
             dtype: .float16, shape: entry.tensor.shape,
-            bytes: HalfRounding.bytes(entry.tensor.scalars))
+            bytes: HalfPrecision.littleEndianHalfBytes(entry.tensor.scalars))
         )
       }
       return (entry.name, RawTensor(floats: entry.tensor.scalars, shape: entry.tensor.shape))

@@ -1,5 +1,7 @@
-import Basics
 import Foundation
+#if canImport(Basics)
+  import Basics  // the fuzz script (Tests/Fuzz) compiles Sources/Basics into this module instead
+#endif
 
 /// Why a safetensors file was refused, naming the file and the offending key, offset or value.
 public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
