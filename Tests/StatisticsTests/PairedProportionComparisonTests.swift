@@ -29,6 +29,11 @@ final class PairedProportionComparisonTests: XCTestCase {
     }
   }
 
+  func testMethodsAreNamed() {
+    XCTAssertTrue(PairedProportionComparison.intervalMethod.contains("Newcombe"))
+    XCTAssertTrue(PairedProportionComparison.testMethod.contains("McNemar"))
+  }
+
   func testNewcombesFirstExample() {
     // (36, 12, 2, 0): difference 0.2, interval 0.0569 to 0.3404 to four decimals.
     let c = PairedProportionComparison(bothCorrect: 0, baselineOnlyCorrect: 12, treatmentOnlyCorrect: 2, bothWrong: 36)
