@@ -57,13 +57,22 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
   /// 7×7 stride-2 convolution (nil: as wide as stage 1). Three widths: timm's deep stem of three
   /// 3×3 convolutions (`conv1.0`, `conv1.3`, `conv1.6`, stride 2 first; `resnet50c`/`resnet50d`).
   public var stemWidths: [Int]?
+  /// Pre-activation ImageNet nets only: the stem is conv-BN-ReLU-max pool and the first block has
+  /// no pre-activation of its own (fb.resnet.torch's `preresnet.lua`, whose first block is
+  /// 'no_preact'); nil or false: timm's stem without normalization.
+  public var stemNormalization: Bool?
+  /// Pre-activation nets only: the first block of each stage applies its BN-ReLU before splitting
+  /// into branch and shortcut (fb.resnet.torch's 'both_preact'), so an identity shortcut there
+  /// takes the pre-activated input (`Shortcut.projection([])`); nil or false: it takes x itself.
+  public var sharedPreActivation: Bool?
 
   public init(
     family: NetworkFamily, inputChannels: Int, inputHeight: Int, inputWidth: Int, classCount: Int,
     stageWidths: [Int], blocksPerStage: [Int], shortcut: ShortcutOption = .a,
     bottleneck: Bool = false, classifierName: String? = nil, projectionName: String? = nil,
     projectionHasBatchNorm: Bool? = nil, finalNormalization: Bool = true,
-    branchScales: [Float]? = nil, naming: ParameterNaming? = nil, stemWidths: [Int]? = nil
+    branchScales: [Float]? = nil, naming: ParameterNaming? = nil, stemWidths: [Int]? = nil,
+    stemNormalization: Bool? = nil, sharedPreActivation: Bool? = nil
   ) {
     self.family = family
     self.inputChannels = inputChannels
@@ -83,6 +92,8 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
     self.branchScales = branchScales
     self.naming = naming
     self.stemWidths = stemWidths
+    self.stemNormalization = stemNormalization
+    self.sharedPreActivation = sharedPreActivation
   }
 
   /// The CIFAR ResNet of depth 6n+2 (ResNet-20, 32, 44, 56, 110, 1202 for n = 3, 5, 7, 9, 18, 200).
@@ -176,7 +187,9 @@ extension Network {
       stem += [bn(names.stemNormalization, channels), .relu, maxPool]
     case .preActivationImageNetResNet:
       channels = c.stemWidths?.first ?? c.stageWidths[0]
-      stem = [conv(names.stemConvolution, c.inputChannels, channels, 7, 2, 3), maxPool]
+      stem = [conv(names.stemConvolution, c.inputChannels, channels, 7, 2, 3)]
+      if c.stemNormalization == true { stem += [bn(names.stemNormalization, channels), .relu] }
+      stem.append(maxPool)
     }
     var shape = try stem.outputShape(for: input)
     var number = 0
@@ -251,9 +264,15 @@ extension Network {
               [conv(names.projectionConvolution(name), channels, outWidth, 1, stride, 0)]
                 + (c.projectionHasBatchNorm ? [bn(names.projectionNormalization(name), outWidth)] : []))
           }
+          // After a BN-ReLU stem the first block has no pre-activation ('no_preact').
+          let ownPreActivation = !(c.stemNormalization == true && number == 1)
+          if c.sharedPreActivation == true && b == 0 && ownPreActivation && shortcut == .identity {
+            shortcut = .projection([])
+          }
           block = try ResidualBlock(
             name: name, stage: stageIndex + 1,
-            preActivation: [bn(names.normalization(name, 1), channels), .relu], branch: branch,
+            preActivation: ownPreActivation ? [bn(names.normalization(name, 1), channels), .relu] : [],
+            branch: branch,
             shortcut: shortcut, activationAfterAddition: false, branchScale: scale, inputShape: shape)
           channels = outWidth
         case .imageNetResNet:

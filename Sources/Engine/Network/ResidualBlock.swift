@@ -6,6 +6,8 @@ public enum Shortcut: Sendable, Equatable {
   /// (`before` in front, `after` behind). No parameters.
   case subsampleAndPad(stride: Int, before: Int, after: Int)
   /// Option B: a 1×1 convolution (and usually batch norm), PyTorch's `downsample` / `shortcut`.
+  /// In pre-activation blocks it takes the pre-activated input; with no layers it is the identity
+  /// of the pre-activated input (fb.resnet.torch's 'both_preact' blocks with equal shapes).
   case projection([Layer])
   /// No shortcut: a plain layer (VGG-style). Deleting such a block passes its input through.
   case none
@@ -102,7 +104,7 @@ public struct ResidualBlock: Sendable, Equatable {
     switch shortcut {
     case .identity: return "identity"
     case .subsampleAndPad: return "option A"
-    case .projection: return "projection"
+    case .projection(let layers): return layers.isEmpty ? "identity (pre-activated)" : "projection"
     case .none: return "none"
     }
   }

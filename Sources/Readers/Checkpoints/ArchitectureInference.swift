@@ -114,6 +114,22 @@ public enum ArchitectureInference {
     var description: String
     var defaults: (mean: [Float], std: [Float], reason: String)
     switch kernel {
+    case 7 where shapes["bn.weight"] != nil && shapes["bn1.weight"] != nil:
+      // fb.resnet.torch's pre-activation ImageNet ResNets (read from .t7): BN-ReLU stem, a first
+      // block without pre-activation, final BN-ReLU.
+      configuration = NetworkConfiguration(
+        family: .preActivationImageNetResNet, inputChannels: inputChannels, inputHeight: inputSize ?? 224,
+        inputWidth: inputSize ?? 224, classCount: classCount, stageWidths: widths,
+        blocksPerStage: blocksPerStage, shortcut: .b, bottleneck: bottleneck, classifierName: classifierName,
+        projectionName: "shortcut", projectionHasBatchNorm: projectionBatchNorm("shortcut"),
+        finalNormalization: true, stemWidths: stemWidth == widths[0] ? nil : [stemWidth], stemNormalization: true)
+      description =
+        "pre-activation ImageNet ResNet-\((bottleneck ? 3 : 2) * blocksPerStage.reduce(0, +) + 2)"
+        + (bottleneck ? " (bottleneck)" : "") + widthNote(widths, standard: [64, 128, 256, 512])
+      defaults = (
+        NormalizationPreset.imagenet.mean, NormalizationPreset.imagenet.std,
+        "ImageNet models use ImageNet statistics"
+      )
     case 7:
       guard !hasProjection("shortcut") else {
         throw CheckpointError.unknownArchitecture(
@@ -205,7 +221,9 @@ public enum ArchitectureInference {
       throw CheckpointError.unknownArchitecture(
         file: file, reason: "stem kernel \(kernel)×\(kernel); expected 3×3 (CIFAR) or 7×7 (ImageNet)")
     }
-    guard stemWidth == widths[0] || configuration.family == .imageNetResNet else {
+    guard stemWidth == widths[0] || configuration.family == .imageNetResNet
+      || configuration.family == .preActivationImageNetResNet
+    else {
       throw CheckpointError.unsupportedArchitecture(
         file: file,
         reason:

@@ -98,7 +98,12 @@ enum ModelAssembly {
         shapes: shapes, file: file, inputSize: inputSize,
         layerType: hub?.origin == .transformers ? hub?.layerType : nil)
       configuration = inferred.configuration
-      description = inferred.familyDescription
+      if archive.metadata[Torch7Network.sharedPreActivationKey] == "true" {
+        configuration.sharedPreActivation = true
+      }
+      description =
+        archive.format == .torch7
+        ? "fb.resnet.torch " + ArchitectureInference.describe(configuration) : inferred.familyDescription
       defaults = (inferred.defaultMean, inferred.defaultStd, inferred.defaultReason)
       provenance = metadata
       provenance["source_format"] = archive.format.rawValue
