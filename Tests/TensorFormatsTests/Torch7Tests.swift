@@ -1,3 +1,4 @@
+import _TestSupport
 import Foundation
 import XCTest
 
@@ -70,8 +71,7 @@ struct Torch7Builder {
 
 /// The Torch7 `.t7` reader: values, references and cycles, tensors, the allow-list and limits.
 final class Torch7Tests: XCTestCase {
-  static let networkFixtures = fixturesFolder.deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("CheckpointsTests/Fixtures/torch7")
+  static let networkFixtures = TestFiles.fixtures(of: "CheckpointsTests").appendingPathComponent("torch7")
 
   func testValuesTablesAndTensorsAreRead() throws {
     var b = Torch7Builder()

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// The `config.json` that Hugging Face hub folders keep beside their weights: transformers'
@@ -22,27 +23,6 @@ struct HubConfig: Equatable {
   /// timm: `architecture`, e.g. "resnet50d".
   var architecture: String?
 
-  private struct Transformers: Decodable {
-    var model_type: String?
-    var layer_type: String?
-    var hidden_act: String?
-    var downsample_in_first_stage: Bool?
-    var downsample_in_bottleneck: Bool?
-    var id2label: [String: String]?
-  }
-
-  private struct Timm: Decodable {
-    struct Pretrained: Decodable {
-      var mean: [Float]?
-      var std: [Float]?
-    }
-    struct ModelArgs: Decodable { var label_names: [String]? }
-    var architecture: String
-    var label_names: [String]?
-    var model_args: ModelArgs?
-    var pretrained_cfg: Pretrained?
-  }
-
   /// Reads a hub `config.json`.
   /// - Throws: `CheckpointError.invalidMetadata` naming the key for settings the engine cannot
   ///   honour (a stride in the first stage or in the first 1×1 convolution, an activation other
@@ -58,50 +38,56 @@ struct HubConfig: Equatable {
     guard data.count <= 4 << 20 else {
       throw CheckpointError.unreadable(file: file, reason: "\(data.count) bytes; a config.json has at most 4 MiB")
     }
-    let decoder = JSONDecoder()
-    if let timm = try? decoder.decode(Timm.self, from: data) {
+    let json: JSONValue
+    do {
+      json = try JSONValue.parse([UInt8](data))
+    } catch {
+      throw CheckpointError.unreadable(file: file, reason: "not JSON: \(error)")
+    }
+    func strings(_ value: JSONValue?) -> [String]? {
+      value?.arrayValue.flatMap { items in
+        let names = items.compactMap(\.stringValue)
+        return names.count == items.count ? names : nil
+      }
+    }
+    func floats(_ value: JSONValue?) -> [Float]? {
+      value?.arrayValue.flatMap { items in
+        let numbers = items.compactMap(\.doubleValue).map { Float($0) }
+        return numbers.count == items.count ? numbers : nil
+      }
+    }
+    if let architecture = json["architecture"]?.stringValue {
       var config = HubConfig(origin: .timm, file: file)
-      config.architecture = timm.architecture
-      config.classNames = timm.label_names ?? timm.model_args?.label_names ?? []
-      config.mean = timm.pretrained_cfg?.mean
-      config.std = timm.pretrained_cfg?.std
+      config.architecture = architecture
+      config.classNames = strings(json["label_names"]) ?? strings(json["model_args"]?["label_names"]) ?? []
+      config.mean = floats(json["pretrained_cfg"]?["mean"])
+      config.std = floats(json["pretrained_cfg"]?["std"])
       return config
     }
-    let hf: Transformers
-    do {
-      hf = try decoder.decode(Transformers.self, from: data)
-    } catch {
-      throw CheckpointError.unreadable(file: file, reason: "not a transformers or timm config.json (\(error))")
-    }
-    guard hf.model_type == "resnet" else {
+    guard let modelType = json["model_type"]?.stringValue, modelType == "resnet" else {
       throw CheckpointError.unreadable(
         file: file,
-        reason: "model_type is \(hf.model_type.map { "\"\($0)\"" } ?? "missing"), expected \"resnet\" (transformers' ResNetConfig)")
+        reason: "model_type is \(json["model_type"].map { "\($0)" } ?? "missing"), expected \"resnet\" (transformers' ResNetConfig)")
     }
-    if hf.downsample_in_first_stage == true {
-      throw CheckpointError.invalidMetadata(
-        file: file, key: "downsample_in_first_stage", expected: "false (the first stage keeps the resolution)",
-        found: "true")
+    for (key, meaning) in [
+      ("downsample_in_first_stage", "the first stage keeps the resolution"),
+      ("downsample_in_bottleneck", "the stride in the 3×3 convolution"),
+    ] where json[key]?.boolValue == true {
+      throw CheckpointError.invalidMetadata(file: file, key: key, expected: "false (\(meaning))", found: "true")
     }
-    if hf.downsample_in_bottleneck == true {
-      throw CheckpointError.invalidMetadata(
-        file: file, key: "downsample_in_bottleneck", expected: "false (the stride in the 3×3 convolution)",
-        found: "true")
-    }
-    if let act = hf.hidden_act, act != "relu" {
-      throw CheckpointError.invalidMetadata(
-        file: file, key: "hidden_act", expected: "\"relu\"", found: "\"\(act)\"")
+    if let act = json["hidden_act"], act.stringValue != "relu" {
+      throw CheckpointError.invalidMetadata(file: file, key: "hidden_act", expected: "\"relu\"", found: "\(act)")
     }
     var config = HubConfig(origin: .transformers, file: file)
-    config.layerType = hf.layer_type
-    if let labels = hf.id2label, !labels.isEmpty {
+    config.layerType = json["layer_type"]?.stringValue
+    if let labels = json["id2label"]?.objectValue, !labels.isEmpty {
       var names = [String](repeating: "", count: labels.count)
       for (key, name) in labels {
-        guard let index = Int(key), index >= 0, index < labels.count else {
+        guard let index = Int(key), index >= 0, index < labels.count, let text = name.stringValue else {
           throw CheckpointError.invalidMetadata(
-            file: file, key: "id2label", expected: "keys 0…\(labels.count - 1)", found: "\"\(key)\"")
+            file: file, key: "id2label", expected: "keys 0…\(labels.count - 1) with string names", found: "\"\(key)\"")
         }
-        names[index] = name
+        names[index] = text
       }
       config.classNames = names
     }

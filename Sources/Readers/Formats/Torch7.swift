@@ -1,3 +1,7 @@
+#if canImport(Basics)
+  import Basics  // the fuzz script (Tests/Fuzz) compiles Sources/Basics into this module instead
+#endif
+
 /// A reader for Torch7's binary serialization (`torch.save(file, object)`, `.t7`).
 ///
 /// The format (torch7's `File.lua`, `generic/Tensor.c`, `generic/Storage.c`), little-endian:
@@ -171,13 +175,13 @@ public struct Torch7Document: Sendable {
     switch dtype {
     case .float32: return Float(bitPattern: UInt32(word(4)))
     case .float64: return Float(Double(bitPattern: word(8)))
-    case .float16: return floatFromHalfBits(UInt16(word(2)))
+    case .float16: return HalfPrecision.float(halfBits: UInt16(word(2)))
     case .int64: return Float(Int64(bitPattern: word(8)))
     case .int32: return Float(Int32(bitPattern: UInt32(word(4))))
     case .int16: return Float(Int16(bitPattern: UInt16(word(2))))
     case .int8: return Float(Int8(bitPattern: UInt8(word(1))))
     case .uint8, .bool: return Float(UInt8(word(1)))
-    case .bfloat16: return floatFromBFloat16Bits(UInt16(word(2)))
+    case .bfloat16: return HalfPrecision.float(bfloat16Bits: UInt16(word(2)))
     }
   }
 
