@@ -28,8 +28,9 @@ let package = Package(
     // Readers: bytes on disk → tensors and images. No dependency on the engine.
     .target(name: "Archives", path: "Sources/Readers/Archives"),
     .target(name: "TensorFormats", dependencies: ["Archives"], path: "Sources/Readers/Formats"),
+    .target(name: "Images", dependencies: ["Archives"], path: "Sources/Readers/Images", swiftSettings: numericSettings),
     .target(
-      name: "Datasets", dependencies: ["TensorFormats", "Archives"], path: "Sources/Readers/Datasets"),
+      name: "Datasets", dependencies: ["TensorFormats", "Archives", "Images"], path: "Sources/Readers/Datasets"),
     // The engine: tensors, kernels, layers, residual networks, plans, forward and backward.
     .target(name: "Engine", path: "Sources/Engine", swiftSettings: numericSettings),
     // Checkpoints: state dicts → Engine networks (architecture inferred from names and shapes).
@@ -80,6 +81,8 @@ let package = Package(
     .testTarget(
       name: "PathAnalysisTests", dependencies: ["_TestSupport", "PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats"],
       exclude: ["Fixtures"]),
+    .testTarget(
+      name: "ImagesTests", dependencies: ["_TestSupport", "Images", "Datasets"], exclude: ["Fixtures"]),
     .testTarget(name: "ReportTests", dependencies: ["_TestSupport", "Report"]),
     .testTarget(name: "ParsingTests", dependencies: ["_TestSupport", "LesionCLI"]),
     // End-to-end: runs the built resnet-lesion binary.
