@@ -376,6 +376,32 @@ def png_fixtures(errors):
     errors.append(("not-an-image.png", "unknownFormat"))
 
 
+# ---- torchvision's evaluation transform -----------------------------------------------------
+
+TRANSFORM_CASES = [
+    ("photo-150x113.jpg", 64, 56),
+    ("photo-150x113.jpg", 113, 100),
+    ("rgb420-64x48.jpg", 32, 28),
+    ("rgb420-64x48.jpg", 100, 90),
+    ("progressive420-45x33.jpg", 33, 33),
+    ("png-portrait-50x80.png", 40, 35),
+    ("gray-13x11.jpg", 24, 30),
+    ("png-type2-depth8.png", 7, 5),
+]
+
+
+def transform_fixtures():
+    save_pillow_jpeg("photo-150x113.jpg", smooth_image(150, 113), quality=90)
+    write_png("png-portrait-50x80.png", smooth_image(50, 80), 2, 8)
+    for name, resize, crop in TRANSFORM_CASES:
+        pipeline = transforms.Compose([transforms.Resize(resize), transforms.CenterCrop(crop),
+                                       transforms.ToTensor()])
+        with Image.open(os.path.join(HERE, name)) as im:
+            tensor = pipeline(im.convert("RGB"))
+        assert tensor.shape == (3, crop, crop), tensor.shape
+        tensor.numpy().astype("<f4").tofile(os.path.join(HERE, f"{name}.{resize}-{crop}.f32"))
+
+
 def main():
     errors = []
     # Pillow-written JPEGs.
@@ -434,6 +460,7 @@ def main():
     errors.append(("huge.jpg", "tooLarge"))
 
     png_fixtures(errors)
+    transform_fixtures()
     with open(os.path.join(HERE, "errors.txt"), "w") as f:
         for name, kind in errors:
             f.write(f"{name} {kind}\n")
