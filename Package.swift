@@ -59,6 +59,9 @@ let package = Package(
       path: "Sources/CLI"),
     .executableTarget(name: "resnet-lesion", dependencies: ["LesionCLI"]),
     .executableTarget(
+      name: "resnet-lesion-image-bench", dependencies: ["Images", "Datasets"],
+      exclude: ["pillow_reference.py"]),
+    .executableTarget(
       name: "resnet-lesion-bench", dependencies: ["Engine", "Checkpoints", "Datasets", "Lesion"],
       exclude: ["pytorch_reference.py"], swiftSettings: numericSettings),
 

@@ -98,8 +98,16 @@ public struct ImageFolderSummary: Sendable, CustomStringConvertible {
 public enum ImageFolder {
   /// One image file and its label.
   public struct Item: Sendable, Equatable {
+    /// The file's path.
     public var path: String
+    /// Its class index.
     public var label: Int
+
+    /// Creates an item.
+    public init(path: String, label: Int) {
+      self.path = path
+      self.label = label
+    }
   }
 
   /// File name extensions read as images (compared case-insensitively).
@@ -330,6 +338,13 @@ public final class ImageStream: @unchecked Sendable {
   }
 
   deinit { cancel() }
+
+  /// Files taken by the workers but not yet returned by `next()` (at most the queue capacity).
+  public var producedAhead: Int {
+    condition.lock()
+    defer { condition.unlock() }
+    return nextToProduce - nextToConsume
+  }
 
   /// Stops the workers after the images they are decoding.
   public func cancel() {

@@ -38,15 +38,15 @@ private let naturalOrder: [Int] = [
 ] + [Int](repeating: 63, count: 16)
 
 /// A Huffman table with a 9-bit lookup for short codes and canonical limits for long ones.
-struct HuffmanTable {
+final class JPEGHuffmanTable {
   static let lookupBits = 9
   /// `lookup[prefix] = length << 8 | symbol`, or 0 when the code is longer than `lookupBits`.
-  var lookup = [UInt16](repeating: 0, count: 1 << lookupBits)
+  private(set) var lookup = [UInt16](repeating: 0, count: 1 << lookupBits)
   /// For each length 1…16: the largest code of that length + 1 (exclusive), or -1.
-  var maxCode = [Int](repeating: -1, count: 18)
+  private(set) var maxCode = [Int](repeating: -1, count: 18)
   /// For each length: index into `symbols` of the first code minus that code.
-  var offset = [Int](repeating: 0, count: 17)
-  var symbols: [UInt8] = []
+  private(set) var offset = [Int](repeating: 0, count: 17)
+  let symbols: [UInt8]
 
   /// Builds the table from the DHT counts (`counts[l]` codes of length l + 1) and symbols.
   /// Returns nil when the counts describe more codes than fit (an over-subscribed code).
@@ -60,8 +60,8 @@ struct HuffmanTable {
       if count > 0 {
         if code + count > (1 << length) { return nil }
         for _ in 0..<count {
-          if length <= HuffmanTable.lookupBits {
-            let shift = HuffmanTable.lookupBits - length
+          if length <= JPEGHuffmanTable.lookupBits {
+            let shift = JPEGHuffmanTable.lookupBits - length
             let entry = UInt16(length << 8) | UInt16(symbols[index])
             for fill in 0..<(1 << shift) { lookup[(code << shift) | fill] = entry }
           }
@@ -173,9 +173,9 @@ private struct BitReader {
     return value < (1 << (n - 1)) ? value - (1 << n) + 1 : value
   }
 
-  @inline(__always) mutating func decode(_ table: HuffmanTable) -> Int? {
+  @inline(__always) mutating func decode(_ table: JPEGHuffmanTable) -> Int? {
     if count < 16 { fill() }
-    let peek = Int(buffer >> UInt64(64 - HuffmanTable.lookupBits))
+    let peek = Int(buffer >> UInt64(64 - JPEGHuffmanTable.lookupBits))
     let entry = table.lookup[peek]
     if entry != 0 {
       let length = Int(entry >> 8)
@@ -184,7 +184,7 @@ private struct BitReader {
       return Int(entry & 0xFF)
     }
     let code16 = Int(buffer >> 48)
-    var length = HuffmanTable.lookupBits + 1
+    var length = JPEGHuffmanTable.lookupBits + 1
     while length <= 16 {
       let code = code16 >> (16 - length)
       if code < table.maxCode[length] {
@@ -215,8 +215,8 @@ private struct JPEGDecoder {
   let file: String
   var position = 0
   var quantTables = [[Int32]](repeating: [], count: 4)
-  var dcTables = [HuffmanTable?](repeating: nil, count: 4)
-  var acTables = [HuffmanTable?](repeating: nil, count: 4)
+  var dcTables = [JPEGHuffmanTable?](repeating: nil, count: 4)
+  var acTables = [JPEGHuffmanTable?](repeating: nil, count: 4)
   var components: [Component] = []
   var width = 0
   var height = 0
@@ -293,7 +293,7 @@ private struct JPEGDecoder {
         default: kind = "arithmetic coding (SOF\(marker - 0xC0))"
         }
         throw ImageError.unsupported(file: file, offset: markerOffset, feature: kind)
-      case 0xC4: try readHuffmanTables(start, end)
+      case 0xC4: try readJPEGHuffmanTables(start, end)
       case 0xCC:
         throw ImageError.unsupported(file: file, offset: markerOffset, feature: "arithmetic coding (DAC)")
       case 0xDB: try readQuantTables(start, end)
@@ -390,7 +390,7 @@ private struct JPEGDecoder {
     }
   }
 
-  mutating func readHuffmanTables(_ start: Int, _ end: Int) throws {
+  mutating func readJPEGHuffmanTables(_ start: Int, _ end: Int) throws {
     var at = start
     while at < end {
       guard at + 17 <= end else { throw truncated(end, "a Huffman table header") }
@@ -402,7 +402,7 @@ private struct JPEGDecoder {
       guard total <= 256 else { throw invalid(at + 1, "at most 256 codes", "\(total)") }
       guard at + 17 + total <= end else { throw truncated(end, "\(total) Huffman symbols") }
       let symbols = Array(data[(at + 17)..<(at + 17 + total)])
-      guard let table = HuffmanTable(counts: counts, symbols: symbols) else {
+      guard let table = JPEGHuffmanTable(counts: counts, symbols: symbols) else {
         throw invalid(at + 1, "code counts that form a prefix code", "too many codes")
       }
       if tableClass == 0 { dcTables[id] = table } else { acTables[id] = table }
