@@ -6,7 +6,7 @@
 # Targets: safetensors torchzip pickle numpy jpeg png (default: all). Default time: 180 seconds each.
 #
 # Each target is compiled with `swiftc -sanitize=fuzzer,address -parse-as-library` together with
-# the TensorFormats sources (jpeg, png: the Images and Archives sources) (no SwiftPM), its corpus is seeded from the committed fixtures and
+# the TensorFormats sources (jpeg, png: the Images sources, inflate and CRC-32) (no SwiftPM), its corpus is seeded from the committed fixtures and
 # the regression inputs in Tests/Fuzz/Regressions/<target>/, and it runs for the given time.
 # Crash inputs are written to <work>/<target>/crashes/, where <work> is $FUZZ_WORK (default
 # .build/fuzz, relative to the repository root). Needs python3 only to seed the pickle corpus.
@@ -19,7 +19,7 @@ if [ ${#targets[@]} -eq 0 ]; then targets=(safetensors torchzip pickle numpy jpe
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-sources=(Sources/Readers/Formats/*.swift Sources/Readers/Archives/CRC32.swift)
+sources=(Sources/Readers/Formats/*.swift Sources/Basics/*.swift)
 fixtures=Tests/TensorFormatsTests/Fixtures
 work="${FUZZ_WORK:-.build/fuzz}"
 swiftc_bin="${SWIFTC:-swiftc}"
@@ -72,7 +72,10 @@ for target in "${targets[@]}"; do
   target_sources=("${sources[@]}")
   module=TensorFormats
   case "$target" in
-    jpeg | png) target_sources=(Sources/Readers/Images/*.swift Sources/Readers/Archives/*.swift); module=Images ;;
+    jpeg | png)
+      target_sources=(Sources/Readers/Images/*.swift Sources/Readers/Archives/Inflate.swift
+        Sources/Readers/Archives/ArchiveError.swift Sources/Basics/CRC32.swift)
+      module=Images ;;
   esac
   if ! "$swiftc_bin" -sanitize=fuzzer,address -parse-as-library -O -g -module-name "$module" \
     "${target_sources[@]}" "$entry" -o "$dir/fuzzer" >"$dir/build.log" 2>&1; then

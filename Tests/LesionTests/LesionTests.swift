@@ -1,3 +1,4 @@
+import Basics
 import Datasets
 import Engine
 import XCTest
@@ -11,7 +12,7 @@ enum LesionFixture {
       family: family, inputChannels: 1, inputHeight: 9, inputWidth: 9, classCount: 4,
       stageWidths: [4, 8, 8], blocksPerStage: blocks, shortcut: .a)
     var network = try Network(configuration)
-    var generator = SeededGenerator(seed: 7)
+    var generator = SplitMix64(seed: 7)
     func random() -> Float { Float(generator.next() >> 40) / Float(1 << 24) * 2 - 1 }
     network.updateLayers { layer in
       switch layer {
@@ -34,9 +35,9 @@ enum LesionFixture {
   }
 
   static func dataset(count: Int = 37) -> ImageDataset {
-    var generator = SeededGenerator(seed: 11)
+    var generator = SplitMix64(seed: 11)
     let pixels = (0..<(count * 81)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-    let labels = (0..<count).map { _ in generator.next(below: 4) }
+    let labels = (0..<count).map { _ in generator.nextInt(below: 4) }
     return ImageDataset(name: "random", channels: 1, height: 9, width: 9, pixels: pixels, labels: labels, classNames: ["a", "b", "c", "d"])
   }
 }
@@ -115,9 +116,9 @@ final class LesionEvaluatorTests: XCTestCase {
 final class RandomLesionTests: XCTestCase {
   func testSameSeedSameSetsAndDifferentSeedDifferentSets() throws {
     let network = try LesionFixture.network()
-    var a = SeededGenerator(seed: 3)
-    var b = SeededGenerator(seed: 3)
-    var c = SeededGenerator(seed: 4)
+    var a = SplitMix64(seed: 3)
+    var b = SplitMix64(seed: 3)
+    var c = SplitMix64(seed: 4)
     let first = try RandomLesions.deletionPlans(network: network, k: 2, samples: 10, generator: &a)
     XCTAssertEqual(first, try RandomLesions.deletionPlans(network: network, k: 2, samples: 10, generator: &b))
     XCTAssertNotEqual(first, try RandomLesions.deletionPlans(network: network, k: 2, samples: 10, generator: &c))
@@ -130,7 +131,7 @@ final class RandomLesionTests: XCTestCase {
     // Blocks 1-3 (stage 1) and 5,6 (stage 2) and 8,9 (stage 3) map their shape to itself.
     // Stage 2 and 3 keep 8 channels but different sizes.
     XCTAssertEqual(RandomLesions.swappableGroups(of: network), [[1, 2, 3], [5, 6], [8, 9]])
-    var generator = SeededGenerator(seed: 5)
+    var generator = SplitMix64(seed: 5)
     let plans = try RandomLesions.reorderingPlans(network: network, swaps: 3, samples: 20, generator: &generator)
     for plan in plans {
       XCTAssertNoThrow(try network.applying(plan), "\(plan)")
@@ -142,7 +143,7 @@ final class RandomLesionTests: XCTestCase {
   }
 
   func testSampleDrawsDistinctElements() {
-    var generator = SeededGenerator(seed: 1)
+    var generator = SplitMix64(seed: 1)
     for _ in 0..<100 {
       let s = generator.sample(5, from: Array(1...10))
       XCTAssertEqual(Set(s).count, 5)

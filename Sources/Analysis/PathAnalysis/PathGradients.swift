@@ -1,3 +1,4 @@
+import Basics
 import Datasets
 import Engine
 import Foundation
@@ -122,7 +123,7 @@ public final class PathGradientMeasurement {
     if let bad = lengths.first(where: { $0 < 0 || $0 > n }) {
       throw LesionError.notEnoughBlocks(asked: bad, available: n, what: "back-propagate through")
     }
-    var generator = SeededGenerator(seed: configuration.seed)
+    var generator = SplitMix64(seed: configuration.seed)
     let batch = min(configuration.batchSize, dataset.count)
     let s = network.inputShape
     var norms = [[Double]](repeating: [], count: lengths.count)

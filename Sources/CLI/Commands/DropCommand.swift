@@ -1,3 +1,4 @@
+import Basics
 import Engine
 import Foundation
 import Lesion
@@ -45,7 +46,7 @@ enum DropCommand: LesionCommand {
       plans = [LesionPlan(deleted: Set(blocks))]
     } else {
       let k = try arguments.int("random", in: 0...network.blockCount) ?? 0
-      var generator = SeededGenerator(seed: UInt64(seed))
+      var generator = SplitMix64(seed: UInt64(seed))
       plans = try RandomLesions.deletionPlans(network: network, k: k, samples: samples, generator: &generator)
       random = k
     }

@@ -1,3 +1,4 @@
+import Basics
 import Engine
 import Foundation
 import Lesion
@@ -38,7 +39,7 @@ enum ReorderCommand: LesionCommand {
     } else {
       let swaps = try arguments.integerList("swaps", in: 0...100_000) ?? [5]
       let samples = try arguments.int("samples", in: 1...1_000_000) ?? 10
-      var generator = SeededGenerator(seed: UInt64(seed))
+      var generator = SplitMix64(seed: UInt64(seed))
       for k in swaps {
         plans += try RandomLesions.reorderingPlans(network: network, swaps: k, samples: samples, generator: &generator)
         swapsOf += Array(repeating: k, count: samples)

@@ -1,3 +1,4 @@
+import Basics
 import Engine
 import Foundation
 import Lesion
@@ -81,7 +82,7 @@ enum SweepCommand: LesionCommand {
 
   /// For each k, `samples` random sets of k deleted blocks.
   static func randomSweep(study: LesionStudy, ks: [Int], samples: Int, seed: Int, arguments: ParsedArguments, context: CommandContext) throws {
-    var generator = SeededGenerator(seed: UInt64(seed))
+    var generator = SplitMix64(seed: UInt64(seed))
     var plans: [LesionPlan] = []
     for k in ks {
       plans += try RandomLesions.deletionPlans(network: study.network, k: k, samples: samples, generator: &generator)

@@ -1,5 +1,7 @@
 #if canImport(Archives)
-  import Archives  // absent when the fuzzer compiles Images and Archives as one module
+  // Absent when the fuzzer compiles Images, Archives and CRC32 as one module.
+  import Archives
+  import Basics
 #endif
 
 /// A PNG decoder (ISO/IEC 15948): every colour type and bit depth, palette, tRNS, Adam7

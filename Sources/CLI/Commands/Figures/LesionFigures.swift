@@ -1,3 +1,4 @@
+import Basics
 import Checkpoints
 import Engine
 import Foundation
@@ -257,7 +258,7 @@ enum LesionFigures {
     let residual = try workspace.model(.residual)
     let network = residual.network
     let settings = workspace.settings
-    var generator = SeededGenerator(seed: UInt64(settings.seed))
+    var generator = SplitMix64(seed: UInt64(settings.seed))
     var plans: [LesionPlan] = []
     var swapsOf: [Int] = []
     // A network whose blocks all differ in shape (e.g. one block per stage) has nothing to swap:
