@@ -41,17 +41,19 @@ private let naturalOrder: [Int] = [
 final class JPEGHuffmanTable {
   static let lookupBits = 9
   /// `lookup[prefix] = length << 8 | symbol`, or 0 when the code is longer than `lookupBits`.
-  private(set) var lookup = [UInt16](repeating: 0, count: 1 << lookupBits)
+  let lookup: [UInt16]
   /// For each length 1…16: the largest code of that length + 1 (exclusive), or -1.
-  private(set) var maxCode = [Int](repeating: -1, count: 18)
+  let maxCode: [Int]
   /// For each length: index into `symbols` of the first code minus that code.
-  private(set) var offset = [Int](repeating: 0, count: 17)
+  let offset: [Int]
   let symbols: [UInt8]
 
   /// Builds the table from the DHT counts (`counts[l]` codes of length l + 1) and symbols.
   /// Returns nil when the counts describe more codes than fit (an over-subscribed code).
   init?(counts: [Int], symbols: [UInt8]) {
-    self.symbols = symbols
+    var lookup = [UInt16](repeating: 0, count: 1 << JPEGHuffmanTable.lookupBits)
+    var maxCode = [Int](repeating: -1, count: 18)
+    var offset = [Int](repeating: 0, count: 17)
     var code = 0
     var index = 0
     for length in 1...16 {
@@ -72,6 +74,10 @@ final class JPEGHuffmanTable {
       }
       code <<= 1
     }
+    self.lookup = lookup
+    self.maxCode = maxCode
+    self.offset = offset
+    self.symbols = symbols
   }
 }
 
@@ -473,6 +479,17 @@ private struct JPEGDecoder {
     }
     var restartsLeft = restartInterval
     var expectedRestart = 0
+    // Sequential scans take a fast path with the tables and buffers looked up once.
+    let sequential: [BaselineComponent]? =
+      progressive
+      ? nil
+      : scanComponents.map { c in
+        BaselineComponent(
+          coefficients: components[c].coefficients.pointer, blocksPerLine: components[c].blocksPerLine,
+          h: components[c].h, v: components[c].v, dc: dcTables[components[c].dcTable]!,
+          ac: acTables[components[c].acTable]!)
+      }
+    var predictions = [Int](repeating: 0, count: scanComponents.count)
     for unit in 0..<unitCount {
       if restartInterval > 0 {
         if restartsLeft == 0 {
@@ -487,12 +504,34 @@ private struct JPEGDecoder {
           expectedRestart = (expectedRestart + 1) & 7
           reader = BitReader(data: data, position: p + 2)
           for c in components.indices { components[c].dcPrediction = 0 }
+          for i in predictions.indices { predictions[i] = 0 }
           eobRun = 0
           restartsLeft = restartInterval
         }
         restartsLeft -= 1
       }
-      if single {
+      if let sequential {
+        if single {
+          let component = sequential[0]
+          let block = (unit / unitsPerLine) * component.blocksPerLine + unit % unitsPerLine
+          guard JPEGDecoder.decodeBaselineBlock(component, block, &predictions[0], &reader) else {
+            throw corrupt(reader)
+          }
+        } else {
+          let mcuRow = unit / mcusPerLine
+          let mcuColumn = unit % mcusPerLine
+          for (i, component) in sequential.enumerated() {
+            for by in 0..<component.v {
+              for bx in 0..<component.h {
+                let block = (mcuRow * component.v + by) * component.blocksPerLine + mcuColumn * component.h + bx
+                guard JPEGDecoder.decodeBaselineBlock(component, block, &predictions[i], &reader) else {
+                  throw corrupt(reader)
+                }
+              }
+            }
+          }
+        }
+      } else if single {
         let c = scanComponents[0]
         let row = unit / unitsPerLine
         let column = unit % unitsPerLine
@@ -533,6 +572,42 @@ private struct JPEGDecoder {
 
   func corrupt(_ reader: BitReader) -> ImageError {
     invalid(reader.position, "a valid Huffman code in scan \(scanNumber + 1)", "an undefined code (corrupt data)")
+  }
+
+  /// What a sequential scan needs of one component.
+  struct BaselineComponent {
+    var coefficients: UnsafeMutablePointer<Int16>
+    var blocksPerLine: Int
+    var h: Int
+    var v: Int
+    var dc: JPEGHuffmanTable
+    var ac: JPEGHuffmanTable
+  }
+
+  /// Decodes one block of a sequential scan; false for an undefined Huffman code.
+  @inline(__always) static func decodeBaselineBlock(
+    _ component: BaselineComponent, _ block: Int, _ prediction: inout Int, _ reader: inout BitReader
+  ) -> Bool {
+    let coefficients = component.coefficients + block * 64
+    guard let t = reader.decode(component.dc), t <= 16 else { return false }
+    prediction += reader.receiveExtend(t)
+    coefficients[0] = Int16(truncatingIfNeeded: prediction)
+    var k = 1
+    let ac = component.ac
+    while k < 64 {
+      guard let rs = reader.decode(ac) else { return false }
+      let r = rs >> 4
+      let s = rs & 15
+      if s == 0 {
+        if r != 15 { break }
+        k += 16
+        continue
+      }
+      k += r
+      coefficients[naturalOrder[min(k, 79)]] = Int16(truncatingIfNeeded: reader.receiveExtend(s))
+      k += 1
+    }
+    return true
   }
 
   mutating func decodeBlock(
