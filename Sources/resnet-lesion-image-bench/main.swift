@@ -94,12 +94,12 @@ struct Reference: Decodable {
 }
 func row(_ name: String, _ ours: Double, _ theirs: Double?) -> String {
   let t = theirs.map { String(format: "%10.1f  %6.2f", $0, ours / $0) } ?? "         –       –"
-  return name.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%10.1f", ours) + "  " + t
+  return name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "%10.1f", ours) + "  " + t
 }
 let reference = python.status == 0
   ? try? JSONDecoder().decode(Reference.self, from: Data(python.output.split(separator: "\n").last.map(String.init)?.utf8 ?? "".utf8))
   : nil
-print("workload".padding(toLength: 36, withPad: " ", startingAt: 0) + "  ours img/s  Pillow img/s  ratio")
+print("workload".padding(toLength: 40, withPad: " ", startingAt: 0) + "  ours img/s  Pillow img/s  ratio")
 print(row("decode JPEG → RGB", oursDecode, reference?.decode))
 print(row("decode + Resize(256) + CenterCrop(224)", oursCrop, reference?.crop))
 if let reference {
