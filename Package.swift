@@ -46,12 +46,13 @@ let package = Package(
     .target(
       name: "Training", dependencies: ["Basics", "Engine", "Datasets", "Checkpoints"],
       path: "Sources/Training", swiftSettings: numericSettings),
-    // Analysis: the paper's measurements.
+    // Analysis: the paper's measurements, and the statistics they are reported with.
+    .target(name: "Statistics", path: "Sources/Analysis/Statistics"),
     .target(
-      name: "Lesion", dependencies: ["Basics", "Engine", "Datasets"], path: "Sources/Analysis/Lesion",
+      name: "Lesion", dependencies: ["Basics", "Engine", "Datasets", "Statistics"], path: "Sources/Analysis/Lesion",
       swiftSettings: numericSettings),
     .target(
-      name: "PathAnalysis", dependencies: ["Basics", "Engine", "Datasets", "Lesion"],
+      name: "PathAnalysis", dependencies: ["Basics", "Engine", "Datasets", "Lesion", "Statistics"],
       path: "Sources/Analysis/PathAnalysis", swiftSettings: numericSettings),
     // Report: tables, CSV, JSON, SVG.
     .target(name: "Report", dependencies: ["Basics"], path: "Sources/Report"),
@@ -60,7 +61,7 @@ let package = Package(
       name: "LesionCLI",
       dependencies: [
         "Basics", "TensorFormats", "Datasets", "Engine", "Checkpoints", "Training", "Lesion", "PathAnalysis",
-        "Report",
+        "Report", "Statistics",
       ],
       path: "Sources/CLI"),
     .executableTarget(name: "resnet-lesion", dependencies: ["LesionCLI"]),
@@ -87,9 +88,10 @@ let package = Package(
       name: "CheckpointsTests", dependencies: ["_TestSupport", "Checkpoints", "Engine", "TensorFormats"],
       exclude: ["Fixtures"]),
     .testTarget(name: "TrainingTests", dependencies: ["_TestSupport", "Training", "Engine", "Datasets", "Checkpoints", "TensorFormats"]),
-    .testTarget(name: "LesionTests", dependencies: ["_TestSupport", "Lesion", "Engine", "Datasets"]),
+    .testTarget(name: "LesionTests", dependencies: ["_TestSupport", "Lesion", "Engine", "Datasets", "Statistics"]),
+    .testTarget(name: "StatisticsTests", dependencies: ["_TestSupport", "Statistics"], exclude: ["Fixtures"]),
     .testTarget(
-      name: "PathAnalysisTests", dependencies: ["_TestSupport", "PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats"],
+      name: "PathAnalysisTests", dependencies: ["_TestSupport", "PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats", "Statistics"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "ImagesTests", dependencies: ["_TestSupport", "Images", "Datasets"], exclude: ["Fixtures"]),

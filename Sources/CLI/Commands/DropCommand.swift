@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Lesion
 import Report
+import Statistics
 
 /// `resnet-lesion drop`: delete residual blocks at test time and measure what changes
 /// (Veit et al. 2016, §4.1, Figs. 3 and 5a).

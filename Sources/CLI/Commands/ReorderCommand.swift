@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Lesion
 import Report
+import Statistics
 
 /// `resnet-lesion reorder`: run blocks in another order (Veit et al. 2016, Fig. 5b).
 enum ReorderCommand: LesionCommand {

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Lesion
 import Report
+import Statistics
 
 /// `resnet-lesion sweep`: every block deleted alone (Veit et al. 2016, Fig. 3), or random
 /// k-deletions for a range of k (Fig. 5a).

@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Lesion
 import Report
+import Statistics
 
 /// The lesion figures: single deletion (Fig. 3), random deletion (Fig. 5a), reordering (Fig. 5b),
 /// stochastic depth (Fig. 8) and the short-path training table (§5.2).
