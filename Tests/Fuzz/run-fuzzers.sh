@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Builds and runs the libFuzzer targets for the TensorFormats parsers.
+# Builds and runs the libFuzzer targets for the readers.
 #
 # Usage (from anywhere inside the repository):
 #   Tests/Fuzz/run-fuzzers.sh [seconds-per-target] [target ...]
-# Targets: safetensors torchzip pickle numpy (default: all). Default time: 180 seconds each.
+# Targets: safetensors torchzip pickle numpy json (TensorFormats), inflate tar (Archives),
+# idx cifar npyimages (Datasets), metadata (model metadata → network: Checkpoints, Engine).
+# Default: all, 180 seconds each. FUZZ_RUNS=N runs each target for N executions instead.
 #
-# Each target is compiled with `swiftc -sanitize=fuzzer,address -parse-as-library` together with
-# the TensorFormats sources (no SwiftPM), its corpus is seeded from the committed fixtures and
-# the regression inputs in Tests/Fuzz/Regressions/<target>/, and it runs for the given time.
+# The TensorFormats targets are compiled with `swiftc -sanitize=fuzzer,address -parse-as-library`
+# together with the TensorFormats sources; the others link modules compiled one by one with the
+# same flags (no SwiftPM; Engine without -Ounchecked, so bounds are checked). Each corpus is
+# seeded from Tests/Fuzz/Corpus/<target>/ (committed, small), the committed fixtures and the
+# regression inputs in Tests/Fuzz/Regressions/<target>/, and it runs for the given time.
 # Crash inputs are written to <work>/<target>/crashes/, where <work> is $FUZZ_WORK (default
 # .build/fuzz, relative to the repository root). Needs python3 only to seed the pickle corpus.
 set -euo pipefail
@@ -15,7 +19,9 @@ set -euo pipefail
 seconds="${1:-180}"
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(safetensors torchzip pickle numpy); fi
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(safetensors torchzip pickle numpy json inflate tar idx cifar npyimages metadata)
+fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -30,6 +36,13 @@ entry_for() {
     torchzip) echo Tests/Fuzz/FuzzTorchZip.swift ;;
     pickle) echo Tests/Fuzz/FuzzPickle.swift ;;
     numpy) echo Tests/Fuzz/FuzzNumPy.swift ;;
+    json) echo Tests/Fuzz/FuzzStrictJSON.swift ;;
+    inflate) echo Tests/Fuzz/FuzzInflate.swift ;;
+    tar) echo Tests/Fuzz/FuzzTar.swift ;;
+    idx) echo Tests/Fuzz/FuzzIDX.swift ;;
+    cifar) echo Tests/Fuzz/FuzzCIFAR.swift ;;
+    npyimages) echo Tests/Fuzz/FuzzNumPyImages.swift ;;
+    metadata) echo Tests/Fuzz/FuzzModelMetadata.swift ;;
     *) echo "unknown target $1" >&2; exit 64 ;;
   esac
 }
@@ -54,10 +67,37 @@ for path in glob.glob(os.path.join(src, "zip_*.pt")):
 PY
       ;;
     numpy) cp "$fixtures"/*.npy "$corpus"/ ;;
+    inflate) cp Tests/DatasetsTests/Fixtures/tools/*.gz "$corpus"/ 2>/dev/null || true ;;
+    tar) cp Tests/DatasetsTests/Fixtures/tools/*.tar "$corpus"/ 2>/dev/null || true ;;
   esac
+  if [ -d "Tests/Fuzz/Corpus/$target" ]; then
+    cp "Tests/Fuzz/Corpus/$target"/* "$corpus"/ 2>/dev/null || true
+  fi
   if [ -d "Tests/Fuzz/Regressions/$target" ]; then
     cp "Tests/Fuzz/Regressions/$target"/* "$corpus"/ 2>/dev/null || true
   fi
+}
+
+# Library modules for the multi-module targets, in dependency order: name and source folder.
+modules=(Archives:Sources/Readers/Archives TensorFormats:Sources/Readers/Formats
+  Datasets:Sources/Readers/Datasets Engine:Sources/Engine Checkpoints:Sources/Readers/Checkpoints)
+if [ -d Sources/Basics ]; then modules=(Basics:Sources/Basics "${modules[@]}"); fi
+lib="$work/lib"
+
+build_modules() {
+  [ -f "$lib/.built" ] && return 0
+  mkdir -p "$lib"
+  for pair in "${modules[@]}"; do
+    local name="${pair%%:*}" folder="${pair#*:}"
+    echo "== building module $name"
+    if ! "$swiftc_bin" -sanitize=fuzzer,address -parse-as-library -O -g -wmo -enable-testing \
+      -module-name "$name" -I "$lib" -emit-module -emit-module-path "$lib/$name.swiftmodule" \
+      -c $(find "$folder" -name '*.swift' | sort) -o "$lib/$name.o" >"$lib/$name.log" 2>&1; then
+      cat "$lib/$name.log" >&2
+      exit 1
+    fi
+  done
+  touch "$lib/.built"
 }
 
 for target in "${targets[@]}"; do
@@ -65,15 +105,25 @@ for target in "${targets[@]}"; do
   dir="$work/$target"
   mkdir -p "$dir/corpus" "$dir/crashes"
   echo "== $target: building"
-  if ! "$swiftc_bin" -sanitize=fuzzer,address -parse-as-library -O -g -module-name TensorFormats \
-    "${sources[@]}" "$entry" -o "$dir/fuzzer" >"$dir/build.log" 2>&1; then
+  case "$target" in
+    safetensors | torchzip | pickle | numpy | json)
+      command=("$swiftc_bin" -sanitize=fuzzer,address -parse-as-library -O -g
+        -module-name TensorFormats "${sources[@]}" "$entry" -o "$dir/fuzzer") ;;
+    *)
+      build_modules
+      command=("$swiftc_bin" -sanitize=fuzzer,address -parse-as-library -O -g -I "$lib"
+        "$entry" "$lib"/*.o -o "$dir/fuzzer") ;;
+  esac
+  if ! "${command[@]}" >"$dir/build.log" 2>&1; then
     grep -v "Cannot export local symbol" "$dir/build.log" >&2
     exit 1
   fi
   seed_corpus "$target" "$dir/corpus"
   echo "== $target: running for ${seconds}s"
   status=0
-  "$dir/fuzzer" "$dir/corpus" -max_total_time="$seconds" -artifact_prefix="$dir/crashes/" \
+  limit=(-max_total_time="$seconds")
+  if [ -n "${FUZZ_RUNS:-}" ]; then limit=(-runs="$FUZZ_RUNS"); fi
+  "$dir/fuzzer" "$dir/corpus" "${limit[@]}" -artifact_prefix="$dir/crashes/" \
     -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>"$dir/log.txt" || status=$?
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb|cov:" "$dir/log.txt" | tail -3 || true
   crashes=$(find "$dir/crashes" -type f | wc -l)

@@ -26,11 +26,14 @@ enum DataArguments {
     let source = try arguments.string("data") ?? "mnist-5k"
     let split = try arguments.choice("split", as: DatasetSplit.self) ?? .test
     let layout = try arguments.choice("layout", as: NumPyLayout.self)
-    let dataset = try DatasetLoader.load(source, split: split, labels: try arguments.string("labels"), layout: layout)
-    return try dataset.selecting(
-      offset: try arguments.int("offset", in: 0...Int.max) ?? 0,
-      limit: try arguments.int("limit", in: 1...Int.max),
-      perClass: try arguments.int("per-class", in: 1...Int.max))
+    let offset = try arguments.int("offset", in: 0...Int.max) ?? 0
+    let limit = try arguments.int("limit", in: 1...Int.max)
+    let perClass = try arguments.int("per-class", in: 1...Int.max)
+    // Without a per-class quota, only the first offset + limit images are needed.
+    let needed = perClass == nil ? limit.map { offset.addingReportingOverflow($0).overflow ? Int.max : offset + $0 } : nil
+    let dataset = try DatasetLoader.load(
+      source, split: split, labels: try arguments.string("labels"), layout: layout, maximumImages: needed)
+    return try dataset.selecting(offset: offset, limit: limit, perClass: perClass)
   }
 }
 

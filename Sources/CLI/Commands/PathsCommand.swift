@@ -16,7 +16,7 @@ enum PathsCommand: LesionCommand {
       "A network of n residual blocks unravels into 2^n paths; the number of length k is C(n, k), so lengths follow Binomial(n, 1/2). Counts are exact big integers for any n; shares and logarithms are computed without overflow.",
     options: [
       .flag("gradients", help: "Measure gradient magnitude per path length on a model (Fig. 6b, 6c)."),
-      .option("blocks", value: "<n>", help: "Number of residual blocks n (without --model).", default: "54"),
+      .option("blocks", value: "<n>", help: "Number of residual blocks n (without --model), 0 to 10,000.", default: "54"),
       .option("range", value: "<a-b>", help: "Also report the share of paths with length in a…b (e.g. 19-35)."),
       .option("share", value: "<p>", help: "Share of paths the narrowest central interval must hold.", default: "0.95"),
       .option("samples", value: "<n>", help: "With --gradients: random branch sets (and fresh batches) per length.", default: "10"),
@@ -37,7 +37,7 @@ enum PathsCommand: LesionCommand {
       try runGradients(arguments, context: context)
       return
     }
-    var n = try arguments.int("blocks", in: 0...100_000) ?? 54
+    var n = try arguments.int("blocks", in: 0...PathLengthDistribution.maximumBlockCount) ?? 54
     if try arguments.wasGiven("model") {
       n = try ModelArguments.load(arguments).network.blocks.filter(\.isResidual).count
     }
