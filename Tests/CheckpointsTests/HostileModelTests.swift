@@ -105,12 +105,14 @@ final class HostileModelTests: XCTestCase {
       ("layer1.0.bn1.weight", .nan, "finite"),
     ]
     for item in cases {
-      let url = try modelFile("nan.safetensors", tensors: { tensors in
-        let index = tensors.firstIndex { $0.name == item.key }!
-        var values = tensors[index].tensor.floats()
-        values[1] = item.value
-        tensors[index].tensor = RawTensor(floats: values, shape: tensors[index].tensor.shape)
-      })
+      let url = try modelFile(
+        "nan.safetensors",
+        tensors: { tensors in
+          let index = tensors.firstIndex { $0.name == item.key }!
+          var values = tensors[index].tensor.floats()
+          values[1] = item.value
+          tensors[index].tensor = RawTensor(floats: values, shape: tensors[index].tensor.shape)
+        })
       assertRefused(url) { error in
         guard case .invalidParameterValue(_, let key, let element, _, let expected) = error else {
           return XCTFail("\(item.key): \(error)")

@@ -51,7 +51,8 @@ final class HostileArchiveTests: XCTestCase {
     let prefix = try Gzip.decompressedPrefix(bomb, file: "bomb.gz", count: 100)
     XCTAssertEqual(prefix, [UInt8](repeating: 0, count: 100))
     let short = try Gzip.decompressedPrefix(
-      storedGzip([1, 2, 3], crc: [UInt8]([1, 2, 3]).withUnsafeBufferPointer { CRC32.update(0, buffer: $0) }), file: "s.gz", count: 100)
+      storedGzip([1, 2, 3], crc: [UInt8]([1, 2, 3]).withUnsafeBufferPointer { CRC32.update(0, buffer: $0) }),
+      file: "s.gz", count: 100)
     XCTAssertEqual(short, [1, 2, 3])
   }
 

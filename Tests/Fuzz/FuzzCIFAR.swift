@@ -1,5 +1,6 @@
 // libFuzzer entry for CIFAR-10/100 binary records (Datasets). Built by run-fuzzers.sh.
 import Archives
+
 @testable import Datasets
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,14 +1,15 @@
-// libFuzzer entry for the path from model metadata to a network (Checkpoints, Engine).
-// Built by run-fuzzers.sh. Input starting with `{`: a NetworkConfiguration as JSON, built with
-// small limits; anything else: a whole model file (safetensors with our metadata).
-@testable import Checkpoints
 import Engine
 import Foundation
 import TensorFormats
 
+// libFuzzer entry for the path from model metadata to a network (Checkpoints, Engine).
+// Built by run-fuzzers.sh. Input starting with `{`: a NetworkConfiguration as JSON, built with
+// small limits; anything else: a whole model file (safetensors with our metadata).
+@testable import Checkpoints
+
 private let smallLimits = NetworkConfiguration.Limits(
-  inputSide: 256, channels: 1024, classCount: 1000, stageCount: 8, blockCount: 64,
-  parameters: 1 << 22, multiplyAccumulates: 1 << 32)
+  inputSide: 64, channels: 64, classCount: 100, stageCount: 4, blockCount: 16,
+  parameters: 1 << 16, multiplyAccumulates: 1 << 26)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzModelMetadata(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -24,8 +25,8 @@ public func fuzzModelMetadata(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     return 0
   }
   guard let archive = try? TensorFile.parse(bytes, file: "fuzz") else { return 0 }
-  // The fuzzer's memory limit stands in for the default limits here.
   _ = try? ModelAssembly.assemble(
-    archive, file: URL(fileURLWithPath: "/fuzz.safetensors"), normalization: nil, inputSize: nil)
+    archive, file: URL(fileURLWithPath: "/fuzz.safetensors"), normalization: nil, inputSize: nil,
+    limits: smallLimits)
   return 0
 }

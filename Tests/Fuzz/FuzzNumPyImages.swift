@@ -1,7 +1,8 @@
+import TensorFormats
+
 // libFuzzer entry for images and labels in .npy files (Datasets). Built by run-fuzzers.sh.
 // The first two bytes give where the images file ends; the rest after it is the labels file.
 @testable import Datasets
-import TensorFormats
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzNumPyImages(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -30,7 +30,8 @@ enum DataArguments {
     let limit = try arguments.int("limit", in: 1...Int.max)
     let perClass = try arguments.int("per-class", in: 1...Int.max)
     // Without a per-class quota, only the first offset + limit images are needed.
-    let needed = perClass == nil ? limit.map { offset.addingReportingOverflow($0).overflow ? Int.max : offset + $0 } : nil
+    var needed: Int?
+    if perClass == nil, let limit, case let (sum, false) = offset.addingReportingOverflow(limit) { needed = sum }
     let dataset = try DatasetLoader.load(
       source, split: split, labels: try arguments.string("labels"), layout: layout, maximumImages: needed)
     return try dataset.selecting(offset: offset, limit: limit, perClass: perClass)

@@ -165,7 +165,8 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
     try check("number of stages", stageWidths.count, 1...limits.stageCount)
     guard stageWidths.count == blocksPerStage.count else {
       throw EngineError.invalidConfiguration(
-        "need one width and one block count per stage, got \(stageWidths.count) widths and \(blocksPerStage.count) block counts")
+        "need one width and one block count per stage, got \(stageWidths.count) widths and "
+          + "\(blocksPerStage.count) block counts")
     }
     var blocks = 0
     for (stage, (width, count)) in zip(stageWidths, blocksPerStage).enumerated() {
@@ -195,7 +196,8 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
     }
     func tooMany() -> EngineError {
       .invalidConfiguration(
-        "the configuration needs more than \(cap) parameters (widths \(stageWidths), blocks \(blocksPerStage), \(classCount) classes)")
+        "the configuration needs more than \(cap) parameters (widths \(stageWidths), "
+          + "blocks \(blocksPerStage), \(classCount) classes)")
     }
     var total = try product(49, inputChannels, stageWidths[0]) + 4 * stageWidths[0]
     var channels = stageWidths[0]
@@ -217,7 +219,8 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
     let (macs, overflow) = total.multipliedReportingOverflow(by: positions)
     guard !overflow, macs <= limits.multiplyAccumulates else {
       throw EngineError.invalidConfiguration(
-        "the configuration may need more than \(limits.multiplyAccumulates) multiply-accumulates per image (input \(inputHeight)×\(inputWidth), \(total) parameters)")
+        "the configuration may need more than \(limits.multiplyAccumulates) multiply-accumulates "
+          + "per image (input \(inputHeight)×\(inputWidth), \(total) parameters)")
     }
     return (total, macs)
   }

@@ -9,10 +9,11 @@ enum ModelAssembly {
   ///
   /// Normalization precedence: an explicit override, then the file's metadata, then the
   /// family default.
+  /// - Parameter limits: bounds on the network the file may ask for (checked before building).
   /// - Throws: `CheckpointError`.
   static func assemble(
     _ archive: TensorArchive, file url: URL, normalization: NormalizationOverride?,
-    inputSize: Int?
+    inputSize: Int?, limits: NetworkConfiguration.Limits = .default
   ) throws -> LoadedModel {
     let file = url.path
     let metadata = archive.metadata
@@ -110,9 +111,9 @@ enum ModelAssembly {
     }
     var network: Network
     do {
-      try configuration.validate()
+      try configuration.validate(limits: limits)
       if fromMetadata { try checkAgainstTensors(configuration, archive, file: file) }
-      network = try Network(configuration)
+      network = try Network(configuration, limits: limits)
     } catch let error as CheckpointError {
       throw error
     } catch {
@@ -218,7 +219,9 @@ enum ModelAssembly {
         guard outputs.isEmpty || outputs.contains(width) || outputs.contains(4 * width) else {
           throw CheckpointError.invalidMetadata(
             file: file, key: key,
-            expected: "stage \(stage + 1) width \(outputs.sorted().map(String.init).joined(separator: " or ")) (output channels of \(name)'s convolutions)",
+            expected: "stage \(stage + 1) width "
+              + outputs.sorted().map(String.init).joined(separator: " or ")
+              + " (output channels of \(name)'s convolutions)",
             found: "\(width)")
         }
       }

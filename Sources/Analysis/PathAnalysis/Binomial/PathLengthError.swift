@@ -21,7 +21,8 @@ public enum PathLengthError: Error, Equatable, CustomStringConvertible {
     case .negativeBlockCount(let count):
       return "block count must be 0 or more, found \(count)"
     case .tooManyBlocks(let count, let maximum):
-      return "block count must be at most \(maximum) (exact path counts need memory and output growing as n²), found \(count)"
+      return "block count must be at most \(maximum) (exact path counts need memory and output"
+        + " growing as n²), found \(count)"
     case .invalidShare(let share):
       return "share must be in (0, 1], found \(share)"
     case .lengthOutOfRange(let length, let blockCount):
