@@ -5,7 +5,8 @@
 #   Tests/Fuzz/run-fuzzers.sh [seconds-per-target] [target ...]
 # Targets: safetensors torchzip pickle numpy json (TensorFormats), inflate tar (Archives),
 # idx cifar npyimages (Datasets), metadata (model metadata → network: Checkpoints, Engine).
-# Default: all, 180 seconds each. FUZZ_RUNS=N runs each target for N executions instead.
+# Default: all, 180 seconds each. FUZZ_RUNS=N runs each target for N executions instead;
+# FUZZ_TIMEOUT=S (default 10) is the per-input time limit (raise it on a busy machine).
 #
 # The TensorFormats targets are compiled with `swiftc -sanitize=fuzzer,address -parse-as-library`
 # together with the TensorFormats sources; the others link modules compiled one by one with the
@@ -124,7 +125,7 @@ for target in "${targets[@]}"; do
   limit=(-max_total_time="$seconds")
   if [ -n "${FUZZ_RUNS:-}" ]; then limit=(-runs="$FUZZ_RUNS"); fi
   "$dir/fuzzer" "$dir/corpus" "${limit[@]}" -artifact_prefix="$dir/crashes/" \
-    -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>"$dir/log.txt" || status=$?
+    -max_len=65536 -rss_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-10}" -print_final_stats=1 2>"$dir/log.txt" || status=$?
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb|cov:" "$dir/log.txt" | tail -3 || true
   crashes=$(find "$dir/crashes" -type f | wc -l)
   echo "== $target: exit status $status, crash/timeout artifacts: $crashes"
