@@ -44,6 +44,19 @@ final class HostileArchiveTests: XCTestCase {
       guard case .tooLarge = error as? ArchiveError else { return XCTFail("\(error)") }
     }
     XCTAssertEqual(try Inflate.decompress(deflate, limit: 1 << 20).count, 1 << 20)
+    // Tiny limits hold exactly, below the buffer's minimum size too.
+    for limit in [0, 1, 2, 63, 64, 65] {
+      let stored = storedDeflate([UInt8](repeating: 7, count: limit + 1), blockSize: 65535)
+      XCTAssertThrowsError(try Inflate.decompress(stored, limit: limit), "\(limit)")
+      XCTAssertEqual(try Inflate.decompress(Array(stored), limit: limit + 1).count, limit + 1)
+      var fixed = BitWriter()
+      fixed.write(1, bits: 1)
+      fixed.write(1, bits: 2)
+      for _ in 0...limit { fixed.writeFixedLiteral(65) }
+      fixed.writeFixedLiteral(256)
+      XCTAssertThrowsError(try Inflate.decompress(fixed.bytes, limit: limit), "literals \(limit)")
+      XCTAssertEqual(try Inflate.decompress(fixed.bytes, limit: limit + 1).count, limit + 1)
+    }
   }
 
   func testPrefixReadsOnlyWhatIsAsked() throws {

@@ -54,8 +54,8 @@ struct InflateOutput {
 
   init(capacity: Int, limit: Int) {
     self.limit = max(0, limit)
-    self.capacity = max(min(capacity, self.limit), 64)
-    self.base = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity)
+    self.capacity = min(max(capacity, 64), self.limit)
+    self.base = UnsafeMutablePointer<UInt8>.allocate(capacity: max(self.capacity, 1))
     self.count = 0
   }
 
@@ -66,7 +66,7 @@ struct InflateOutput {
     guard extra <= limit - count else {
       throw .tooLarge(file: "deflate stream", offset: 0, limit: limit, what: "decompressed bytes")
     }
-    var newCapacity = capacity * 2
+    var newCapacity = max(capacity * 2, 64)
     while newCapacity < count + extra { newCapacity *= 2 }
     newCapacity = min(newCapacity, limit)
     let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
