@@ -22,6 +22,6 @@ public func fuzzIDX(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   // Images and labels from the same bytes, as a data set.
   _ = try? MNIST.load(
     imagesData: bytes, imagesFile: "i", labelsData: bytes, labelsFile: "l", name: "fuzz",
-    maximumImages: maximum)
+    maximumImages: maximum, limit: limit)
   return 0
 }

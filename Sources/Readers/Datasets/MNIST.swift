@@ -120,17 +120,21 @@ enum MNIST {
 
   /// Reads an images file and its labels file into a data set with classes "0"…"9".
   ///
-  /// - Parameter maximumImages: read only the first this many images and labels (nil: all).
+  /// - Parameters:
+  ///   - maximumImages: read only the first this many images and labels (nil: all).
+  ///   - limit: the most bytes either file may inflate to.
   static func load(
     imagesData: [UInt8], imagesFile: String, labelsData: [UInt8], labelsFile: String, name: String,
-    maximumImages: Int? = nil
+    maximumImages: Int? = nil, limit: Int = DecompressionLimit.current
   )
     throws -> ImageDataset
   {
     let images = try parseIDX(
-      imagesData, file: imagesFile, dimensions: 3, magic: 0x0803, maximumRecords: maximumImages)
+      imagesData, file: imagesFile, dimensions: 3, magic: 0x0803, maximumRecords: maximumImages,
+      limit: limit)
     let labels = try parseIDX(
-      labelsData, file: labelsFile, dimensions: 1, magic: 0x0801, maximumRecords: maximumImages)
+      labelsData, file: labelsFile, dimensions: 1, magic: 0x0801, maximumRecords: maximumImages,
+      limit: limit)
     if images.declaredRecords != labels.declaredRecords {
       throw DatasetError.countMismatch(
         file: labelsFile, expected: images.declaredRecords, found: labels.declaredRecords,
