@@ -9,6 +9,7 @@
 // `$RESNET_LESION_PYTHON` (default `python3`) can import torch it runs the same workloads in
 // PyTorch (eager, channels-last, as many threads as the engine) via pytorch_reference.py and
 // prints our/PyTorch ratios.
+import Basics
 import Checkpoints
 import Datasets
 import Engine

@@ -26,7 +26,7 @@ fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-sources=(Sources/Readers/Formats/*.swift Sources/Readers/Archives/CRC32.swift)
+sources=(Sources/Readers/Formats/*.swift Sources/Basics/*.swift)
 fixtures=Tests/TensorFormatsTests/Fixtures
 work="${FUZZ_WORK:-.build/fuzz}"
 swiftc_bin="${SWIFTC:-swiftc}"
