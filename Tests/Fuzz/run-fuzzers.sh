@@ -3,16 +3,18 @@
 #
 # Usage (from anywhere inside the repository):
 #   Tests/Fuzz/run-fuzzers.sh [seconds-per-target] [target ...]
-# Targets: safetensors torchzip pickle numpy json (TensorFormats), inflate tar (Archives),
-# idx cifar npyimages (Datasets), metadata (model metadata → network: Checkpoints, Engine).
-# Default: all, 180 seconds each. FUZZ_RUNS=N runs each target for N executions instead;
-# FUZZ_TIMEOUT=S (default 10) is the per-input time limit (raise it on a busy machine).
+# Targets: safetensors torchzip pickle numpy json torch7 (TensorFormats), jpeg png (Images),
+# inflate tar (Archives), idx cifar npyimages (Datasets), metadata (model metadata → network:
+# Checkpoints, Engine). Default: all, 180 seconds each. FUZZ_RUNS=N runs each target for N
+# executions instead; FUZZ_TIMEOUT=S (default 10) is the per-input time limit (raise it on a
+# busy machine).
 #
 # The TensorFormats targets are compiled with `swiftc -sanitize=fuzzer,address -parse-as-library`
-# together with the TensorFormats sources; the others link modules compiled one by one with the
-# same flags (no SwiftPM; Engine without -Ounchecked, so bounds are checked). Each corpus is
-# seeded from Tests/Fuzz/Corpus/<target>/ (committed, small), the committed fixtures and the
-# regression inputs in Tests/Fuzz/Regressions/<target>/, and it runs for the given time.
+# together with the TensorFormats and Basics sources (jpeg, png: the Images sources, inflate and
+# CRC-32); the others link modules compiled one by one with the same flags (no SwiftPM; Engine
+# without -Ounchecked, so bounds are checked). Each corpus is seeded from
+# Tests/Fuzz/Corpus/<target>/ (committed, small), the committed fixtures and the regression
+# inputs in Tests/Fuzz/Regressions/<target>/, and it runs for the given time.
 # Crash inputs are written to <work>/<target>/crashes/, where <work> is $FUZZ_WORK (default
 # .build/fuzz, relative to the repository root). Needs python3 only to seed the pickle corpus.
 set -euo pipefail
@@ -21,7 +23,7 @@ seconds="${1:-180}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(safetensors torchzip pickle numpy json inflate tar idx cifar npyimages metadata)
+  targets=(safetensors torchzip pickle numpy torch7 jpeg png json inflate tar idx cifar npyimages metadata)
 fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -44,6 +46,9 @@ entry_for() {
     cifar) echo Tests/Fuzz/FuzzCIFAR.swift ;;
     npyimages) echo Tests/Fuzz/FuzzNumPyImages.swift ;;
     metadata) echo Tests/Fuzz/FuzzModelMetadata.swift ;;
+    torch7) echo Tests/Fuzz/FuzzTorch7.swift ;;
+    jpeg) echo Tests/Fuzz/FuzzJPEG.swift ;;
+    png) echo Tests/Fuzz/FuzzPNG.swift ;;
     *) echo "unknown target $1" >&2; exit 64 ;;
   esac
 }
@@ -70,6 +75,9 @@ PY
     numpy) cp "$fixtures"/*.npy "$corpus"/ ;;
     inflate) cp Tests/DatasetsTests/Fixtures/tools/*.gz "$corpus"/ 2>/dev/null || true ;;
     tar) cp Tests/DatasetsTests/Fixtures/tools/*.tar "$corpus"/ 2>/dev/null || true ;;
+    torch7) cp Tests/CheckpointsTests/Fixtures/torch7/*.t7 "$corpus"/ ;;
+    jpeg) cp Tests/ImagesTests/Fixtures/*.jpg "$corpus"/ ;;
+    png) cp Tests/ImagesTests/Fixtures/*.png "$corpus"/ ;;
   esac
   if [ -d "Tests/Fuzz/Corpus/$target" ]; then
     cp "Tests/Fuzz/Corpus/$target"/* "$corpus"/ 2>/dev/null || true
@@ -107,9 +115,14 @@ for target in "${targets[@]}"; do
   mkdir -p "$dir/corpus" "$dir/crashes"
   echo "== $target: building"
   case "$target" in
-    safetensors | torchzip | pickle | numpy | json)
+    safetensors | torchzip | pickle | numpy | json | torch7)
       command=("$swiftc_bin" -sanitize=fuzzer,address -parse-as-library -O -g
         -module-name TensorFormats "${sources[@]}" "$entry" -o "$dir/fuzzer") ;;
+    jpeg | png)
+      command=("$swiftc_bin" -sanitize=fuzzer,address -parse-as-library -O -g -module-name Images
+        Sources/Readers/Images/*.swift Sources/Readers/Archives/Inflate.swift
+        Sources/Readers/Archives/ArchiveError.swift Sources/Readers/Archives/DecompressionLimit.swift
+        Sources/Basics/CRC32.swift "$entry" -o "$dir/fuzzer") ;;
     *)
       build_modules
       command=("$swiftc_bin" -sanitize=fuzzer,address -parse-as-library -O -g -I "$lib"

@@ -12,9 +12,11 @@ enum ModelAssembly {
   /// family default.
   /// - Parameter limits: bounds on the network the file may ask for (checked before building).
   /// - Throws: `CheckpointError`.
+  /// - Parameter hub: the hub `config.json` found beside the weights (class names, timm's
+  ///   statistics), used only for checkpoints without resnet-lesion metadata.
   static func assemble(
     _ archive: TensorArchive, file url: URL, normalization: NormalizationOverride?,
-    inputSize: Int?, limits: NetworkConfiguration.Limits = .default
+    inputSize: Int?, hub: HubConfig? = nil, limits: NetworkConfiguration.Limits = .default
   ) throws -> LoadedModel {
     let file = url.path
     let metadata = archive.metadata
@@ -94,12 +96,31 @@ enum ModelAssembly {
       for entry in archive.tensors where shapes[entry.name] == nil {
         shapes[entry.name] = entry.tensor.shape
       }
-      let inferred = try ArchitectureInference.infer(shapes: shapes, file: file, inputSize: inputSize)
+      let inferred = try ArchitectureInference.infer(
+        shapes: shapes, file: file, inputSize: inputSize,
+        layerType: hub?.origin == .transformers ? hub?.layerType : nil)
       configuration = inferred.configuration
-      description = inferred.familyDescription
+      if archive.metadata[Torch7Network.sharedPreActivationKey] == "true" {
+        configuration.sharedPreActivation = true
+      }
+      description =
+        archive.format == .torch7
+        ? "fb.resnet.torch " + ArchitectureInference.describe(configuration) : inferred.familyDescription
       defaults = (inferred.defaultMean, inferred.defaultStd, inferred.defaultReason)
       provenance = metadata
       provenance["source_format"] = archive.format.rawValue
+      if let hub {
+        if !hub.classNames.isEmpty {
+          guard hub.classNames.count == configuration.classCount else {
+            throw CheckpointError.invalidMetadata(
+              file: hub.file, key: hub.origin == .transformers ? "id2label" : "label_names",
+              expected: "\(configuration.classCount) names (one per class)", found: "\(hub.classNames.count) names")
+          }
+          classNames = hub.classNames
+        }
+        if let mean = hub.mean, let std = hub.std { recorded = (mean, std) }
+        provenance["hub_config"] = hub.origin.rawValue + (hub.architecture.map { " " + $0 } ?? "")
+      }
     }
 
     if let inputSize {
@@ -150,7 +171,7 @@ enum ModelAssembly {
     case 1:
       return (NormalizationPreset.mnist.mean, NormalizationPreset.mnist.std, "single-channel input: MNIST statistics")
     case 3:
-      if configuration.family == .imageNetResNet {
+      if configuration.family == .imageNetResNet || configuration.family == .preActivationImageNetResNet {
         return (
           NormalizationPreset.imagenet.mean, NormalizationPreset.imagenet.std,
           "ImageNet-style network: ImageNet statistics"
@@ -175,20 +196,19 @@ enum ModelAssembly {
     _ configuration: NetworkConfiguration, _ archive: TensorArchive, file: String
   ) throws {
     let key = ModelFileKeys.architecture
+    // Every dot-separated prefix of every tensor name, with the shapes found under it.
     var shapesByBlock: [String: [[Int]]] = [:]
     var shapes: [String: [Int]] = [:]
     for entry in archive.tensors {
       shapes[entry.name] = entry.tensor.shape
-      let parts = entry.name.split(separator: ".", maxSplits: 2)
-      guard parts.count == 3 else { continue }
-      shapesByBlock["\(parts[0]).\(parts[1])", default: []].append(entry.tensor.shape)
+      var prefix = ""
+      for part in entry.name.split(separator: ".").dropLast() {
+        prefix += prefix.isEmpty ? String(part) : "." + part
+        shapesByBlock[prefix, default: []].append(entry.tensor.shape)
+      }
     }
-    guard configuration.blockCount <= shapesByBlock.count else {
-      throw CheckpointError.invalidMetadata(
-        file: file, key: key, expected: "at most \(shapesByBlock.count) blocks (the blocks with tensors in the file)",
-        found: "\(configuration.blockCount) blocks (\(configuration.blocksPerStage))")
-    }
-    if let stem = shapes["conv1.weight"], stem.count == 4,
+    if configuration.stemWidths == nil, configuration.naming == nil,
+      let stem = shapes["conv1.weight"], stem.count == 4,
       stem[0] != configuration.stageWidths[0] || stem[1] != configuration.inputChannels
     {
       throw CheckpointError.invalidMetadata(
@@ -266,7 +286,10 @@ enum ModelAssembly {
     var tensors: [String: Tensor] = [:]
     for (name, shape) in expected {
       guard let raw = archive[name] else { continue }
-      guard raw.shape == shape else {
+      // timm's resnetv2 classifier is a 1×1 convolution: [classes, features, 1, 1].
+      let isPointwiseClassifier =
+        name == network.classifier.name + ".weight" && raw.shape == shape + [1, 1]
+      guard raw.shape == shape || isPointwiseClassifier else {
         throw CheckpointError.shapeMismatch(file: file, key: name, expected: shape, found: raw.shape)
       }
       guard raw.dtype.isFloatingPoint else {
@@ -276,7 +299,7 @@ enum ModelAssembly {
       let scalars = raw.floats()
       try checkValues(scalars, key: name, file: file)
       do {
-        tensors[name] = try Tensor.validated(shape: raw.shape, scalars: scalars, what: name)
+        tensors[name] = try Tensor.validated(shape: shape, scalars: scalars, what: name)
       } catch {
         throw CheckpointError.unreadable(file: file, reason: "\(error)")
       }
