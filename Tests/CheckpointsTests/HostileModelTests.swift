@@ -176,7 +176,7 @@ final class HostileModelTests: XCTestCase {
     let folder = temporaryFile("folder.pt")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     assertRefused(folder) { error in
-      XCTAssertTrue("\(error)".contains("is a folder, not a file"), "\(error)")
+      XCTAssertTrue("\(error)".contains("folder"), "\(error)")
     }
     assertRefused(URL(fileURLWithPath: "/dev/zero")) { error in
       XCTAssertTrue("\(error)".contains("is a device"), "\(error)")

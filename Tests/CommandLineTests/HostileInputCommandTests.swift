@@ -52,7 +52,7 @@ final class HostileInputCommandTests: XCTestCase {
   func testFolderAsModelHasAPlainMessage() throws {
     let folder = try temporaryFolder()
     let result = try BinaryRunner.run(["info", "--model", folder.path])
-    assertRuntimeError(result, mentions: ["is a folder, not a file"])
+    assertRuntimeError(result, mentions: ["a model folder needs"])
   }
 
   /// A gzipped IDX file whose header declares a million 28×28 images (784 MB) is refused
