@@ -1,18 +1,19 @@
 // Register-blocked inner loops of the fast convolutions. Each microkernel keeps a tile of
 // `convolutionTileRows` × 16 sums in registers (one `SIMD16<Float>` per row: one zmm register with
 // AVX-512, two ymm registers with AVX2), broadcasts one value per tile row and multiplies it by one
-// 16-lane filter (or gradient) vector: 12 × 16 on AVX-512 (12 fused multiply-adds per 13 loads),
-// 6 × 16 otherwise. They read prepared images (Convolution+Packing.swift) and so need no bounds
-// checks.
+// 16-lane filter (or gradient) vector: 8 × 16 on AVX-512, 6 × 16 otherwise. They read prepared
+// images (Convolution+Packing.swift) and so need no bounds checks.
 
 /// Rows of the register tile: output pixels (forward) or filter rows (filter gradient).
 ///
-/// Chosen per instruction set at build time (KernelInstructionSet): with 32 zmm registers
-/// (AVX-512) a 12 × 16 tile keeps 12 sums in registers, enough independent fused multiply-adds to
-/// cover their latency on two 512-bit pipes, and halves the filter loads per multiply-add; with
-/// 16 ymm registers (AVX2, and the generic fallback) a 6 × 16 tile takes twelve of them.
+/// Chosen per instruction set at build time (KernelInstructionSet). AVX2 (and the generic
+/// fallback): 6 × 16 takes twelve of the 16 ymm registers. AVX-512: 8 × 16 keeps eight
+/// independent sums, one per zmm register, enough to cover a 4-cycle fused multiply-add latency
+/// on two 512-bit pipes. Measured on a Zen 4 EPYC (512-bit operations issued as two 256-bit
+/// halves, so six sums already cover the latency there): 8 × 16 forward ≈ 1.03–1.07× the 6 × 16
+/// tile; 12 × 16 was 0.93× (its twelve row pointers no longer fit in general registers).
 #if RESNET_LESION_AVX512
-  let convolutionTileRows = 12
+  let convolutionTileRows = 8
 #else
   let convolutionTileRows = 6
 #endif
@@ -47,8 +48,7 @@ struct ConvolutionTile {
   var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>()
   var a3 = SIMD16<Float>(), a4 = SIMD16<Float>(), a5 = SIMD16<Float>()
   #if RESNET_LESION_AVX512
-    var a6 = SIMD16<Float>(), a7 = SIMD16<Float>(), a8 = SIMD16<Float>()
-    var a9 = SIMD16<Float>(), a10 = SIMD16<Float>(), a11 = SIMD16<Float>()
+    var a6 = SIMD16<Float>(), a7 = SIMD16<Float>()
   #endif
 
   @inline(__always)
@@ -63,11 +63,7 @@ struct ConvolutionTile {
       #if RESNET_LESION_AVX512
         case 5: return a5
         case 6: return a6
-        case 7: return a7
-        case 8: return a8
-        case 9: return a9
-        case 10: return a10
-        default: return a11
+        default: return a7
       #else
         default: return a5
       #endif
@@ -83,11 +79,7 @@ struct ConvolutionTile {
       #if RESNET_LESION_AVX512
         case 5: a5 = newValue
         case 6: a6 = newValue
-        case 7: a7 = newValue
-        case 8: a8 = newValue
-        case 9: a9 = newValue
-        case 10: a10 = newValue
-        default: a11 = newValue
+        default: a7 = newValue
       #else
         default: a5 = newValue
       #endif
@@ -100,7 +92,7 @@ struct ConvolutionTile {
 struct ConvolutionTileSources {
   var p0, p1, p2, p3, p4, p5: UnsafePointer<Float>
   #if RESNET_LESION_AVX512
-    var p6, p7, p8, p9, p10, p11: UnsafePointer<Float>
+    var p6, p7: UnsafePointer<Float>
   #endif
 
   /// The pointers `source(0)`, …, `source(convolutionTileRows − 1)`.
@@ -108,9 +100,7 @@ struct ConvolutionTileSources {
   init(_ source: (Int) -> UnsafePointer<Float>) {
     (p0, p1, p2, p3, p4, p5) = (source(0), source(1), source(2), source(3), source(4), source(5))
     #if RESNET_LESION_AVX512
-      (p6, p7, p8, p9, p10, p11) = (
-        source(6), source(7), source(8), source(9), source(10), source(11)
-      )
+      (p6, p7) = (source(6), source(7))
     #endif
   }
 
@@ -127,10 +117,6 @@ struct ConvolutionTileSources {
     #if RESNET_LESION_AVX512
       s.p6 += o
       s.p7 += o
-      s.p8 += o
-      s.p9 += o
-      s.p10 += o
-      s.p11 += o
     #endif
     return s
   }
@@ -145,9 +131,9 @@ extension Kernels {
   /// floats. `panel` is (R, S, C, 16).
   /// - Complexity: O(R · S · C) vector multiply-adds × convolutionTileRows.
   ///
-  /// Never inlined: inside the large callers the optimizer ran out of inlining budget and called
-  /// the unaligned load out of line, spilling all twelve sums around each call (3× slower,
-  /// measured); as a function of its own the loop keeps every sum in a register.
+  /// Never inlined: inlined into its large callers, the optimizer ran out of inlining budget and
+  /// called the unaligned load out of line, spilling every sum around each call (3× slower,
+  /// measured with 12 rows); as a function of its own the loop keeps every sum in a register.
   @inline(never)
   static func forwardTile(
     _ pixels: ConvolutionTileSources, rowStride: Int, kernelHeight: Int, rowLength: Int,
@@ -168,10 +154,6 @@ extension Kernels {
         #if RESNET_LESION_AVX512
           multiplyAdd(&t.a6, q.p6[j], f)
           multiplyAdd(&t.a7, q.p7[j], f)
-          multiplyAdd(&t.a8, q.p8[j], f)
-          multiplyAdd(&t.a9, q.p9[j], f)
-          multiplyAdd(&t.a10, q.p10[j], f)
-          multiplyAdd(&t.a11, q.p11[j], f)
         #endif
       }
       w += rowLength * 16
@@ -209,10 +191,6 @@ extension Kernels {
         #if RESNET_LESION_AVX512
           multiplyAdd(&a.a6, q.p6.pointee, d)
           multiplyAdd(&a.a7, q.p7.pointee, d)
-          multiplyAdd(&a.a8, q.p8.pointee, d)
-          multiplyAdd(&a.a9, q.p9.pointee, d)
-          multiplyAdd(&a.a10, q.p10.pointee, d)
-          multiplyAdd(&a.a11, q.p11.pointee, d)
         #endif
         q = q.advanced(by: pixelStep)
         g += gradientStride
