@@ -2,7 +2,7 @@
 // resnet-lesion: lesion studies of residual networks (Veit, Wilber & Belongie, NIPS 2016).
 //
 // Data flows one way through the targets:
-//   readers (TensorFormats, Archives, Datasets, Checkpoints) → Engine → Training
+//   Basics (no dependencies) → readers (TensorFormats, Archives, Datasets, Checkpoints) → Engine → Training
 //   → Lesion, PathAnalysis → Report → LesionCLI → resnet-lesion
 import Foundation
 import PackageDescription
@@ -55,45 +55,50 @@ let package = Package(
     .library(name: "LesionCLI", targets: ["LesionCLI"]),
   ],
   targets: [
+    // Basics: the one implementation of each shared foundation (seeded generator, strict JSON,
+    // hashes, half-precision codec, notebooks-data locator, UsageError). Foundation only.
+    .target(name: "Basics", path: "Sources/Basics"),
     // Readers: bytes on disk → tensors and images. No dependency on the engine.
-    .target(name: "Archives", path: "Sources/Readers/Archives"),
-    .target(name: "TensorFormats", dependencies: ["Archives"], path: "Sources/Readers/Formats"),
+    .target(name: "Archives", dependencies: ["Basics"], path: "Sources/Readers/Archives"),
+    .target(name: "TensorFormats", dependencies: ["Basics"], path: "Sources/Readers/Formats"),
     .target(
-      name: "Datasets", dependencies: ["TensorFormats", "Archives"], path: "Sources/Readers/Datasets"),
+      name: "Datasets", dependencies: ["Basics", "TensorFormats", "Archives"], path: "Sources/Readers/Datasets"),
     // The engine: tensors, kernels, layers, residual networks, plans, forward and backward.
     .target(name: "Engine", path: "Sources/Engine", swiftSettings: numericSettings),
     // Checkpoints: state dicts → Engine networks (architecture inferred from names and shapes).
     .target(
-      name: "Checkpoints", dependencies: ["TensorFormats", "Engine"],
+      name: "Checkpoints", dependencies: ["Basics", "TensorFormats", "Engine"],
       path: "Sources/Readers/Checkpoints"),
     .target(
-      name: "Training", dependencies: ["Engine", "Datasets", "Checkpoints"],
+      name: "Training", dependencies: ["Basics", "Engine", "Datasets", "Checkpoints"],
       path: "Sources/Training", swiftSettings: numericSettings),
-    // Analysis: the paper's measurements.
+    // Analysis: the paper's measurements, and the statistics they are reported with.
+    .target(name: "Statistics", path: "Sources/Analysis/Statistics"),
     .target(
-      name: "Lesion", dependencies: ["Engine", "Datasets"], path: "Sources/Analysis/Lesion",
+      name: "Lesion", dependencies: ["Basics", "Engine", "Datasets", "Statistics"], path: "Sources/Analysis/Lesion",
       swiftSettings: numericSettings),
     .target(
-      name: "PathAnalysis", dependencies: ["Engine", "Datasets", "Lesion"],
+      name: "PathAnalysis", dependencies: ["Basics", "Engine", "Datasets", "Lesion", "Statistics"],
       path: "Sources/Analysis/PathAnalysis", swiftSettings: numericSettings),
     // Report: tables, CSV, JSON, SVG.
-    .target(name: "Report", path: "Sources/Report"),
+    .target(name: "Report", dependencies: ["Basics"], path: "Sources/Report"),
     // The command line: argument parsing and commands (library, testable) and a thin executable.
     .target(
       name: "LesionCLI",
       dependencies: [
-        "TensorFormats", "Datasets", "Engine", "Checkpoints", "Training", "Lesion", "PathAnalysis",
-        "Report",
+        "Basics", "TensorFormats", "Datasets", "Engine", "Checkpoints", "Training", "Lesion", "PathAnalysis",
+        "Report", "Statistics",
       ],
       path: "Sources/CLI"),
     .executableTarget(name: "resnet-lesion", dependencies: ["LesionCLI"]),
     .executableTarget(
-      name: "resnet-lesion-bench", dependencies: ["Engine", "Checkpoints", "Datasets", "Lesion"],
+      name: "resnet-lesion-bench", dependencies: ["Basics", "Engine", "Checkpoints", "Datasets", "Lesion"],
       exclude: ["pytorch_reference.py"], swiftSettings: numericSettings),
 
-    // Shared test helpers (seeded generator); not API.
-    .target(name: "_TestSupport"),
+    // Shared test helpers (closeness checks, fixture locator, generator helpers); not API.
+    .target(name: "_TestSupport", dependencies: ["Basics"]),
 
+    .testTarget(name: "BasicsTests", dependencies: ["_TestSupport", "Basics"]),
     .testTarget(
       name: "TensorFormatsTests", dependencies: ["_TestSupport", "TensorFormats", "Archives"], exclude: ["Fixtures"]),
     .testTarget(
@@ -106,9 +111,10 @@ let package = Package(
       name: "CheckpointsTests", dependencies: ["_TestSupport", "Checkpoints", "Engine", "TensorFormats"],
       exclude: ["Fixtures"]),
     .testTarget(name: "TrainingTests", dependencies: ["_TestSupport", "Training", "Engine", "Datasets", "Checkpoints", "TensorFormats"]),
-    .testTarget(name: "LesionTests", dependencies: ["_TestSupport", "Lesion", "Engine", "Datasets"]),
+    .testTarget(name: "LesionTests", dependencies: ["_TestSupport", "Lesion", "Engine", "Datasets", "Statistics"]),
+    .testTarget(name: "StatisticsTests", dependencies: ["_TestSupport", "Statistics"], exclude: ["Fixtures"]),
     .testTarget(
-      name: "PathAnalysisTests", dependencies: ["_TestSupport", "PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats"],
+      name: "PathAnalysisTests", dependencies: ["_TestSupport", "PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats", "Statistics"],
       exclude: ["Fixtures"]),
     .testTarget(name: "ReportTests", dependencies: ["_TestSupport", "Report"]),
     .testTarget(name: "ParsingTests", dependencies: ["_TestSupport", "LesionCLI"]),

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// One CSV field: text, an integer, a number with its format, or missing.

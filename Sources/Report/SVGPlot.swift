@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// A small, deterministic SVG writer for scientific line, scatter and bar plots.

@@ -1,3 +1,4 @@
+import Basics
 import Datasets
 
 /// The random choices for one training image: crop offsets and flip.

@@ -1,3 +1,5 @@
+import Basics
+
 /// Which residual blocks sit out a mini-batch: stochastic depth and active-block training.
 ///
 /// Both draw from the run's `SplitMix64` once per mini-batch, before that batch's augmentation.

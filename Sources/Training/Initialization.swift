@@ -1,3 +1,4 @@
+import Basics
 import Engine
 
 /// Which fan He initialization divides by.

@@ -1,3 +1,4 @@
+import Basics
 import Checkpoints
 import Engine
 import Foundation

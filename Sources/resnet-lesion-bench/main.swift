@@ -11,6 +11,7 @@
 // channels-last, as many threads as the engine) via pytorch_reference.py, and the forward in
 // onnxruntime when importable, and prints our/reference ratios. Last, the peak resident memory of
 // training steps at the largest batch, ours and PyTorch's, each in a fresh process.
+import Basics
 import Checkpoints
 import Datasets
 import Engine

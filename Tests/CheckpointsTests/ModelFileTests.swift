@@ -1,3 +1,4 @@
+import Basics
 import Engine
 import Foundation
 import TensorFormats
@@ -48,14 +49,31 @@ final class ModelFileTests: XCTestCase {
         XCTAssertLessThanOrEqual(abs(a - b), abs(b) * 0x1p-11 + 0x1p-24, name)
       }
     }
-    XCTAssertEqual(HalfRounding.bits(1), 0x3C00)
-    XCTAssertEqual(HalfRounding.bits(-2), 0xC000)
-    XCTAssertEqual(HalfRounding.bits(65504), 0x7BFF)
-    XCTAssertEqual(HalfRounding.bits(70000), 0x7C00)
-    XCTAssertEqual(HalfRounding.bits(0x1p-24), 0x0001)
-    XCTAssertEqual(HalfRounding.bits(0x1p-25), 0x0000)  // tie to even
-    XCTAssertEqual(HalfRounding.bits(1 + 0x1p-11), 0x3C00)  // tie to even
-    XCTAssertEqual(HalfRounding.bits(1 + 0x1p-10 + 0x1p-11), 0x3C02)  // tie to even (up)
+  }
+
+  func testMetadataTextsRoundTripExactly() {
+    // Floats are written in their shortest form and read back bit for bit.
+    XCTAssertEqual(JSONValue.metadataFloats([0.485, 1, 1e-7, -2.5]), "[0.485,1.0,1e-07,-2.5]")
+    var generator = SplitMix64(seed: 21)
+    var values: [Float] = []
+    while values.count < 100_000 {
+      let value = Float(bitPattern: UInt32(truncatingIfNeeded: generator.next()))
+      if value.isFinite { values.append(value) }
+    }
+    let parsed = JSONValue.metadataFloats(parsing: JSONValue.metadataFloats(values))
+    XCTAssertEqual(parsed?.map(\.bitPattern), values.map(\.bitPattern))
+    XCTAssertNil(JSONValue.metadataFloats(parsing: "[1, \"a\"]"))
+    XCTAssertNil(JSONValue.metadataFloats(parsing: "[1e39]"))  // not a finite Float
+    XCTAssertNil(JSONValue.metadataFloats(parsing: "[1,]"))
+    // Strings and objects: escapes survive; repeated keys are refused; objects are sorted.
+    let names = ["cat", "say \"hi\"", "naïve\n", ""]
+    XCTAssertEqual(JSONValue.metadataStrings(parsing: JSONValue.metadataStrings(names)), names)
+    XCTAssertEqual(JSONValue.metadataObject(["b": "2", "a": "1"]), #"{"a":"1","b":"2"}"#)
+    XCTAssertEqual(
+      JSONValue.metadataObject(parsing: #"{"seed": 3, "tool": "x", "list": [1, 2.5]}"#),
+      ["seed": "3", "tool": "x", "list": "[1,2.5]"])
+    XCTAssertNil(JSONValue.metadataObject(parsing: #"{"a": "1", "a": "2"}"#))
+    XCTAssertNil(JSONValue.metadataStrings(parsing: "[1]"))
   }
 
   func testWriteRefusesMismatchedMetadataAndLesionedNetworks() throws {

@@ -30,34 +30,4 @@ func temporaryFile(_ name: String, function: String = #function) -> URL {
 }
 
 /// The folder of committed fixtures, located from this source file.
-let fixturesFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-  .appendingPathComponent("Fixtures")
-
-/// Asserts |actual − expected| ≤ atol + rtol·|expected| element-wise (NaN-aware), reporting the
-/// worst mismatches.
-func assertClose(
-  _ actual: [Float], _ expected: [Float], atol: Float = 1e-4, rtol: Float = 1e-4,
-  _ message: String = "", file: StaticString = #filePath, line: UInt = #line
-) {
-  guard actual.count == expected.count else {
-    XCTFail("\(message): \(actual.count) values, expected \(expected.count)", file: file, line: line)
-    return
-  }
-  var failures: [(index: Int, excess: Float)] = []
-  for i in actual.indices {
-    let (a, e) = (actual[i], expected[i])
-    if a.isNaN || e.isNaN {
-      if !(a.isNaN && e.isNaN) { failures.append((i, .infinity)) }
-      continue
-    }
-    let excess = abs(a - e) - (atol + rtol * abs(e))
-    if excess > 0 { failures.append((i, excess)) }
-  }
-  if !failures.isEmpty {
-    let worst = failures.sorted { $0.excess > $1.excess }.prefix(5)
-      .map { "[\($0.index)] \(actual[$0.index]) vs \(expected[$0.index])" }
-    XCTFail(
-      "\(message): \(failures.count) of \(actual.count) values differ; worst: \(worst.joined(separator: ", "))",
-      file: file, line: line)
-  }
-}
+let fixturesFolder = TestFiles.fixtures()

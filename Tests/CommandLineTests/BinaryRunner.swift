@@ -1,3 +1,4 @@
+import _TestSupport
 import Foundation
 import XCTest
 
@@ -22,10 +23,7 @@ struct BinaryRunner {
   }
 
   /// The repository root (for the bundled notebooks-data).
-  static var repositoryRoot: URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-  }
+  static var repositoryRoot: URL { TestFiles.repositoryRoot() }
 
   /// Runs `resnet-lesion arguments…` in `directory` (default: a fresh temporary folder, so tests
   /// prove the binary finds its bundled data on its own).

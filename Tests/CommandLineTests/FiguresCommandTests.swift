@@ -1,3 +1,5 @@
+import _TestSupport
+import Basics
 import Foundation
 import LesionCLI
 import XCTest
@@ -7,10 +9,10 @@ import XCTest
 #endif
 
 /// End-to-end runs of `resnet-lesion figures` on the tiny committed models (see
-/// Fixtures/README.md), plus the SHA-256 the sidecars use.
+/// Fixtures/README.md).
 final class FiguresCommandTests: XCTestCase {
   static var fixtures: URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    TestFiles.fixtures()
   }
   static var resnet: String { fixtures.appendingPathComponent("tiny-resnet8.safetensors").path }
   static var vgg: String { fixtures.appendingPathComponent("tiny-vgg.safetensors").path }
@@ -233,38 +235,6 @@ final class FiguresCommandTests: XCTestCase {
     let warnings = all.standardError.split(separator: "\n").filter { $0.hasPrefix("Warning: skipping ") }
     XCTAssertEqual(warnings.count, 8, all.standardError)
     XCTAssertTrue(all.standardError.contains("Error: no figure could be made"), all.standardError)
-  }
-
-  func testSHA256KnownVectors() {
-    // FIPS 180-4 examples and the NIST long-message vector.
-    XCTAssertEqual(
-      SHA256.hash([UInt8]()).hexadecimal, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-    XCTAssertEqual(
-      SHA256.hash(Array("abc".utf8)).hexadecimal, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-    XCTAssertEqual(
-      SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)).hexadecimal,
-      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-    // A million 'a', fed in uneven pieces to exercise the buffering.
-    var hash = SHA256()
-    var fed = 0
-    var piece = 1
-    while fed < 1_000_000 {
-      let count = min(piece, 1_000_000 - fed)
-      hash.update([UInt8](repeating: UInt8(ascii: "a"), count: count))
-      fed += count
-      piece = piece * 3 % 997 + 1
-    }
-    XCTAssertEqual(hash.finalize().hexadecimal, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
-    // Lengths around the padding boundary (55, 56, 64 bytes) against values from sha256sum.
-    XCTAssertEqual(
-      SHA256.hash([UInt8](repeating: 0x61, count: 55)).hexadecimal,
-      "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318")
-    XCTAssertEqual(
-      SHA256.hash([UInt8](repeating: 0x61, count: 56)).hexadecimal,
-      "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a")
-    XCTAssertEqual(
-      SHA256.hash([UInt8](repeating: 0x61, count: 64)).hexadecimal,
-      "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb")
   }
 
   /// The real thing: `--quick` with the four bundled models. Needs a release build (the debug

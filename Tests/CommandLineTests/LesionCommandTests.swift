@@ -1,10 +1,11 @@
+import _TestSupport
 import Foundation
 import XCTest
 
 /// End-to-end runs of drop, sweep and reorder on small committed models trained by
 /// `resnet-lesion train` (see Fixtures/README.md), on the bundled MNIST-5k test split.
 final class LesionCommandTests: XCTestCase {
-  static var fixtures: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures") }
+  static var fixtures: URL { TestFiles.fixtures() }
   static var resnet: String { fixtures.appendingPathComponent("tiny-resnet8.safetensors").path }
   static var vgg: String { fixtures.appendingPathComponent("tiny-vgg.safetensors").path }
 

@@ -7,9 +7,7 @@ import XCTest
 @testable import Datasets
 
 /// The repository's notebooks-data folder, located from this file.
-let repositoryDataDirectory = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-  .deletingLastPathComponent()
-  .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("notebooks-data")
+let repositoryDataDirectory = TestFiles.notebooksData()
 
 /// Pixels of the tiny CIFAR fixtures: 3,072 SplitMix64 bytes from `seed`.
 func cifarPixels(seed: UInt64) -> [UInt8] {
@@ -44,43 +42,6 @@ final class BundledMNISTTests: XCTestCase {
     let testStatistics = test.pixelStatistics()
     XCTAssertEqual(testStatistics.mean[0], 0.13315859343737496, accuracy: 1e-12)
     XCTAssertEqual(testStatistics.std[0], 0.3106732075184989, accuracy: 1e-12)
-  }
-
-  func testBundledDirectorySearch() throws {
-    let root = try makeTemporaryDirectory(self)
-    let data = root.appendingPathComponent("repo/notebooks-data")
-    let nested = root.appendingPathComponent("repo/a/b/c")
-    let binFolder = root.appendingPathComponent("repo/.build/release")
-    for folder in [data, nested, binFolder] {
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-    let elsewhere = root.appendingPathComponent("elsewhere")
-    try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
-    XCTAssertEqual(
-      try BundledData.directory(environment: [:], currentDirectory: nested, executable: nil).path,
-      data.path)
-    XCTAssertEqual(
-      try BundledData.directory(
-        environment: [:], currentDirectory: elsewhere,
-        executable: binFolder.appendingPathComponent("resnet-lesion")
-      ).path, data.path)
-    XCTAssertEqual(
-      try BundledData.directory(
-        environment: ["RESNET_LESION_DATA": elsewhere.path], currentDirectory: nested,
-        executable: nil
-      ).path, elsewhere.path)
-    XCTAssertThrowsError(
-      try BundledData.directory(
-        environment: ["RESNET_LESION_DATA": elsewhere.appendingPathComponent("missing").path],
-        currentDirectory: nested, executable: nil))
-    XCTAssertThrowsError(
-      try BundledData.directory(environment: [:], currentDirectory: elsewhere, executable: nil)
-    ) { error in
-      guard case .bundledDataNotFound(let searched) = error as? DatasetError else {
-        return XCTFail("\(error)")
-      }
-      XCTAssertEqual(searched.count, 1)
-    }
   }
 
   func testWithoutNotebooksData() throws {

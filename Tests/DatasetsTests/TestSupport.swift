@@ -30,9 +30,7 @@ func generatedData(kind: String, size: Int, seed: UInt64, words: [String]) -> [U
 }
 
 /// The folder of committed fixtures beside this file.
-let fixturesDirectory = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-  .deletingLastPathComponent()
-  .appendingPathComponent("Fixtures")
+let fixturesDirectory = TestFiles.fixtures()
 
 func fixture(_ relativePath: String) throws -> [UInt8] {
   [UInt8](try Data(contentsOf: fixturesDirectory.appendingPathComponent(relativePath)))

@@ -8,32 +8,6 @@ import XCTest
 
 
 final class ConvolutionKernelTests: XCTestCase {
-  /// Asserts |fast − reference| ≤ 1e-4 + 1e-4·|reference| everywhere; reports the worst element.
-  func assertClose(
-    _ fast: [Float], _ reference: [Float], _ label: String, file: StaticString = #filePath,
-    line: UInt = #line
-  ) {
-    XCTAssertEqual(fast.count, reference.count, label, file: file, line: line)
-    var worstIndex = -1
-    var worstExcess: Float = 0
-    for i in 0..<min(fast.count, reference.count) {
-      let tolerance = 1e-4 + 1e-4 * abs(reference[i])
-      let error = abs(fast[i] - reference[i])
-      if !(error <= tolerance) {  // NaN-aware
-        let excess = error.isNaN ? .infinity : error - tolerance
-        if worstIndex < 0 || excess > worstExcess {
-          worstIndex = i
-          worstExcess = excess
-        }
-      }
-    }
-    if worstIndex >= 0 {
-      XCTFail(
-        "\(label): worst mismatch at \(worstIndex): fast \(fast[worstIndex]) vs reference "
-          + "\(reference[worstIndex])", file: file, line: line)
-    }
-  }
-
   struct Case: CustomStringConvertible {
     var geometry: ConvolutionGeometry
     var useBias: Bool

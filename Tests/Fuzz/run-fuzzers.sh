@@ -19,7 +19,7 @@ if [ ${#targets[@]} -eq 0 ]; then targets=(safetensors torchzip pickle numpy); f
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-sources=(Sources/Readers/Formats/*.swift Sources/Readers/Archives/CRC32.swift)
+sources=(Sources/Readers/Formats/*.swift Sources/Basics/*.swift)
 fixtures=Tests/TensorFormatsTests/Fixtures
 work="${FUZZ_WORK:-.build/fuzz}"
 swiftc_bin="${SWIFTC:-swiftc}"

@@ -1,19 +1,21 @@
+import _TestSupport
 import Datasets
 import Engine
 import Foundation
 import TensorFormats
 import XCTest
+import _TestSupport
 
 @testable import PathAnalysis
 
 /// The gradient-per-path-length measurement: the engine's restricted backward against PyTorch
 /// for fixed branch sets, the unravelled view's linearity, and reproducibility.
 final class PathGradientTests: XCTestCase {
-  static var fixtures: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent() }
+  static var fixtures: URL { TestFiles.fixtures() }
 
   /// The engine's cifar_a fixture network, input and labels.
   func cifarA() throws -> (Network, Tensor, [Int]) {
-    let archive = try SafeTensors.read(contentsOf: Self.fixtures.appendingPathComponent("../EngineTests/Fixtures/cifar_a.safetensors").standardizedFileURL)
+    let archive = try SafeTensors.read(contentsOf: TestFiles.fixture("cifar_a.safetensors", of: "EngineTests"))
     let configuration = NetworkConfiguration(
       family: .cifarResNet, inputChannels: 3, inputHeight: 12, inputWidth: 12, classCount: 5,
       stageWidths: [4, 8, 16], blocksPerStage: [2, 2, 2], shortcut: .a)
@@ -32,7 +34,7 @@ final class PathGradientTests: XCTestCase {
   }
 
   func testRestrictedBackwardMatchesPyTorchForFixedBranchSets() throws {
-    let reference = try SafeTensors.read(contentsOf: Self.fixtures.appendingPathComponent("Fixtures/path_gradients.safetensors"))
+    let reference = try SafeTensors.read(contentsOf: Self.fixtures.appendingPathComponent("path_gradients.safetensors"))
     let sets = try JSONSerialization.jsonObject(with: Data(reference.metadata["sets"]!.utf8)) as! [[Int]]
     XCTAssertEqual(sets.count, 6)
     let (network, input, labels) = try cifarA()
@@ -42,10 +44,7 @@ final class PathGradientTests: XCTestCase {
       for (mode, single) in [("single", true), ("subset", false)] {
         let ours = gradient(network, pass, dLogits, Set(set), singlePath: single).channelsFirst().scalars
         let expected = reference["\(mode).\(index).grad.block1_input"]!.floats()
-        XCTAssertEqual(ours.count, expected.count)
-        var worst: Float = 0
-        for (a, b) in zip(ours, expected) { worst = max(worst, abs(a - b) / (1e-4 + 1e-4 * abs(b))) }
-        XCTAssertLessThanOrEqual(worst, 1, "\(mode) \(set): worst element at \(worst)× the tolerance")
+        assertClose(ours, expected, "\(mode) \(set)")
       }
     }
   }
@@ -92,6 +91,14 @@ final class PathGradientTests: XCTestCase {
     XCTAssertNotEqual(a.points, c.points)
     let effective = try a.effectivePaths()
     XCTAssertEqual(effective.gradientShares.reduce(0, +), 1, accuracy: 1e-9)
+    for point in a.points {
+      XCTAssertEqual(point.measurements.count, 3)
+      XCTAssertEqual(point.measurements.reduce(0, +) / 3, point.mean, accuracy: 1e-12 * point.mean)
+    }
+    var resampling = SplitMix64(seed: 2)
+    let bootstrap = try a.effectivePathBootstrap(resamples: 50, generator: &resampling)
+    XCTAssertEqual(bootstrap.lengths.map(\.mean.estimate), a.points.map(\.mean))
+    XCTAssertEqual(bootstrap.ranges[1].point, try effective.narrowestRange(holding: 0.9))
     XCTAssertThrowsError(try measurement.measure(PathGradientConfiguration(samples: 1, lengths: [7])))
   }
 }

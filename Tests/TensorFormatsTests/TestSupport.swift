@@ -6,8 +6,7 @@ import XCTest
 @testable import TensorFormats
 
 /// The folder holding the committed fixtures (next to this file).
-let fixturesFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-  .appendingPathComponent("Fixtures")
+let fixturesFolder = TestFiles.fixtures()
 
 /// Reads a fixture's bytes.
 func fixtureBytes(_ name: String) throws -> [UInt8] {

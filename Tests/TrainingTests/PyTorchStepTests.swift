@@ -1,3 +1,5 @@
+import _TestSupport
+import Basics
 import Engine
 import Foundation
 import TensorFormats

@@ -1,30 +1,10 @@
+import Basics
 import Engine
 import Training
 import XCTest
 
-/// The seeded generator, He initialization statistics and the block masks.
+/// He initialization statistics and the block masks.
 final class RandomTests: XCTestCase {
-  func testSplitMix64ReferenceOutputs() {
-    // Reference values of SplitMix64 (Vigna's splitmix64.c) from state 0.
-    var generator = SplitMix64(seed: 0)
-    XCTAssertEqual(generator.next(), 0xE220_A839_7B1D_CDAF)
-    XCTAssertEqual(generator.next(), 0x6E78_9E6A_A1B9_65F4)
-    XCTAssertEqual(generator.next(), 0x06C4_5D18_8009_454F)
-  }
-
-  func testUniformIntegersAndGaussianMoments() {
-    var generator = SplitMix64(seed: 42)
-    var counts = [Int](repeating: 0, count: 7)
-    for _ in 0..<70_000 { counts[generator.nextInt(below: 7)] += 1 }
-    for count in counts { XCTAssertEqual(Double(count), 10_000, accuracy: 400) }  // ≈ 4.2σ
-    let samples = (0..<100_000).map { _ in generator.nextGaussian() }
-    let mean = samples.reduce(0, +) / Double(samples.count)
-    let variance = samples.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(samples.count)
-    XCTAssertEqual(mean, 0, accuracy: 0.015)
-    XCTAssertEqual(variance, 1, accuracy: 0.02)
-    XCTAssertEqual(generator.permutation(10).sorted(), Array(0..<10))
-  }
-
   func testHeInitializationStatistics() throws {
     let configuration = try NetworkConfiguration.cifarResNet(
       depth: 8, inputChannels: 3, inputSize: 8, classCount: 10, widths: [16, 32, 64])

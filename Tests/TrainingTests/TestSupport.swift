@@ -1,3 +1,4 @@
+import _TestSupport
 import Datasets
 import Engine
 import Foundation
@@ -6,44 +7,16 @@ import XCTest
 
 /// Paths to the repository's committed test inputs, found relative to this file.
 enum TestPaths {
-  /// The repository root (two folders above `Tests/TrainingTests`).
-  static var repository: URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-  }
+  /// The repository root.
+  static var repository: URL { TestFiles.repositoryRoot() }
 
   /// The engine's PyTorch training-step fixture.
   static var trainingSteps: URL {
-    repository.appendingPathComponent("Tests/EngineTests/Fixtures/training_steps.safetensors")
+    TestFiles.fixture("training_steps.safetensors", of: "EngineTests")
   }
 
   /// The bundled MNIST subset.
   static var mnist: String { repository.appendingPathComponent("notebooks-data/mnist-5k").path }
-}
-
-/// Asserts |a − b| ≤ atol + rtol·|b| element-wise, reporting the worst element.
-func assertClose(
-  _ actual: [Float], _ expected: [Float], atol: Float = 1e-4, rtol: Float = 1e-4, _ what: String,
-  file: StaticString = #filePath, line: UInt = #line
-) {
-  guard actual.count == expected.count else {
-    XCTFail("\(what): \(actual.count) values, expected \(expected.count)", file: file, line: line)
-    return
-  }
-  var worst = 0
-  var worstRatio: Float = 0
-  for i in actual.indices {
-    let difference = abs(actual[i] - expected[i])
-    let ratio = difference / (atol + rtol * abs(expected[i]))
-    if ratio.isNaN || ratio > worstRatio {
-      worstRatio = ratio.isNaN ? .infinity : ratio
-      worst = i
-    }
-  }
-  XCTAssertLessThanOrEqual(
-    worstRatio, 1,
-    "\(what): worst element \(worst): \(actual[worst]) vs \(expected[worst]) (\(worstRatio)× the tolerance)",
-    file: file, line: line)
 }
 
 /// A small MNIST training set: the first `perClass` images of every class of mnist-5k's train split.

@@ -1,3 +1,4 @@
+import _TestSupport
 import Checkpoints
 import Datasets
 import Engine

@@ -1,6 +1,7 @@
 import Datasets
 import Engine
 import Foundation
+import Statistics
 
 /// The measured effect of one lesion on a labelled data set.
 public struct LesionResult: Sendable {

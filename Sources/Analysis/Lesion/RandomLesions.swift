@@ -1,41 +1,5 @@
+import Basics
 import Engine
-
-/// A small seeded random generator (SplitMix64) whose stream is fixed by this file, so the same
-/// seed gives the same lesions on every platform and Swift version.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-  public private(set) var state: UInt64
-
-  public init(seed: UInt64) { state = seed }
-
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  /// Uniform in 0..<bound by rejection (no modulo bias).
-  public mutating func next(below bound: Int) -> Int {
-    precondition(bound > 0)
-    let b = UInt64(bound)
-    let limit = UInt64.max - UInt64.max % b
-    while true {
-      let x = next()
-      if x < limit { return Int(x % b) }
-    }
-  }
-
-  /// k distinct elements of `pool`, in the order drawn (a partial Fisher–Yates shuffle).
-  public mutating func sample(_ k: Int, from pool: [Int]) -> [Int] {
-    var items = pool
-    for i in 0..<min(k, items.count) {
-      let j = i + next(below: items.count - i)
-      items.swapAt(i, j)
-    }
-    return Array(items.prefix(k))
-  }
-}
 
 /// Random lesions of Veit et al. 2016, Fig. 5.
 public enum RandomLesions {
@@ -47,7 +11,7 @@ public enum RandomLesions {
   /// `samples` random sets of `k` deleted blocks each (Fig. 5a), drawn from `generator`.
   /// - Throws: `LesionError.notEnoughBlocks` when k exceeds the deletable blocks.
   public static func deletionPlans(
-    network: Network, k: Int, samples: Int, generator: inout SeededGenerator
+    network: Network, k: Int, samples: Int, generator: inout SplitMix64
   ) throws -> [LesionPlan] {
     let pool = deletableBlocks(of: network)
     guard k <= pool.count else { throw LesionError.notEnoughBlocks(asked: k, available: pool.count, what: "delete") }
@@ -69,7 +33,7 @@ public enum RandomLesions {
   /// `samples` random orders, each made by `swaps` random swaps of two shape-compatible blocks
   /// applied to the original order (Fig. 5b).
   public static func reorderingPlans(
-    network: Network, swaps: Int, samples: Int, generator: inout SeededGenerator
+    network: Network, swaps: Int, samples: Int, generator: inout SplitMix64
   ) throws -> [LesionPlan] {
     let groups = swappableGroups(of: network)
     let pairs = groups.reduce(0) { $0 + $1.count * ($1.count - 1) / 2 }
@@ -80,7 +44,7 @@ public enum RandomLesions {
       var position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
       for _ in 0..<swaps {
         // Pick a group with probability proportional to its number of pairs, then a pair in it.
-        var r = generator.next(below: pairs)
+        var r = generator.nextInt(below: pairs)
         var g = 0
         while r >= weights[g] {
           r -= weights[g]

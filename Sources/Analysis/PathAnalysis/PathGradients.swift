@@ -1,7 +1,9 @@
+import Basics
 import Datasets
 import Engine
 import Foundation
 import Lesion
+import Statistics
 
 /// Where the gradient of Fig. 6b is measured.
 public enum GradientLocation: String, CaseIterable, Sendable {
@@ -56,6 +58,8 @@ public struct PathGradientPoint: Sendable, Equatable {
   public var standardDeviation: Double
   /// Measurements averaged.
   public var count: Int
+  /// The individual norms, in measurement order (for bootstrap intervals).
+  public var measurements: [Double]
 }
 
 /// Gradient magnitude per path length, with the data to compute effective paths.
@@ -70,6 +74,22 @@ public struct PathGradientResult: Sendable {
     var magnitudes = [Int: Double]()
     for point in points { magnitudes[point.length] = point.mean }
     return try EffectivePaths(blockCount: blockCount, meanGradientMagnitudes: magnitudes)
+  }
+
+  /// The norms measured at each path length, keyed by length.
+  public var measurements: [Int: [Double]] {
+    Dictionary(points.map { ($0.length, $0.measurements) }, uniquingKeysWith: +)
+  }
+
+  /// Bootstrap intervals for the per-length means and the effective-path ranges (Fig. 6b, 6c).
+  /// - Throws: `PathLengthError` as `EffectivePaths.bootstrap`.
+  public func effectivePathBootstrap<G: RandomNumberGenerator>(
+    thresholds: [Double] = EffectivePaths.defaultThresholds, resamples: Int,
+    confidence: Double = 0.95, generator: inout G
+  ) throws -> EffectivePathBootstrap {
+    try EffectivePaths.bootstrap(
+      blockCount: blockCount, measurements: measurements, thresholds: thresholds,
+      resamples: resamples, confidence: confidence, generator: &generator)
   }
 }
 
@@ -122,7 +142,7 @@ public final class PathGradientMeasurement {
     if let bad = lengths.first(where: { $0 < 0 || $0 > n }) {
       throw LesionError.notEnoughBlocks(asked: bad, available: n, what: "back-propagate through")
     }
-    var generator = SeededGenerator(seed: configuration.seed)
+    var generator = SplitMix64(seed: configuration.seed)
     let batch = min(configuration.batchSize, dataset.count)
     let s = network.inputShape
     var norms = [[Double]](repeating: [], count: lengths.count)
@@ -149,7 +169,9 @@ public final class PathGradientMeasurement {
     }
     let points = zip(lengths, norms).map { k, values in
       let summary = Summary(values)
-      return PathGradientPoint(length: k, mean: summary.mean, standardDeviation: summary.standardDeviation, count: summary.count)
+      return PathGradientPoint(
+        length: k, mean: summary.mean, standardDeviation: summary.standardDeviation,
+        count: summary.count, measurements: values)
     }
     return PathGradientResult(blockCount: n, points: points, configuration: configuration)
   }

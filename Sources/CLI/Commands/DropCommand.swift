@@ -1,7 +1,9 @@
+import Basics
 import Engine
 import Foundation
 import Lesion
 import Report
+import Statistics
 
 /// `resnet-lesion drop`: delete residual blocks at test time and measure what changes
 /// (Veit et al. 2016, §4.1, Figs. 3 and 5a).
@@ -45,7 +47,7 @@ enum DropCommand: LesionCommand {
       plans = [LesionPlan(deleted: Set(blocks))]
     } else {
       let k = try arguments.int("random", in: 0...network.blockCount) ?? 0
-      var generator = SeededGenerator(seed: UInt64(seed))
+      var generator = SplitMix64(seed: UInt64(seed))
       plans = try RandomLesions.deletionPlans(network: network, k: k, samples: samples, generator: &generator)
       random = k
     }

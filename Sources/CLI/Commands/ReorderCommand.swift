@@ -1,7 +1,9 @@
+import Basics
 import Engine
 import Foundation
 import Lesion
 import Report
+import Statistics
 
 /// `resnet-lesion reorder`: run blocks in another order (Veit et al. 2016, Fig. 5b).
 enum ReorderCommand: LesionCommand {
@@ -38,7 +40,7 @@ enum ReorderCommand: LesionCommand {
     } else {
       let swaps = try arguments.integerList("swaps", in: 0...100_000) ?? [5]
       let samples = try arguments.int("samples", in: 1...1_000_000) ?? 10
-      var generator = SeededGenerator(seed: UInt64(seed))
+      var generator = SplitMix64(seed: UInt64(seed))
       for k in swaps {
         plans += try RandomLesions.reorderingPlans(network: network, swaps: k, samples: samples, generator: &generator)
         swapsOf += Array(repeating: k, count: samples)

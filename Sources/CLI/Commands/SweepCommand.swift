@@ -1,7 +1,9 @@
+import Basics
 import Engine
 import Foundation
 import Lesion
 import Report
+import Statistics
 
 /// `resnet-lesion sweep`: every block deleted alone (Veit et al. 2016, Fig. 3), or random
 /// k-deletions for a range of k (Fig. 5a).
@@ -81,7 +83,7 @@ enum SweepCommand: LesionCommand {
 
   /// For each k, `samples` random sets of k deleted blocks.
   static func randomSweep(study: LesionStudy, ks: [Int], samples: Int, seed: Int, arguments: ParsedArguments, context: CommandContext) throws {
-    var generator = SeededGenerator(seed: UInt64(seed))
+    var generator = SplitMix64(seed: UInt64(seed))
     var plans: [LesionPlan] = []
     for k in ks {
       plans += try RandomLesions.deletionPlans(network: study.network, k: k, samples: samples, generator: &generator)

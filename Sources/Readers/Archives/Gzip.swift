@@ -1,3 +1,5 @@
+import Basics
+
 /// gzip file decompression (RFC 1952).
 ///
 /// Reads every member of a (possibly multi-member) gzip file: the header flags FTEXT, FHCRC,

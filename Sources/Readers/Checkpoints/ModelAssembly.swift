@@ -1,3 +1,4 @@
+import Basics
 import Engine
 import Foundation
 import TensorFormats
@@ -49,11 +50,11 @@ enum ModelAssembly {
       case (nil, nil):
         break
       case (let meanText?, let stdText?):
-        guard let mean = MetadataJSON.parseFloats(meanText) else {
+        guard let mean = JSONValue.metadataFloats(parsing: meanText) else {
           throw CheckpointError.invalidMetadata(
             file: file, key: ModelFileKeys.mean, expected: "a JSON array of numbers", found: meanText)
         }
-        guard let std = MetadataJSON.parseFloats(stdText) else {
+        guard let std = JSONValue.metadataFloats(parsing: stdText) else {
           throw CheckpointError.invalidMetadata(
             file: file, key: ModelFileKeys.std, expected: "a JSON array of numbers", found: stdText)
         }
@@ -64,7 +65,7 @@ enum ModelAssembly {
           expected: "both normalization_mean and normalization_std", found: "only one of them")
       }
       if let text = metadata[ModelFileKeys.classNames] {
-        guard let names = MetadataJSON.parseStrings(text) else {
+        guard let names = JSONValue.metadataStrings(parsing: text) else {
           throw CheckpointError.invalidMetadata(
             file: file, key: ModelFileKeys.classNames, expected: "a JSON array of strings",
             found: String(text.prefix(80)))
@@ -78,7 +79,7 @@ enum ModelAssembly {
         classNames = names
       }
       if let text = metadata[ModelFileKeys.provenance] {
-        guard let object = MetadataJSON.parseObject(text) else {
+        guard let object = JSONValue.metadataObject(parsing: text) else {
           throw CheckpointError.invalidMetadata(
             file: file, key: ModelFileKeys.provenance, expected: "a JSON object",
             found: String(text.prefix(80)))

@@ -1,3 +1,4 @@
+import Basics
 import Engine
 import Foundation
 import TensorFormats
@@ -77,7 +78,7 @@ public enum ModelFile {
           entry.name,
           RawTensor(
             dtype: .float16, shape: entry.tensor.shape,
-            bytes: HalfRounding.bytes(entry.tensor.scalars))
+            bytes: HalfPrecision.littleEndianHalfBytes(entry.tensor.scalars))
         )
       }
       return (entry.name, RawTensor(floats: entry.tensor.scalars, shape: entry.tensor.shape))
@@ -93,10 +94,10 @@ public enum ModelFile {
       ModelFileKeys.format: ModelFileKeys.formatName,
       ModelFileKeys.formatVersion: ModelFileKeys.currentVersion,
       ModelFileKeys.architecture: architectureJSON(configuration),
-      ModelFileKeys.mean: MetadataJSON.floats(metadata.normalizationMean),
-      ModelFileKeys.std: MetadataJSON.floats(metadata.normalizationStd),
-      ModelFileKeys.classNames: MetadataJSON.strings(metadata.classNames),
-      ModelFileKeys.provenance: MetadataJSON.object(metadata.provenance),
+      ModelFileKeys.mean: JSONValue.metadataFloats(metadata.normalizationMean),
+      ModelFileKeys.std: JSONValue.metadataFloats(metadata.normalizationStd),
+      ModelFileKeys.classNames: JSONValue.metadataStrings(metadata.classNames),
+      ModelFileKeys.provenance: JSONValue.metadataObject(metadata.provenance),
     ]
   }
 

@@ -1,3 +1,4 @@
+import Basics
 import Engine
 import Foundation
 import TensorFormats
@@ -52,49 +53,16 @@ public enum ModelLoader {
         file: name,
         reason: "no such file (bundled models: \(bundledNames.joined(separator: ", ")))")
     }
-    let folder = try dataDirectory(for: name)
+    let folder: URL
+    do {
+      folder = try BundledData.directory()
+    } catch let error as BundledDataNotFound {
+      throw CheckpointError.dataFolderNotFound(name: name, searched: error.searched)
+    }
     let url = folder.appendingPathComponent("models").appendingPathComponent(name + ".safetensors")
     guard FileManager.default.fileExists(atPath: url.path) else {
       throw CheckpointError.bundledModelMissing(name: name, path: url.path)
     }
     return url
-  }
-
-  /// The repository's `notebooks-data` folder: `$RESNET_LESION_DATA`, else the first
-  /// `notebooks-data` walking up from the current directory, else from the executable's folder.
-  /// - Throws: `CheckpointError.dataFolderNotFound` listing where it looked.
-  public static func dataDirectory(
-    for name: String,
-    environment: [String: String] = ProcessInfo.processInfo.environment,
-    currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
-    executable: URL? = Bundle.main.executableURL
-  ) throws -> URL {
-    if let path = environment["RESNET_LESION_DATA"], !path.isEmpty {
-      guard isDirectory(path) else {
-        throw CheckpointError.dataFolderNotFound(
-          name: name, searched: ["RESNET_LESION_DATA=\(path) (not a folder)"])
-      }
-      return URL(fileURLWithPath: path)
-    }
-    var starts = [currentDirectory.standardizedFileURL]
-    if let executable { starts.append(executable.resolvingSymlinksInPath().deletingLastPathComponent()) }
-    var searched: [String] = []
-    for start in starts {
-      var folder = start
-      while true {
-        let candidate = folder.appendingPathComponent("notebooks-data")
-        if isDirectory(candidate.path) { return candidate }
-        let parent = folder.deletingLastPathComponent()
-        if parent.path == folder.path || folder.path == "/" { break }
-        folder = parent
-      }
-      searched.append("\(start.path) and its parents")
-    }
-    throw CheckpointError.dataFolderNotFound(name: name, searched: searched)
-  }
-
-  private static func isDirectory(_ path: String) -> Bool {
-    var flag: ObjCBool = false
-    return FileManager.default.fileExists(atPath: path, isDirectory: &flag) && flag.boolValue
   }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Engine
 import TensorFormats
 
@@ -42,7 +43,7 @@ public struct ModelMetadata: Equatable, Sendable {
   }
 
   /// The provenance as a compact JSON object with sorted keys.
-  public var provenanceJSON: String { MetadataJSON.object(provenance) }
+  public var provenanceJSON: String { JSONValue.metadataObject(provenance) }
 }
 
 /// The `__metadata__` keys and values of a resnet-lesion model file.

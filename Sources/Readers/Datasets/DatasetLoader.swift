@@ -1,4 +1,5 @@
 import Archives
+import Basics
 import Foundation
 import TensorFormats
 
@@ -40,10 +41,12 @@ public enum DatasetLoader {
         let directory: URL
         do {
           directory = try BundledData.directory()
-        } catch {
+        } catch let error as BundledDataNotFound {
           // Without notebooks-data, a bundled name gets the search report; other names are
           // simply unknown.
-          if bundledDataSets.contains(source) { throw error }
+          if bundledDataSets.contains(source) {
+            throw DatasetError.bundledDataNotFound(searched: error.searched)
+          }
           throw DatasetError.unrecognizedSource(
             source: source,
             expected: "an existing path (no notebooks-data folder found for bundled data sets)")
@@ -298,59 +301,5 @@ public enum DatasetLoader {
     } catch {
       throw DatasetError.fileAccess(file: folder.path, message: error.localizedDescription)
     }
-  }
-}
-
-/// Locates the repository's bundled data (`notebooks-data/`).
-public enum BundledData {
-  /// The repository's notebooks-data folder: `$RESNET_LESION_DATA` if set, else the first
-  /// `notebooks-data` found walking up from the current directory, else walking up from the
-  /// executable's folder (so `.build/release/resnet-lesion` run from anywhere finds it).
-  /// - Throws: `DatasetError.bundledDataNotFound` listing the places searched.
-  public static func directory() throws -> URL {
-    try directory(
-      environment: ProcessInfo.processInfo.environment,
-      currentDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
-      executable: Bundle.main.executableURL)
-  }
-
-  /// The same search with explicit inputs (for tests and callers with their own context).
-  /// - Throws: `DatasetError.bundledDataNotFound` listing the places searched.
-  public static func directory(
-    environment: [String: String], currentDirectory: URL, executable: URL?
-  ) throws -> URL {
-    if let path = environment["RESNET_LESION_DATA"], !path.isEmpty {
-      var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
-        isDirectory.boolValue
-      else {
-        throw DatasetError.bundledDataNotFound(searched: [
-          "RESNET_LESION_DATA=\(path) (not a folder)"
-        ])
-      }
-      return URL(fileURLWithPath: path)
-    }
-    var searched: [String] = []
-    var starts = [currentDirectory.standardizedFileURL]
-    if let executable {
-      starts.append(executable.resolvingSymlinksInPath().deletingLastPathComponent())
-    }
-    for start in starts {
-      var folder = start
-      while true {
-        let candidate = folder.appendingPathComponent("notebooks-data")
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory),
-          isDirectory.boolValue
-        {
-          return candidate
-        }
-        let parent = folder.deletingLastPathComponent()
-        if parent.path == folder.path || folder.path == "/" { break }
-        folder = parent
-      }
-      searched.append("\(start.path) and its parents")
-    }
-    throw DatasetError.bundledDataNotFound(searched: searched)
   }
 }

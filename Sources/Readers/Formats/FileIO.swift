@@ -1,9 +1,7 @@
 import Foundation
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
+#if canImport(Basics)
+  import Basics  // the fuzz script (Tests/Fuzz) compiles Sources/Basics into this module instead
 #endif
 
 /// Reads a whole file into memory; the error message names the file and the OS reason.
@@ -21,29 +19,13 @@ struct FileAccessError: Error {
   var message: String
 }
 
-/// Writes `bytes` to `url` atomically: a temporary file in the same folder, then `rename(2)`.
-///
-/// Creates the parent folder if needed. Readers never observe a half-written file; on failure
-/// the temporary file is removed.
+/// Writes `bytes` to `url` atomically with the shared `AtomicFile` (a temporary file in the same
+/// folder, then `rename(2)`), reporting failures as this module's `FileAccessError`.
 func writeFileAtomically(_ bytes: [UInt8], to url: URL) throws {
-  let folder = url.deletingLastPathComponent()
   do {
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-  } catch {
-    throw FileAccessError(path: url.path, message: "cannot create folder \(folder.path): \(error.localizedDescription)")
-  }
-  let temporary = folder.appendingPathComponent(
-    ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-  do {
-    try Data(bytes).write(to: temporary)
-  } catch {
-    try? FileManager.default.removeItem(at: temporary)
-    throw FileAccessError(path: url.path, message: "cannot write: \(error.localizedDescription)")
-  }
-  if rename(temporary.path, url.path) != 0 {
-    let reason = String(cString: strerror(errno))
-    try? FileManager.default.removeItem(at: temporary)
-    throw FileAccessError(path: url.path, message: "cannot rename temporary file: \(reason)")
+    try AtomicFile.write(bytes, to: url)
+  } catch let error as AtomicFileError {
+    throw FileAccessError(path: url.path, message: error.description)
   }
 }
 

@@ -1,3 +1,7 @@
+#if canImport(Basics)
+  import Basics  // the fuzz script (Tests/Fuzz) compiles Sources/Basics into this module instead
+#endif
+
 /// A dense tensor as stored: C order, little-endian bytes.
 ///
 /// `bytes.count == shape.product × dtype.byteCount`; a 0-d tensor (`shape == []`) holds one
@@ -77,9 +81,9 @@ public struct RawTensor: Sendable, Equatable {
       case .float64:
         for i in 0..<count { result.append(Float(Double(bitPattern: loadLE64(raw, i * 8)))) }
       case .float16:
-        for i in 0..<count { result.append(floatFromHalfBits(loadLE16(raw, i * 2))) }
+        for i in 0..<count { result.append(HalfPrecision.float(halfBits: loadLE16(raw, i * 2))) }
       case .bfloat16:
-        for i in 0..<count { result.append(floatFromBFloat16Bits(loadLE16(raw, i * 2))) }
+        for i in 0..<count { result.append(HalfPrecision.float(bfloat16Bits: loadLE16(raw, i * 2))) }
       case .int64:
         for i in 0..<count { result.append(Float(Int64(bitPattern: loadLE64(raw, i * 8)))) }
       case .int32:

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Basics)
+  import Basics  // the fuzz script (Tests/Fuzz) compiles Sources/Basics into this module instead
+#endif
 
 /// Why a safetensors file was refused, naming the file and the offending key, offset or value.
 public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
@@ -123,8 +126,8 @@ public enum SafeTensors {
     }
     let json: JSONValue
     do {
-      json = try StrictJSONParser.parse(headerBytes)
-    } catch let error as JSONSyntaxError {
+      json = try JSONValue.parse(headerBytes, limits: JSONValue.ParseLimits(maximumDepth: 64, maximumBytes: maxHeaderSize))
+    } catch let error as JSONParseError {
       if let name = error.duplicateKey {
         throw SafeTensorsError.duplicateName(file: file, name: name)
       }
@@ -275,9 +278,9 @@ public enum SafeTensors {
         found: value.kindName)
     }
     return try elements.map { element in
-      guard case .number(let text) = element, let number = UInt64(text) else {
+      guard case .integer(let value) = element, let number = UInt64(exactly: value) else {
         throw SafeTensorsError.invalidEntry(
-          file: file, tensor: name, field: field, expected: "a non-negative integer below 2^64",
+          file: file, tensor: name, field: field, expected: "a non-negative integer below 2^63",
           found: element.kindName)
       }
       return number
@@ -323,9 +326,8 @@ public enum SafeTensors {
       header += "\"__metadata__\":{"
       for (i, key) in metadata.keys.sorted().enumerated() {
         if i > 0 { header += "," }
-        appendJSONString(key, to: &header)
-        header += ":"
-        appendJSONString(metadata[key] ?? "", to: &header)
+        header += JSONValue.string(key).description + ":"
+        header += JSONValue.string(metadata[key] ?? "").description
       }
       header += "}"
       first = false
@@ -334,7 +336,7 @@ public enum SafeTensors {
     for entry in ordered {
       if !first { header += "," }
       first = false
-      appendJSONString(entry.name, to: &header)
+      header += JSONValue.string(entry.name).description
       let shape = entry.tensor.shape.map(String.init).joined(separator: ",")
       let end = offset + entry.tensor.bytes.count
       header +=

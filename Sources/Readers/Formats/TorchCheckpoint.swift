@@ -1,7 +1,6 @@
 import Foundation
-
-#if canImport(Archives)
-  import Archives  // CRC32 (the fuzz script compiles CRC32.swift into this module instead)
+#if canImport(Basics)
+  import Basics  // the fuzz script (Tests/Fuzz) compiles Sources/Basics into this module instead
 #endif
 
 /// Reads `torch.save` files — the zip format (PyTorch ≥ 1.6) and the legacy format — without

@@ -1,3 +1,4 @@
+import _TestSupport
 import Foundation
 import TensorFormats
 import XCTest
@@ -11,10 +12,7 @@ struct EngineFixture {
   let config: [String: Any]
   let plans: [(name: String, plan: LesionPlan, restricted: Set<Int>?)]
 
-  static var directory: URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .appendingPathComponent("Fixtures")
-  }
+  static var directory: URL { TestFiles.fixtures() }
 
   init(_ name: String) throws {
     self.name = name

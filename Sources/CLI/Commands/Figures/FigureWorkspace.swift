@@ -1,3 +1,4 @@
+import Basics
 import Checkpoints
 import Datasets
 import Engine
@@ -174,7 +175,7 @@ final class FigureWorkspace {
     if let cached = randomDeletions[role] { return cached }
     let network = try model(role).network
     let ks = deletionCounts(for: network)
-    var generator = SeededGenerator(seed: UInt64(settings.seed))
+    var generator = SplitMix64(seed: UInt64(settings.seed))
     var plans: [LesionPlan] = []
     for k in ks {
       plans += try RandomLesions.deletionPlans(network: network, k: k, samples: settings.samples, generator: &generator)

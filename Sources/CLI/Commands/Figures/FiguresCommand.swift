@@ -1,3 +1,4 @@
+import Basics
 import Checkpoints
 import Foundation
 import PathAnalysis
@@ -91,7 +92,7 @@ enum FiguresCommand: LesionCommand {
     // Default: the figures folder beside the bundled models and data, else ./notebooks-data/figures.
     let out =
       try arguments.path("out")
-      ?? ((try? ModelLoader.dataDirectory(for: "figures"))
+      ?? ((try? BundledData.directory())
       ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("notebooks-data"))
       .appendingPathComponent("figures")
 

@@ -1,8 +1,10 @@
+import Basics
 import Checkpoints
 import Engine
 import Foundation
 import Lesion
 import Report
+import Statistics
 
 /// The lesion figures: single deletion (Fig. 3), random deletion (Fig. 5a), reordering (Fig. 5b),
 /// stochastic depth (Fig. 8) and the short-path training table (§5.2).
@@ -257,7 +259,7 @@ enum LesionFigures {
     let residual = try workspace.model(.residual)
     let network = residual.network
     let settings = workspace.settings
-    var generator = SeededGenerator(seed: UInt64(settings.seed))
+    var generator = SplitMix64(seed: UInt64(settings.seed))
     var plans: [LesionPlan] = []
     var swapsOf: [Int] = []
     // A network whose blocks all differ in shape (e.g. one block per stage) has nothing to swap:

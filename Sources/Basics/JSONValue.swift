@@ -2,8 +2,12 @@ import Foundation
 
 /// A JSON document with object keys kept in the order they were given, so output is deterministic.
 ///
+/// The project's one JSON implementation: reports, sidecars and model-file metadata are written
+/// with `encoded(pretty:indent:)`, and safetensors headers and metadata are read with the strict,
+/// bounded parser `parse(_:limits:)` (see JSONValue+Parsing.swift).
+///
 /// Integers and floating-point numbers are distinct cases: `integer(3)` encodes as `3`,
-/// `number(3)` as `3.0` (shortest round-trip form, see `NumberFormat.shortest`); non-finite
+/// `number(3)` as `3.0` (Swift's shortest round-trip form, `Double.description`); non-finite
 /// numbers encode as `null`. Dictionary literals keep their written order:
 /// ```swift
 /// let value: JSONValue = ["model": "resnet110", "blocks": [1, 2, 3], "error": .number(0.061)]
@@ -77,6 +81,20 @@ public enum JSONValue: Equatable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// A short name of the value's kind for error messages: `object`, `array`, `string`,
+  /// `number 2.5`, `integer 3`, `true`, `false` or `null`.
+  public var kindName: String {
+    switch self {
+    case .object: return "object"
+    case .array: return "array"
+    case .string: return "string"
+    case .number(let value): return "number \(value)"
+    case .integer(let value): return "integer \(value)"
+    case .bool(let flag): return flag ? "true" : "false"
+    case .null: return "null"
+    }
+  }
+
   /// The Boolean, if this is `true` or `false`.
   public var boolValue: Bool? {
     if case .bool(let value) = self { return value }
@@ -129,7 +147,7 @@ public enum JSONValue: Equatable, Sendable, CustomStringConvertible {
     case .null: output += "null"
     case .bool(let value): output += value ? "true" : "false"
     case .integer(let value): output += String(value)
-    case .number(let value): output += value.isFinite ? NumberFormat.shortest(value) : "null"
+    case .number(let value): output += value.isFinite ? value.description : "null"
     case .string(let value): JSONValue.writeString(value, to: &output)
     case .array(let elements):
       if elements.isEmpty {
@@ -178,8 +196,9 @@ public enum JSONValue: Equatable, Sendable, CustomStringConvertible {
     }
   }
 
-  /// Appends `text` as a JSON string literal: `"` and `\` escaped, control characters as `\n`,
-  /// `\t`, … or `\u00XX`; everything else (including non-ASCII) written as UTF-8.
+  /// Appends `text` as a JSON string literal, escaping only what RFC 8259 requires, as
+  /// serde_json (the safetensors reference writer) does: `"` and `\` escaped, control characters
+  /// below U+0020 as `\b \f \n \r \t` or `\u00xx`; everything else written as UTF-8.
   static func writeString(_ text: String, to output: inout String) {
     output += "\""
     for scalar in text.unicodeScalars {
@@ -191,10 +210,8 @@ public enum JSONValue: Equatable, Sendable, CustomStringConvertible {
       case "\t": output += "\\t"
       case "\u{08}": output += "\\b"
       case "\u{0C}": output += "\\f"
-      case "\u{2028}": output += "\\u2028"
-      case "\u{2029}": output += "\\u2029"
       default:
-        if scalar.value < 0x20 || scalar.value == 0x7F {
+        if scalar.value < 0x20 {
           let hex = String(scalar.value, radix: 16, uppercase: false)
           output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
         } else {

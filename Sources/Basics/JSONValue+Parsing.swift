@@ -1,13 +1,23 @@
 import Foundation
 
-/// Malformed JSON text: where it went wrong, what was expected and what was found.
+/// Malformed or oversized JSON text: where it went wrong, what was expected and what was found.
 public struct JSONParseError: Error, Equatable, CustomStringConvertible {
-  /// The byte offset into the UTF-8 text.
+  /// The byte offset into the parsed bytes.
   public let offset: Int
   /// What the parser expected there.
   public let expected: String
   /// What it found (a quoted character, `end of input`, or a description).
   public let found: String
+  /// Set when the problem is a repeated object key (the key, unescaped).
+  public let duplicateKey: String?
+
+  /// Creates an error; `duplicateKey` only for a repeated object key.
+  public init(offset: Int, expected: String, found: String, duplicateKey: String? = nil) {
+    self.offset = offset
+    self.expected = expected
+    self.found = found
+    self.duplicateKey = duplicateKey
+  }
 
   /// One human-readable line.
   public var description: String {
@@ -16,22 +26,46 @@ public struct JSONParseError: Error, Equatable, CustomStringConvertible {
 }
 
 extension JSONValue {
-  /// Parses JSON text (RFC 8259).
-  ///
-  /// Numbers without a fraction or exponent that fit in `Int` become `.integer`, all others
-  /// `.number`. Object keys keep their order; a repeated key is rejected. Nesting deeper than 512
-  /// levels is rejected. Surrounding whitespace is allowed, anything else after the value is not.
-  /// - Throws: `JSONParseError`.
-  /// - Complexity: O(length of the text).
-  public static func parse(_ text: String) throws -> JSONValue {
-    try parse(Data(text.utf8))
+  /// Bounds on what `parse` accepts, so hostile input cannot exhaust the stack or memory.
+  public struct ParseLimits: Equatable, Sendable {
+    /// The deepest nesting of arrays and objects accepted (the top-level container is depth 1).
+    public var maximumDepth: Int
+    /// The longest input accepted, in bytes.
+    public var maximumBytes: Int
+
+    /// Limits with the given bounds; the defaults suit headers, metadata and report files.
+    public init(maximumDepth: Int = 64, maximumBytes: Int = 64 << 20) {
+      self.maximumDepth = maximumDepth
+      self.maximumBytes = maximumBytes
+    }
   }
 
-  /// Parses UTF-8 JSON bytes; see `parse(_:)` for the rules.
-  ///
+  /// Parses JSON text (RFC 8259) strictly; see `parse(_:limits:)` for bytes.
   /// - Throws: `JSONParseError`.
-  public static func parse(_ data: Data) throws -> JSONValue {
-    var parser = JSONParser(bytes: [UInt8](data))
+  /// - Complexity: O(length of the text).
+  public static func parse(_ text: String, limits: ParseLimits = ParseLimits()) throws -> JSONValue {
+    try parse(Array(text.utf8), limits: limits)
+  }
+
+  /// Parses UTF-8 JSON bytes (RFC 8259) strictly and within `limits`.
+  ///
+  /// Exactly one value surrounded by optional whitespace (space, tab, LF, CR). Numbers without a
+  /// fraction or exponent that fit in `Int` become `.integer`, all others `.number`; a number
+  /// whose magnitude overflows `Double` is refused. Object keys keep their order; a repeated key
+  /// is refused (`JSONParseError.duplicateKey` names it), unlike `JSONSerialization`, which keeps
+  /// one of them silently. Strings must be valid UTF-8, control characters must be escaped, and
+  /// `\u` escapes must form Unicode scalars (surrogates only in valid pairs). Inputs longer than
+  /// `limits.maximumBytes` or nested deeper than `limits.maximumDepth` are refused.
+  /// - Throws: `JSONParseError` at the first problem, with its byte offset.
+  /// - Complexity: O(bytes.count) on average.
+  public static func parse<Bytes: Collection>(
+    _ bytes: Bytes, limits: ParseLimits = ParseLimits()
+  ) throws -> JSONValue where Bytes.Element == UInt8 {
+    guard bytes.count <= limits.maximumBytes else {
+      throw JSONParseError(
+        offset: 0, expected: "at most \(limits.maximumBytes) bytes", found: "\(bytes.count) bytes")
+    }
+    var parser = JSONParser(bytes: Array(bytes), maximumDepth: limits.maximumDepth)
     parser.skipWhitespace()
     let value = try parser.parseValue(depth: 0)
     parser.skipWhitespace()
@@ -42,13 +76,16 @@ extension JSONValue {
   }
 }
 
-/// A recursive-descent parser over UTF-8 bytes.
+/// A recursive-descent parser over UTF-8 bytes; recursion depth is bounded by `maximumDepth`.
 private struct JSONParser {
   let bytes: [UInt8]
+  let maximumDepth: Int
   var position = 0
-  static let maximumDepth = 512
 
-  init(bytes: [UInt8]) { self.bytes = bytes }
+  init(bytes: [UInt8], maximumDepth: Int) {
+    self.bytes = bytes
+    self.maximumDepth = maximumDepth
+  }
 
   func error(expected: String) -> JSONParseError {
     let found: String
@@ -82,14 +119,16 @@ private struct JSONParser {
     return value
   }
 
+  /// Parses the value at `position`; `depth` counts the containers around it.
   mutating func parseValue(depth: Int) throws -> JSONValue {
-    guard depth < JSONParser.maximumDepth else {
-      throw error(expected: "at most \(JSONParser.maximumDepth) levels of nesting")
-    }
     guard position < bytes.count else { throw error(expected: "a value") }
     switch bytes[position] {
-    case UInt8(ascii: "{"): return try parseObject(depth: depth)
-    case UInt8(ascii: "["): return try parseArray(depth: depth)
+    case UInt8(ascii: "{"), UInt8(ascii: "["):
+      guard depth < maximumDepth else {
+        throw error(expected: "at most \(maximumDepth) levels of nesting")
+      }
+      return bytes[position] == UInt8(ascii: "{")
+        ? try parseObject(depth: depth + 1) : try parseArray(depth: depth + 1)
     case UInt8(ascii: "\""): return .string(try parseString())
     case UInt8(ascii: "t"): return try consume("true", as: .bool(true))
     case UInt8(ascii: "f"): return try consume("false", as: .bool(false))
@@ -117,7 +156,8 @@ private struct JSONParser {
       let key = try parseString()
       guard keys.insert(key).inserted else {
         throw JSONParseError(
-          offset: keyOffset, expected: "a unique key", found: "repeated key \"\(key)\"")
+          offset: keyOffset, expected: "a unique key", found: "repeated key \"\(key)\"",
+          duplicateKey: key)
       }
       skipWhitespace()
       guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
@@ -125,7 +165,7 @@ private struct JSONParser {
       }
       position += 1
       skipWhitespace()
-      members.append((key, try parseValue(depth: depth + 1)))
+      members.append((key, try parseValue(depth: depth)))
       skipWhitespace()
       guard position < bytes.count else { throw error(expected: "',' or '}'") }
       if bytes[position] == UInt8(ascii: ",") {
@@ -149,7 +189,7 @@ private struct JSONParser {
     }
     while true {
       skipWhitespace()
-      elements.append(try parseValue(depth: depth + 1))
+      elements.append(try parseValue(depth: depth))
       skipWhitespace()
       guard position < bytes.count else { throw error(expected: "',' or ']'") }
       if bytes[position] == UInt8(ascii: ",") {
@@ -181,35 +221,46 @@ private struct JSONParser {
     return value
   }
 
+  /// Parses a string literal: unescaped runs are checked to be valid UTF-8 and copied whole.
   mutating func parseString() throws -> String {
     position += 1  // opening quote
-    var utf8: [UInt8] = []
+    var scalars = String.UnicodeScalarView()
+    var runStart = position
+    func flushRun(_ end: Int) throws {
+      guard end > runStart else { return }
+      guard let run = String(validating: bytes[runStart..<end], as: UTF8.self) else {
+        throw JSONParseError(
+          offset: runStart, expected: "valid UTF-8 in a string", found: "invalid UTF-8")
+      }
+      scalars.append(contentsOf: run.unicodeScalars)
+    }
     while true {
       guard position < bytes.count else { throw error(expected: "'\"'") }
       let byte = bytes[position]
       if byte == UInt8(ascii: "\"") {
+        try flushRun(position)
         position += 1
-        break
+        return String(scalars)
       }
       if byte < 0x20 { throw error(expected: "an escaped control character") }
       if byte != UInt8(ascii: "\\") {
-        utf8.append(byte)
         position += 1
         continue
       }
+      try flushRun(position)
       position += 1
       guard position < bytes.count else { throw error(expected: "an escape character") }
       let escape = bytes[position]
       position += 1
       switch escape {
-      case UInt8(ascii: "\""): utf8.append(UInt8(ascii: "\""))
-      case UInt8(ascii: "\\"): utf8.append(UInt8(ascii: "\\"))
-      case UInt8(ascii: "/"): utf8.append(UInt8(ascii: "/"))
-      case UInt8(ascii: "b"): utf8.append(0x08)
-      case UInt8(ascii: "f"): utf8.append(0x0C)
-      case UInt8(ascii: "n"): utf8.append(0x0A)
-      case UInt8(ascii: "r"): utf8.append(0x0D)
-      case UInt8(ascii: "t"): utf8.append(0x09)
+      case UInt8(ascii: "\""): scalars.append("\"")
+      case UInt8(ascii: "\\"): scalars.append("\\")
+      case UInt8(ascii: "/"): scalars.append("/")
+      case UInt8(ascii: "b"): scalars.append("\u{08}")
+      case UInt8(ascii: "f"): scalars.append("\u{0C}")
+      case UInt8(ascii: "n"): scalars.append("\n")
+      case UInt8(ascii: "r"): scalars.append("\r")
+      case UInt8(ascii: "t"): scalars.append("\t")
       case UInt8(ascii: "u"):
         var code = try parseHex4()
         if (0xD800...0xDBFF).contains(code) {
@@ -219,24 +270,22 @@ private struct JSONParser {
           position += 2
           let low = try parseHex4()
           guard (0xDC00...0xDFFF).contains(low) else {
+            position -= 6
             throw error(expected: "a low surrogate escape")
           }
           code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
         } else if (0xDC00...0xDFFF).contains(code) {
+          position -= 6
           throw error(expected: "a high surrogate before a low surrogate")
         }
         guard let scalar = Unicode.Scalar(code) else { throw error(expected: "a Unicode scalar") }
-        utf8.append(contentsOf: Array(String(Character(scalar)).utf8))
+        scalars.append(scalar)
       default:
         position -= 1
         throw error(expected: "a valid escape character")
       }
+      runStart = position
     }
-    guard let text = String(bytes: utf8, encoding: .utf8) else {
-      throw JSONParseError(
-        offset: position, expected: "valid UTF-8", found: "invalid UTF-8 in a string")
-    }
-    return text
   }
 
   mutating func parseNumber() throws -> JSONValue {
@@ -277,8 +326,9 @@ private struct JSONParser {
     }
     let text = String(decoding: bytes[start..<position], as: UTF8.self)
     if isInteger, let value = Int(text) { return .integer(value) }
-    guard let value = Double(text) else {
-      return JSONValue.number(text.hasPrefix("-") ? -.infinity : .infinity)
+    guard let value = Double(text), value.isFinite else {
+      throw JSONParseError(
+        offset: start, expected: "a number within the range of Double", found: text)
     }
     return .number(value)
   }
