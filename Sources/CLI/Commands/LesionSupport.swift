@@ -10,24 +10,34 @@ import Report
 enum DataArguments {
   static let data = OptionSpec.option(
     "data", short: "d", value: "<path>",
-    help: "Data set: a bundled name (mnist-5k), a CIFAR .bin/.tar.gz/folder, an MNIST IDX folder, or an images .npy.",
+    help: "Data set: a bundled name (mnist-5k), a CIFAR .bin/.tar.gz/folder, an MNIST IDX folder, an images .npy, or a folder of JPEG/PNG images (class subfolders, or flat with --labels).",
     default: "mnist-5k")
   static let split = OptionSpec.option("split", value: "<split>", help: "train or test.", default: "test")
-  static let labels = OptionSpec.option("labels", value: "<path>", help: "Labels .npy for an images .npy.")
+  static let labels = OptionSpec.option("labels", value: "<path>", help: "Labels .npy for an images .npy, or a text file of \"filename label\" lines for a flat image folder.")
   static let layout = OptionSpec.option("layout", value: "<layout>", help: "Layout of an images .npy: nchw or nhwc (inferred when unambiguous).")
   static let limit = OptionSpec.option("limit", value: "<n>", help: "Evaluate at most this many images.")
   static let offset = OptionSpec.option("offset", value: "<n>", help: "Skip this many images first.", default: "0")
   static let perClass = OptionSpec.option("per-class", value: "<n>", help: "Keep the first n images of every class (a class-balanced subset).")
   static let batchSize = OptionSpec.option("batch-size", value: "<n>", help: "Images per batch.", default: "100")
 
-  static var all: [OptionSpec] { [data, split, labels, layout, limit, offset, perClass, batchSize] }
+  static let resize = OptionSpec.option("resize", value: "<n>", help: "Image folders: resize the shorter side to n (torchvision Resize, Pillow bilinear). Default from the model: 256 for ImageNet models, none for images already at its input size.")
+  static let crop = OptionSpec.option("crop", value: "<n>", help: "Image folders: centre crop n×n (torchvision CenterCrop). Default: the model's input size.")
+  static let skipBad = OptionSpec.flag("skip-bad", help: "Image folders: count and list undecodable files instead of failing.")
 
-  /// Loads and selects the data set the options name.
-  static func load(_ arguments: ParsedArguments) throws -> ImageDataset {
+  static var all: [OptionSpec] { [data, split, labels, layout, limit, offset, perClass, batchSize, resize, crop, skipBad] }
+
+  /// Loads and selects the data set the options name; image folders are transformed for a
+  /// model of input side `inputSize` and summarized on standard error (unless --quiet).
+  static func load(_ arguments: ParsedArguments, inputSize: Int? = nil, context: CommandContext? = nil) throws -> ImageDataset {
     let source = try arguments.string("data") ?? "mnist-5k"
     let split = try arguments.choice("split", as: DatasetSplit.self) ?? .test
     let layout = try arguments.choice("layout", as: NumPyLayout.self)
-    let dataset = try DatasetLoader.load(source, split: split, labels: try arguments.string("labels"), layout: layout)
+    let quiet = (try? arguments.flag("quiet")) ?? false
+    let images = ImageFolderOptions(
+      resize: try arguments.int("resize", in: 1...65_536), crop: try arguments.int("crop", in: 1...65_536),
+      skipBad: try arguments.flag("skip-bad"), inputSize: inputSize,
+      onSummary: quiet ? nil : context.map { context in { context.writeError($0.description + "\n") } })
+    let dataset = try DatasetLoader.load(source, split: split, labels: try arguments.string("labels"), layout: layout, images: images)
     return try dataset.selecting(
       offset: try arguments.int("offset", in: 0...Int.max) ?? 0,
       limit: try arguments.int("limit", in: 1...Int.max),
@@ -49,7 +59,7 @@ struct LesionStudy {
 
   init(_ arguments: ParsedArguments, context: CommandContext) throws {
     model = try ModelArguments.load(arguments)
-    dataset = try DataArguments.load(arguments)
+    dataset = try DataArguments.load(arguments, inputSize: model.network.inputShape.height, context: context)
     evaluator = try LesionEvaluator(
       network: model.network, dataset: dataset, mean: model.metadata.normalizationMean,
       std: model.metadata.normalizationStd, batchSize: try arguments.int("batch-size", in: 1...100_000) ?? 100)
