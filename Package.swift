@@ -7,15 +7,45 @@
 import Foundation
 import PackageDescription
 
-// Numeric targets are compiled for the build machine's CPU (AVX2/AVX-512 where present) and
-// without bounds checks in release builds. Set RESNET_LESION_PORTABLE=1 to build for baseline
-// x86-64 instead (for binaries that must run on another machine).
-let portable = ProcessInfo.processInfo.environment["RESNET_LESION_PORTABLE"] != nil
+// Numeric targets are compiled for the build machine's CPU and without bounds checks in release
+// builds. The register-tile shapes of the convolution kernels are chosen per instruction set at
+// build time (Sources/Engine/Kernels/InstructionSet.swift):
+// - default: `-march=native`; the instruction set is read from the build machine's CPU flags
+//   (/proc/cpuinfo on Linux): AVX-512 (avx512f) or AVX2 (avx2 and fma), otherwise generic tiles;
+// - RESNET_LESION_ISA=avx512 | avx2 builds for that level (x86-64-v4 | x86-64-v3) whatever the
+//   build machine (e.g. to measure the AVX2 kernels on an AVX-512 machine);
+// - RESNET_LESION_PORTABLE=1 builds for baseline x86-64 (binaries that must run anywhere).
+let environment = ProcessInfo.processInfo.environment
+let portable = environment["RESNET_LESION_PORTABLE"] != nil
+let cpuFlags: Set<Substring> = {
+  guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+    let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+  else { return [] }
+  return Set(line.split(separator: " "))
+}()
+let instructionSet: String? =
+  portable
+  ? nil
+  : (environment["RESNET_LESION_ISA"]?.lowercased()
+    ?? (cpuFlags.contains("avx512f")
+      ? "avx512" : cpuFlags.contains("avx2") && cpuFlags.contains("fma") ? "avx2" : nil))
+let instructionSetSettings: [SwiftSetting] =
+  switch instructionSet {
+  case "avx512":
+    [.define("RESNET_LESION_AVX512")]
+      + (environment["RESNET_LESION_ISA"] == nil
+        ? [.unsafeFlags(["-Xcc", "-march=native"])] : [.unsafeFlags(["-Xcc", "-march=x86-64-v4"])])
+  case "avx2":
+    [.define("RESNET_LESION_AVX2")]
+      + (environment["RESNET_LESION_ISA"] == nil
+        ? [.unsafeFlags(["-Xcc", "-march=native"])] : [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])])
+  default:
+    portable
+      ? [.define("RESNET_LESION_PORTABLE")]  // separate multiply and add: no libm fmaf per lane
+      : [.unsafeFlags(["-Xcc", "-march=native"])]
+  }
 let numericSettings: [SwiftSetting] =
-  [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
-  + (portable
-    ? [.define("RESNET_LESION_PORTABLE")]  // separate multiply and add: no libm fmaf per lane
-    : [.unsafeFlags(["-Xcc", "-march=native"])])
+  [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))] + instructionSetSettings
 
 let package = Package(
   name: "resnet-lesion",

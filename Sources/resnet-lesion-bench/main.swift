@@ -1,14 +1,16 @@
 // resnet-lesion-bench: the engine's speed on CIFAR ResNet-110, beside PyTorch measured in the same run.
 //
-//   swift run -c release resnet-lesion-bench [--batch 128,1] [--repeats 5] [--seconds 3] [--threads N] [--no-pytorch]
+//   swift run -c release resnet-lesion-bench [--batch 128,1] [--repeats 5] [--seconds 3] [--threads N] [--no-pytorch] [--no-memory] [--cpu-time]
 //   swift run -c release resnet-lesion-bench --sweep [--model resnet110] [--repeats 3] [--no-pytorch]
 //
-// For each batch size it times, as medians over --repeats runs of at least --seconds each:
-// forward (inference, batch norm folded), forward + gradient w.r.t. the input, and a full
-// training step (training-mode forward, backward to every parameter, SGD update). When
-// `$RESNET_LESION_PYTHON` (default `python3`) can import torch it runs the same workloads in
-// PyTorch (eager, channels-last, as many threads as the engine) via pytorch_reference.py and
-// prints our/PyTorch ratios.
+// It prints the CPU model and the instruction set the engine was built for, then for each batch
+// size it times, as medians over --repeats runs of at least --seconds each: forward (inference,
+// batch norm folded), forward + gradient w.r.t. the input, and a full training step
+// (training-mode forward, backward to every parameter, SGD update). When `$RESNET_LESION_PYTHON`
+// (default `python3`) can import torch it runs the same workloads in PyTorch (eager,
+// channels-last, as many threads as the engine) via pytorch_reference.py, and the forward in
+// onnxruntime when importable, and prints our/reference ratios. Last, the peak resident memory of
+// training steps at the largest batch, ours and PyTorch's, each in a fresh process.
 import Basics
 import Checkpoints
 import Datasets
@@ -24,6 +26,9 @@ struct Options {
   var depth = 110
   var sweep = false
   var model = "resnet110"
+  var trainingMemoryChild: Int? = nil
+  var memory = true
+  var cpuTime = false
 }
 
 func parseOptions() -> Options {
@@ -37,11 +42,19 @@ func parseOptions() -> Options {
     case "--seconds": options.seconds = Double(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 3
     case "--depth": options.depth = Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 110
     case "--no-pytorch": options.pytorch = false
+    case "--no-memory": options.memory = false
+    case "--cpu-time":
+      // Rates per CPU-second of the measuring process (both engines): robust on a shared machine
+      // with --threads 1 (with more threads, spin-waiting threads count as busy).
+      options.cpuTime = true
     case "--threads":
       // Both engines use this many threads (PyTorch via torch.set_num_threads).
       EngineThreads.count = max(1, Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? EngineThreads.count)
     case "--sweep": options.sweep = true
     case "--model": options.model = arguments.isEmpty ? "resnet110" : arguments.removeFirst()
+    case "--training-memory-child":
+      // Internal: peak memory of training steps at this batch in a fresh process (JSON on stdout).
+      options.trainingMemoryChild = Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 128
     default:
       FileHandle.standardError.write(Data("Error: unknown option \(flag)\n".utf8))
       exit(64)
@@ -50,16 +63,26 @@ func parseOptions() -> Options {
   return options
 }
 
-/// Runs `body` repeatedly for at least `seconds`; returns items per second.
+/// Seconds on the clock the benchmark uses: wall time, or with --cpu-time the CPU time of this
+/// process (all threads), which other processes on a shared machine do not inflate.
+func clockSeconds() -> Double {
+  var t = timespec()
+  clock_gettime(options.cpuTime ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &t)
+  return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// Runs `body` repeatedly for at least `seconds` of wall time; returns items per second of
+/// `clockSeconds()`.
 func rate(items: Int, seconds: Double, _ body: () throws -> Void) rethrows -> Double {
   try body()  // warm-up
   let start = Date()
+  let clockStart = clockSeconds()
   var count = 0
   repeat {
     try body()
     count += 1
   } while Date().timeIntervalSince(start) < seconds
-  return Double(items * count) / Date().timeIntervalSince(start)
+  return Double(items * count) / (clockSeconds() - clockStart)
 }
 
 func median(_ values: [Double]) -> Double {
@@ -86,7 +109,125 @@ func randomNetwork(depth: Int) throws -> Network {
   return network
 }
 
+/// Deterministic inputs in [−0.5, 0.5): (batch, 32, 32, 3).
+func benchmarkInput(batch: Int) -> Tensor {
+  var input = Tensor(zeros: [batch, 32, 32, 3])
+  var s: UInt64 = 7
+  for i in input.scalars.indices {
+    s = s &* 6364136223846793005 &+ 1
+    input.scalars[i] = Float(s >> 40) / Float(1 << 24) - 0.5
+  }
+  return input
+}
+
+/// One training step: training-mode forward, backward to every parameter, running statistics, and
+/// a plain SGD update of the convolution filters.
+func trainingStep(_ network: inout Network, _ input: Tensor, _ labels: [Int]) throws {
+  let pass = try network.forward(input, mode: .training)
+  let (_, d) = try softmaxCrossEntropy(logits: pass.logits, labels: labels)
+  let g = network.backward(pass, logitsGradient: d, options: BackwardOptions(parameterGradients: true, inputGradient: false))
+  network.updateRunningStatistics(from: pass)
+  network.updateLayers { layer in
+    if case .convolution(var conv) = layer, let grad = g.parameters[conv.name + ".weight"] {
+      for i in conv.filter.indices { conv.filter[i] -= 1e-6 * grad[i] }
+      layer = .convolution(conv)
+    }
+  }
+}
+
+/// Peak resident memory of this process so far, in bytes: VmHWM on Linux (the high-water mark of
+/// this process image; ru_maxrss would include the parent's peak across fork and exec), ru_maxrss
+/// elsewhere.
+func maximumResidentBytes() -> Double {
+  #if os(Linux)
+    if let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+      let kib = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    {
+      return kib * 1024
+    }
+    return .nan
+  #else
+    var usage = rusage()
+    getrusage(RUSAGE_SELF, &usage)
+    return Double(usage.ru_maxrss)  // bytes on macOS
+  #endif
+}
+
+/// The CPU's model name (from /proc/cpuinfo on Linux, sysctl elsewhere), or "unknown CPU".
+func cpuModel() -> String {
+  #if os(Linux)
+    if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+      let colon = line.firstIndex(of: ":")
+    {
+      var name = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+      if let family = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu family") })?.split(separator: ":").last,
+        let model = text.split(separator: "\n").first(where: { $0.hasPrefix("model\t") })?.split(separator: ":").last
+      {
+        name += " (family \(family.trimmingCharacters(in: .whitespaces)), model \(model.trimmingCharacters(in: .whitespaces)))"
+      }
+      return name
+    }
+  #else
+    var size = 0
+    if sysctlbyname("machdep.cpu.brand_string", nil, &size, nil, 0) == 0, size > 0 {
+      var bytes = [CChar](repeating: 0, count: size)
+      if sysctlbyname("machdep.cpu.brand_string", &bytes, &size, nil, 0) == 0 { return String(cString: bytes) }
+    }
+  #endif
+  return "unknown CPU"
+}
+
+/// Runs the Python reference script with `arguments`; its JSON object, or nil (with a note printed).
+func pythonReference(_ arguments: [String]) -> [String: Double]? {
+  let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("pytorch_reference.py")
+  let python = ProcessInfo.processInfo.environment["RESNET_LESION_PYTHON"] ?? "python3"
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = [python, script.path] + arguments
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = FileHandle.standardError
+  do {
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    if process.terminationStatus == 0, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Double] {
+      return object
+    }
+    print("(PyTorch reference not available: \(python) exited with \(process.terminationStatus); set RESNET_LESION_PYTHON to a Python with torch)")
+  } catch {
+    print("(PyTorch reference not available: \(error))")
+  }
+  return nil
+}
+
+/// Our peak memory of training steps at `batch`, measured in a fresh process (this executable).
+func ourTrainingMemory(batch: Int, depth: Int) -> [String: Double]? {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).absoluteURL
+  if let path = Bundle.main.executablePath { process.executableURL = URL(fileURLWithPath: path) }
+  process.arguments = ["--training-memory-child", "\(batch)", "--depth", "\(depth)", "--threads", "\(EngineThreads.count)"]
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  guard (try? process.run()) != nil else { return nil }
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return try? JSONSerialization.jsonObject(with: data) as? [String: Double]
+}
+
 let options = parseOptions()
+if let batch = options.trainingMemoryChild {
+  var network = try randomNetwork(depth: options.depth)
+  let input = benchmarkInput(batch: batch)
+  let labels = (0..<batch).map { $0 % 10 }
+  let before = maximumResidentBytes()
+  for _ in 0..<3 { try trainingStep(&network, input, labels) }
+  let peak = maximumResidentBytes()
+  print("{\"rss_before\": \(before), \"rss_peak\": \(peak)}")
+  exit(0)
+}
 if options.sweep {
   try sweepBenchmark(options)
   exit(0)
@@ -94,6 +235,7 @@ if options.sweep {
 var network = try randomNetwork(depth: options.depth)
 let macsPerImage = Double(network.multiplyAccumulates)
 let threads = EngineThreads.count
+print("CPU: \(cpuModel()), \(ProcessInfo.processInfo.activeProcessorCount) cores; engine built for \(KernelInstructionSet.name) (\(KernelInstructionSet.tileShape) register tiles)")
 print("CIFAR ResNet-\(options.depth): \(network.blockCount) blocks, \(String(format: "%.1f", macsPerImage / 1e6)) M multiply-accumulates per 3×32×32 image; \(threads) threads; medians of \(options.repeats) runs ≥ \(options.seconds) s each")
 
 struct Row {
@@ -104,12 +246,7 @@ struct Row {
 }
 var rows: [Row] = []
 for batch in options.batches {
-  var input = Tensor(zeros: [batch, 32, 32, 3])
-  var s: UInt64 = 7
-  for i in input.scalars.indices {
-    s = s &* 6364136223846793005 &+ 1
-    input.scalars[i] = Float(s >> 40) / Float(1 << 24) - 0.5
-  }
+  let input = benchmarkInput(batch: batch)
   let labels = (0..<batch).map { $0 % 10 }
   let session = try InferenceSession(network)
   let forward = try (0..<options.repeats).map { _ in
@@ -126,59 +263,49 @@ for batch in options.batches {
   // Forward + backward to the input: about 2× the forward's arithmetic.
   rows.append(Row(workload: "forward + input gradient", batch: batch, ours: median(inputGradient), flopsPerImage: 4 * macsPerImage))
   let training = try (0..<options.repeats).map { _ in
-    try rate(items: batch, seconds: options.seconds) {
-      let pass = try network.forward(input, mode: .training)
-      let (_, d) = try softmaxCrossEntropy(logits: pass.logits, labels: labels)
-      let g = network.backward(pass, logitsGradient: d, options: BackwardOptions(parameterGradients: true, inputGradient: false))
-      network.updateRunningStatistics(from: pass)
-      network.updateLayers { layer in
-        if case .convolution(var conv) = layer, let grad = g.parameters[conv.name + ".weight"] {
-          for i in conv.filter.indices { conv.filter[i] -= 1e-6 * grad[i] }
-          layer = .convolution(conv)
-        }
-      }
-    }
+    try rate(items: batch, seconds: options.seconds) { try trainingStep(&network, input, labels) }
   }
   rows.append(Row(workload: "training step", batch: batch, ours: median(training), flopsPerImage: 6 * macsPerImage))
 }
 
-// PyTorch in the same run.
+// PyTorch (and onnxruntime) in the same run.
 var reference: [String: Double] = [:]
+let batchList = options.batches.map(String.init).joined(separator: ",")
 if options.pytorch {
-  let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("pytorch_reference.py")
-  let python = ProcessInfo.processInfo.environment["RESNET_LESION_PYTHON"] ?? "python3"
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = [python, script.path, "--threads", "\(threads)", "--depth", "\(options.depth)", "--batch", options.batches.map(String.init).joined(separator: ","), "--repeats", "\(options.repeats)", "--seconds", "\(options.seconds)"]
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = FileHandle.standardError
-  do {
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    if process.terminationStatus == 0, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Double] {
-      reference = object
-    } else {
-      print("(PyTorch reference not available: \(python) exited with \(process.terminationStatus); set RESNET_LESION_PYTHON to a Python with torch)")
-    }
-  } catch {
-    print("(PyTorch reference not available: \(error))")
-  }
+  reference = pythonReference(["--threads", "\(threads)", "--depth", "\(options.depth)", "--batch", batchList, "--repeats", "\(options.repeats)", "--seconds", "\(options.seconds)"] + (options.cpuTime ? ["--cpu-time"] : [])) ?? [:]
 }
 
 func pad(_ s: String, _ width: Int, right: Bool = true) -> String {
   s.count >= width ? s : (right ? String(repeating: " ", count: width - s.count) + s : s + String(repeating: " ", count: width - s.count))
 }
-print(pad("workload", 26, right: false) + pad("batch", 6) + pad("ours img/s", 12) + pad("GFLOP/s", 9) + pad("eager", 10) + pad("ch-last", 10) + pad("ours/eager", 11) + pad("ours/ch-last", 13))
+func f(_ v: Double?, _ digits: Int = 1) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
+if options.cpuTime { print("rates in images per CPU-second of the measuring process") }
+print(pad("workload", 26, right: false) + pad("batch", 6) + pad("ours img/s", 12) + pad("GFLOP/s", 9) + pad("eager", 10) + pad("ch-last", 10) + pad("onnxrt", 10) + pad("ours/eager", 11) + pad("ours/ch-last", 13) + pad("ours/onnxrt", 12))
 for row in rows {
   let eager = reference["\(row.workload)|\(row.batch)|eager"]
   let channelsLast = reference["\(row.workload)|\(row.batch)|channels_last"]
-  func f(_ v: Double?, _ digits: Int = 1) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
+  let onnx = reference["\(row.workload)|\(row.batch)|onnxruntime"]
   print(
     pad(row.workload, 26, right: false) + pad("\(row.batch)", 6) + pad(f(row.ours), 12)
-      + pad(f(row.ours * row.flopsPerImage / 1e9), 9) + pad(f(eager), 10) + pad(f(channelsLast), 10)
-      + pad(f(eager.map { row.ours / $0 }, 2), 11) + pad(f(channelsLast.map { row.ours / $0 }, 2), 13))
+      + pad(f(row.ours * row.flopsPerImage / 1e9), 9) + pad(f(eager), 10) + pad(f(channelsLast), 10) + pad(f(onnx), 10)
+      + pad(f(eager.map { row.ours / $0 }, 2), 11) + pad(f(channelsLast.map { row.ours / $0 }, 2), 13)
+      + pad(f(onnx.map { row.ours / $0 }, 2), 12))
+}
+
+// Peak memory of training at the largest batch, each engine in a fresh process: the peak resident
+// set during three training steps, and its growth over the resident set just before them.
+if options.memory, let batch = options.batches.max(), let ours = ourTrainingMemory(batch: batch, depth: options.depth),
+  let before = ours["rss_before"], let peak = ours["rss_peak"]
+{
+  let memory = options.pytorch ? pythonReference(["--threads", "\(threads)", "--depth", "\(options.depth)", "--training-memory", "\(batch)"]) ?? [:] : [:]
+  func mib(_ bytes: Double?) -> String { f(bytes.map { $0 / 1_048_576 }, 0) }
+  print("training peak memory, batch \(batch) (MiB; growth = peak − resident before the first step):")
+  print(pad("", 26) + pad("peak", 10) + pad("growth", 10) + pad("ours/it (growth)", 18))
+  print(pad("ours", 26, right: false) + pad(mib(peak), 10) + pad(mib(peak - before), 10))
+  for layout in ["eager", "channels_last"] {
+    guard let p = memory["\(layout)|rss_peak"], let b = memory["\(layout)|rss_before"] else { continue }
+    print(pad("PyTorch \(layout)", 26, right: false) + pad(mib(p), 10) + pad(mib(p - b), 10) + pad(f((peak - before) / (p - b), 2), 18))
+  }
 }
 
 /// Issue 5's benchmark: the full single-deletion sweep of a model on the MNIST-5k test split,

@@ -1,9 +1,14 @@
 """PyTorch reference for resnet-lesion-bench: the same CIFAR ResNet workloads, timed the same way.
 
 Run by the benchmark executable; prints one JSON object {"<workload>|<batch>|<layout>": images/s}.
-Layouts: eager (NCHW) and channels_last. Medians of --repeats runs of at least --seconds each.
+Layouts: eager (NCHW) and channels_last; when onnxruntime is importable, also "forward|<batch>|onnxruntime"
+(the eval-mode model exported with torch.onnx, same weights, ORT_ENABLE_ALL, as many intra-op threads).
+Medians of --repeats runs of at least --seconds each.
+
+--training-memory B: instead, peak resident memory (ru_maxrss) of training steps at batch B, for each
+layout: {"<layout>|rss_before": bytes, "<layout>|rss_peak": bytes} (VmHWM), each layout in a fresh process.
 """
-import argparse, json, statistics, time
+import argparse, json, resource, statistics, subprocess, sys, time
 
 import torch
 import torch.nn as nn
@@ -47,16 +52,20 @@ class ResNet(nn.Module):
         return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
+CLOCK = time.perf_counter  # time.process_time with --cpu-time
+
+
 def rate(items, seconds, body):
+    """Runs body for at least `seconds` of wall time; items per second of CLOCK."""
     body()
     start = time.perf_counter()
+    clock_start = CLOCK()
     count = 0
     while True:
         body()
         count += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return items * count / elapsed
+        if time.perf_counter() - start >= seconds:
+            return items * count / (CLOCK() - clock_start)
 
 
 def load_safetensors(path):
@@ -157,6 +166,66 @@ def sweep(a):
     print(json.dumps({"sweep_seconds": statistics.median(times), "intact_error": intact}))
 
 
+def max_rss_bytes():
+    """VmHWM: this process image's peak (ru_maxrss would include the parent's across fork and exec)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # macOS: bytes
+
+
+def training_memory(a):
+    """Peak RSS of three training steps at batch a.training_memory in this (fresh) process."""
+    fmt = torch.channels_last if a.layout == "channels_last" else torch.contiguous_format
+    torch.manual_seed(0)
+    model = ResNet(a.depth).to(memory_format=fmt).train()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-6, momentum=0.9)
+    x = torch.randn(a.training_memory, 3, 32, 32).contiguous(memory_format=fmt)
+    y = torch.arange(a.training_memory) % 10
+    before = max_rss_bytes()
+    for _ in range(3):
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return {f"{a.layout}|rss_before": before, f"{a.layout}|rss_peak": max_rss_bytes()}
+
+
+def onnxruntime_forward(model, batches, a):
+    """Forward throughput of onnxruntime on `model` (eval mode) exported with torch.onnx."""
+    try:
+        import io, warnings
+        import onnxruntime as ort
+    except ImportError:
+        return {}
+    model.eval()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.randn(1, 3, 32, 32),), buffer, input_names=["x"], output_names=["logits"],
+                          dynamic_axes={"x": {0: "n"}, "logits": {0: "n"}}, dynamo=False)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = a.threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+    results = {}
+    for batch in batches:
+        x = torch.randn(batch, 3, 32, 32)
+        with torch.inference_mode():
+            expected = model(x)
+        got = torch.from_numpy(session.run(None, {"x": x.numpy()})[0])
+        if (got - expected).abs().max().item() > 1e-3:
+            raise SystemExit("onnxruntime logits differ from PyTorch's")
+        feed = {"x": x.numpy()}
+        results[f"forward|{batch}|onnxruntime"] = statistics.median(
+            rate(batch, a.seconds, lambda: session.run(None, feed)) for _ in range(a.repeats))
+    return results
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
@@ -166,10 +235,28 @@ def main():
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--sweep", default=None)
     p.add_argument("--mnist", default=None)
+    p.add_argument("--training-memory", type=int, default=None)
+    p.add_argument("--layout", default=None)
+    p.add_argument("--cpu-time", action="store_true")
     a = p.parse_args()
+    if a.cpu_time:
+        global CLOCK
+        CLOCK = time.process_time
     torch.set_num_threads(a.threads)
     if a.sweep:
         sweep(a)
+        return
+    if a.training_memory and a.layout:
+        print(json.dumps(training_memory(a)))
+        return
+    if a.training_memory:
+        results = {}
+        for layout in ["eager", "channels_last"]:
+            out = subprocess.run([sys.executable, __file__, "--threads", str(a.threads), "--depth", str(a.depth),
+                                  "--training-memory", str(a.training_memory), "--layout", layout],
+                                 check=True, capture_output=True, text=True).stdout
+            results.update(json.loads(out))
+        print(json.dumps(results))
         return
     torch.manual_seed(0)
     results = {}
@@ -199,6 +286,8 @@ def main():
             results[f"forward + input gradient|{batch}|{layout}"] = statistics.median(rate(batch, a.seconds, input_gradient) for _ in range(a.repeats))
             model.train()
             results[f"training step|{batch}|{layout}"] = statistics.median(rate(batch, a.seconds, training) for _ in range(a.repeats))
+        if layout == "eager":
+            results.update(onnxruntime_forward(model, [int(b) for b in a.batch.split(",")], a))
     print(json.dumps(results))
 
 

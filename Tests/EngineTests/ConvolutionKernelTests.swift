@@ -134,6 +134,33 @@ final class ConvolutionKernelTests: XCTestCase {
     for c in cases { check(c, random: &random) }
   }
 
+  /// Pixel counts and filter-row counts just below, at and above multiples of the register
+  /// tile's rows (6 on AVX2/portable builds, 8 on AVX-512): full tiles, a partial last tile, and
+  /// images smaller than one tile.
+  func testRegisterTileBoundaries() {
+    var random = SplitMix64(seed: 4)
+    let rows = convolutionTileRows
+    for pixels in [1, rows - 1, rows, rows + 1, 2 * rows + 1] {
+      // A 1 × pixels image, 1×1 kernel: P·Q = pixels; R·S·C = pixels filter rows as well.
+      let g = geometry(
+        batch: 2, size: 1, width: pixels, inputChannels: pixels, outputChannels: 17, kernel: 1,
+        padding: 0)
+      check(
+        Case(geometry: g, useBias: true, useResidual: true, residualAliasesOutput: false, relu: true),
+        random: &random)
+    }
+  }
+
+  /// The build's instruction set names its register tile (Package.swift chooses both).
+  func testInstructionSetAndTileShape() {
+    switch KernelInstructionSet.name {
+    case "AVX-512": XCTAssertEqual(convolutionTileRows, 8)
+    case "AVX2+FMA", "portable", "native": XCTAssertEqual(convolutionTileRows, 6)
+    default: XCTFail("unknown instruction set \(KernelInstructionSet.name)")
+    }
+    XCTAssertEqual(KernelInstructionSet.tileShape, "\(convolutionTileRows)×16")
+  }
+
   func testSeededRandomShapes() {
     var random = SplitMix64(seed: 2)
     let channels = [1, 3, 5, 16, 17, 32, 64]

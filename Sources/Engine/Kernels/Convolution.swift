@@ -248,7 +248,7 @@ extension Kernels {
             image + rowOffsets[j0 + min(i, count - 1)]
           }
           filterGradientTile(
-            &t, x(0), x(1), x(2), x(3), x(4), x(5), outputHeight: P, outputWidth: Q,
+            &t, ConvolutionTileSources(x), outputHeight: P, outputWidth: Q,
             pixelRowStep: g.stride * rowStride, pixelStep: g.stride * C,
             gradient: gradient + k0, gradientStride: gradientStride)
           for i in 0..<count { storePanel(t[i], part + (j0 + i) * paddedK + k0) }
@@ -319,7 +319,7 @@ extension Kernels {
             return image + p * stride * rowStride + q * stride * C
           }
           let t = forwardTile(
-            pixel(0), pixel(1), pixel(2), pixel(3), pixel(4), pixel(5), rowStride: rowStride,
+            ConvolutionTileSources(pixel), rowStride: rowStride,
             kernelHeight: kernelHeight, rowLength: rowLength, panel: w)
           for i in 0..<count {
             var v = t[i] + b

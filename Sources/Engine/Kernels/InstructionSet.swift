@@ -1,0 +1,24 @@
+/// The instruction set the engine's kernels were built for, and the register-tile shape it implies.
+///
+/// Chosen at build time by Package.swift (from the build machine's CPU flags, or
+/// `RESNET_LESION_ISA` / `RESNET_LESION_PORTABLE`), never at run time: a binary runs only on CPUs
+/// with the instruction set it was built for.
+public enum KernelInstructionSet {
+  /// "AVX-512", "AVX2+FMA", "native" (an unrecognised build machine, `-march=native`) or
+  /// "portable" (baseline x86-64 / the target's default).
+  public static let name: String = {
+    #if RESNET_LESION_AVX512
+      return "AVX-512"
+    #elseif RESNET_LESION_AVX2
+      return "AVX2+FMA"
+    #elseif RESNET_LESION_PORTABLE
+      return "portable"
+    #else
+      return "native"
+    #endif
+  }()
+
+  /// The register tile of the convolution microkernels: rows (output pixels or filter rows) ×
+  /// lanes (channels), e.g. "12×16".
+  public static var tileShape: String { "\(convolutionTileRows)×\(convolutionPanelWidth)" }
+}
