@@ -50,6 +50,9 @@ let package = Package(
     .target(
       name: "PathAnalysis", dependencies: ["Basics", "Engine", "Datasets", "Lesion", "Statistics"],
       path: "Sources/Analysis/PathAnalysis", swiftSettings: numericSettings),
+    .target(
+      name: "Importance", dependencies: ["Basics", "Engine", "Datasets", "Lesion", "Statistics"],
+      path: "Sources/Analysis/Importance", swiftSettings: numericSettings),
     // Report: tables, CSV, JSON, SVG.
     .target(name: "Report", dependencies: ["Basics"], path: "Sources/Report"),
     // Studies: each experiment once (a model, data, normalization, progress) with one typed
@@ -92,6 +95,7 @@ let package = Package(
     .testTarget(
       name: "PathAnalysisTests", dependencies: ["_TestSupport", "PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats", "Statistics"],
       exclude: ["Fixtures"]),
+    .testTarget(name: "ImportanceTests", dependencies: ["_TestSupport", "Importance", "Engine", "Lesion", "Datasets", "Basics"]),
     .testTarget(name: "ReportTests", dependencies: ["_TestSupport", "Basics", "Report"]),
     .testTarget(name: "ParsingTests", dependencies: ["_TestSupport", "LesionCLI"]),
     // End-to-end: runs the built resnet-lesion binary.
