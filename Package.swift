@@ -59,7 +59,7 @@ let package = Package(
     // result and row schema, used alike by the commands and by `figures`.
     .target(
       name: "Studies",
-      dependencies: ["Basics", "Checkpoints", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report", "Statistics"],
+      dependencies: ["Basics", "Checkpoints", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report", "Statistics", "Importance"],
       path: "Sources/Studies"),
     // The command line: argument parsing and commands (library, testable) and a thin executable.
     .target(

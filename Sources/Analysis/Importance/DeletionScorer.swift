@@ -1,3 +1,4 @@
+import Basics
 import Datasets
 import Engine
 import Foundation
@@ -165,7 +166,7 @@ public final class DeletionScorer {
 }
 
 /// Importance measures that cannot run on the given network or blocks.
-public enum ImportanceError: Error, CustomStringConvertible, Equatable {
+public enum ImportanceError: UsageError, CustomStringConvertible, Equatable {
   /// The block cannot be deleted (a plain block that changes the feature-map shape, or no block).
   case notDeletable(block: Int, blockCount: Int)
   /// A block listed twice in a deletion order.
