@@ -80,8 +80,14 @@ final class ModelCommandTests: XCTestCase {
     let b = try BinaryRunner.run(arguments, environment: ["RESNET_LESION_THREADS": "1"])
     XCTAssertEqual(a.standardOutput, b.standardOutput, "same seed → same CSV bytes, whatever the thread count")
     let lines = a.standardOutput.split(separator: "\n")
-    XCTAssertEqual(lines.first, "length_k,paths,gradient_l2_mean,gradient_l2_std,samples,log10_total_gradient,total_gradient_share")
+    XCTAssertEqual(
+      lines.first,
+      "path_length_k_blocks,paths_count,gradient_l2_mean,gradient_l2_low95,gradient_l2_high95,gradient_l2_std,measurements,log10_total_gradient,total_gradient_share_fraction")
     XCTAssertEqual(lines.count, 1 + 4)
+    // A subset of lengths: the shares are over those lengths, and the output says so.
+    let subset = try BinaryRunner.run(["paths", "--gradients", "--model", Self.resnet, "--samples", "2", "--batch-size", "8", "--lengths", "0-1", "--quiet"])
+    XCTAssertEqual(subset.status, 0, subset.standardError)
+    XCTAssertTrue(subset.standardOutput.contains("of the measured lengths 0–1 only"), subset.standardOutput)
     let model = try BinaryRunner.run(["paths", "--model", Self.resnet, "--format", "csv"])
     XCTAssertEqual(model.standardOutput.split(separator: "\n").count, 1 + 4, "n taken from the model")
   }

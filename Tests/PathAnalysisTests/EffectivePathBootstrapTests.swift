@@ -10,9 +10,10 @@ final class EffectivePathBootstrapTests: XCTestCase {
   func testZeroVarianceReproducesThePointEstimateInEveryResample() throws {
     // Every measurement at a length is equal, so every resample has the same means.
     let n = 54
-    let measurements = Dictionary(uniqueKeysWithValues: (0...n).map { k in
-      (k, [Double](repeating: pow(10, -0.3 * Double(k)), count: 5))
-    })
+    let measurements = Dictionary(
+      uniqueKeysWithValues: (0...n).map { k in
+        (k, [Double](repeating: pow(10, -0.3 * Double(k)), count: 5))
+      })
     var generator = SplitMix64(seed: 5)
     let result = try EffectivePaths.bootstrap(
       blockCount: n, measurements: measurements, resamples: 200, generator: &generator)
@@ -67,8 +68,12 @@ final class EffectivePathBootstrapTests: XCTestCase {
         if low >= (0 &- bound) % bound { return Int(high) }
       }
     }
-    func binomial(_ k: Int) -> Double { exp(lgamma(Double(n + 1)) - lgamma(Double(k + 1)) - lgamma(Double(n - k + 1))).rounded() }
-    func narrowest(_ means: [Int: Double], _ share: Double) -> (range: ClosedRange<Int>, gradient: Double, paths: Double) {
+    func binomial(_ k: Int) -> Double {
+      exp(lgamma(Double(n + 1)) - lgamma(Double(k + 1)) - lgamma(Double(n - k + 1))).rounded()
+    }
+    func narrowest(_ means: [Int: Double], _ share: Double) -> (
+      range: ClosedRange<Int>, gradient: Double, paths: Double
+    ) {
       let totals = (0...n).map { k in binomial(k) * (means[k] ?? 0) }
       let sum = totals.reduce(0, +)
       var best: (Int, Int, Double)?
@@ -135,7 +140,10 @@ final class EffectivePathBootstrapTests: XCTestCase {
     ) { XCTAssertEqual($0 as? PathLengthError, .lengthOutOfRange(length: 4, blockCount: 3)) }
     XCTAssertThrowsError(
       try EffectivePaths.bootstrap(blockCount: 3, measurements: [1: [1, .nan]], resamples: 10, generator: &generator)
-    ) { XCTAssertEqual(($0 as? PathLengthError)?.description, "gradient magnitude for path length 1 must be finite and ≥ 0, found nan") }
+    ) {
+      XCTAssertEqual(
+        ($0 as? PathLengthError)?.description, "gradient magnitude for path length 1 must be finite and ≥ 0, found nan")
+    }
     XCTAssertThrowsError(
       try EffectivePaths.bootstrap(blockCount: 3, measurements: [1: [0, 0]], resamples: 10, generator: &generator)
     ) { XCTAssertEqual($0 as? PathLengthError, .noPositiveGradient) }

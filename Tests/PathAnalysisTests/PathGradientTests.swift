@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import TensorFormats
 import XCTest
+import _TestSupport
 
 @testable import PathAnalysis
 
@@ -90,6 +91,14 @@ final class PathGradientTests: XCTestCase {
     XCTAssertNotEqual(a.points, c.points)
     let effective = try a.effectivePaths()
     XCTAssertEqual(effective.gradientShares.reduce(0, +), 1, accuracy: 1e-9)
+    for point in a.points {
+      XCTAssertEqual(point.measurements.count, 3)
+      XCTAssertEqual(point.measurements.reduce(0, +) / 3, point.mean, accuracy: 1e-12 * point.mean)
+    }
+    var resampling = SplitMix64(seed: 2)
+    let bootstrap = try a.effectivePathBootstrap(resamples: 50, generator: &resampling)
+    XCTAssertEqual(bootstrap.lengths.map(\.mean.estimate), a.points.map(\.mean))
+    XCTAssertEqual(bootstrap.ranges[1].point, try effective.narrowestRange(holding: 0.9))
     XCTAssertThrowsError(try measurement.measure(PathGradientConfiguration(samples: 1, lengths: [7])))
   }
 }

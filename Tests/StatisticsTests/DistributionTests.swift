@@ -20,7 +20,8 @@ final class DistributionTests: XCTestCase {
     for row in try References.load().studentTQuantile {
       let p = row[0]
       let df = Int(row[1])
-      assertClose(studentTQuantile(p, degreesOfFreedom: df), row[2], relative: 1e-11, absolute: 1e-14, "p = \(p), df = \(df)")
+      assertClose(
+        studentTQuantile(p, degreesOfFreedom: df), row[2], relative: 1e-11, absolute: 1e-14, "p = \(p), df = \(df)")
     }
     XCTAssertEqual(studentTQuantile(0.975, degreesOfFreedom: 4), 2.7764451051977987, accuracy: 1e-13)
     XCTAssertTrue(studentTQuantile(0.975, degreesOfFreedom: 0).isNaN)
@@ -31,7 +32,9 @@ final class DistributionTests: XCTestCase {
   func testStudentTCDFMatchesScipyAndInvertsTheQuantile() throws {
     for row in try References.load().studentTCDF {
       let df = Int(row[1])
-      assertClose(studentTCDF(row[0], degreesOfFreedom: df), row[2], relative: 1e-11, absolute: 1e-16, "t = \(row[0]), df = \(df)")
+      assertClose(
+        studentTCDF(row[0], degreesOfFreedom: df), row[2], relative: 1e-11, absolute: 1e-16, "t = \(row[0]), df = \(df)"
+      )
     }
     for df in [3, 8, 40] {
       for p in [0.01, 0.3, 0.8, 0.999] {
@@ -45,11 +48,15 @@ final class DistributionTests: XCTestCase {
     let references = try References.load()
     for row in references.binomialCDF {
       let (k, n, p) = (Int(row[0]), Int(row[1]), row[2])
-      assertClose(binomialCDF(k, trials: n, probability: p), row[3], relative: 1e-11, absolute: 1e-300, "P(X ≤ \(k)), n = \(n), p = \(p)")
+      assertClose(
+        binomialCDF(k, trials: n, probability: p), row[3], relative: 1e-11, absolute: 1e-300,
+        "P(X ≤ \(k)), n = \(n), p = \(p)")
     }
     for row in references.binomialProbability {
       let (k, n, p) = (Int(row[0]), Int(row[1]), row[2])
-      assertClose(binomialProbability(k, trials: n, probability: p), row[3], relative: 1e-12, absolute: 1e-300, "P(X = \(k)), n = \(n)")
+      assertClose(
+        binomialProbability(k, trials: n, probability: p), row[3], relative: 1e-12, absolute: 1e-300,
+        "P(X = \(k)), n = \(n)")
     }
   }
 

@@ -29,6 +29,11 @@ final class PairedProportionComparisonTests: XCTestCase {
     }
   }
 
+  func testMethodsAreNamed() {
+    XCTAssertTrue(PairedProportionComparison.intervalMethod.contains("Newcombe"))
+    XCTAssertTrue(PairedProportionComparison.testMethod.contains("McNemar"))
+  }
+
   func testNewcombesFirstExample() {
     // (36, 12, 2, 0): difference 0.2, interval 0.0569 to 0.3404 to four decimals.
     let c = PairedProportionComparison(bothCorrect: 0, baselineOnlyCorrect: 12, treatmentOnlyCorrect: 2, bothWrong: 36)
@@ -40,13 +45,16 @@ final class PairedProportionComparisonTests: XCTestCase {
   func testExactMcNemarMatchesScipyBinomtest() throws {
     for row in try References.load().mcNemar {
       let (b, c) = (Int(row[0]), Int(row[1]))
-      let comparison = PairedProportionComparison(bothCorrect: 50, baselineOnlyCorrect: b, treatmentOnlyCorrect: c, bothWrong: 7)
+      let comparison = PairedProportionComparison(
+        bothCorrect: 50, baselineOnlyCorrect: b, treatmentOnlyCorrect: c, bothWrong: 7)
       assertClose(comparison.mcNemarExactP, row[2], relative: 1e-12, "b = \(b), c = \(c)")
     }
     // By hand: 0 against 5 discordant images, p = 2 · (1/2)^5.
-    let hand = PairedProportionComparison(bothCorrect: 90, baselineOnlyCorrect: 0, treatmentOnlyCorrect: 5, bothWrong: 5)
+    let hand = PairedProportionComparison(
+      bothCorrect: 90, baselineOnlyCorrect: 0, treatmentOnlyCorrect: 5, bothWrong: 5)
     XCTAssertEqual(hand.mcNemarExactP, 0.0625)
-    let none = PairedProportionComparison(bothCorrect: 90, baselineOnlyCorrect: 0, treatmentOnlyCorrect: 0, bothWrong: 10)
+    let none = PairedProportionComparison(
+      bothCorrect: 90, baselineOnlyCorrect: 0, treatmentOnlyCorrect: 0, bothWrong: 10)
     XCTAssertEqual(none.mcNemarExactP, 1)
   }
 
@@ -55,7 +63,8 @@ final class PairedProportionComparisonTests: XCTestCase {
     let baseline = [true, true, false, false, true, false, true]
     let treatment = [true, false, true, false, false, false, true]
     let c = PairedProportionComparison(baselineCorrect: baseline, treatmentCorrect: treatment)
-    XCTAssertEqual(c, PairedProportionComparison(bothCorrect: 2, baselineOnlyCorrect: 2, treatmentOnlyCorrect: 1, bothWrong: 2))
+    XCTAssertEqual(
+      c, PairedProportionComparison(bothCorrect: 2, baselineOnlyCorrect: 2, treatmentOnlyCorrect: 1, bothWrong: 2))
     XCTAssertEqual(c.count, 7)
     XCTAssertEqual(c.baselineError, 3.0 / 7.0, accuracy: 1e-15)
     XCTAssertEqual(c.treatmentError, 4.0 / 7.0, accuracy: 1e-15)
@@ -79,7 +88,8 @@ final class PairedProportionComparisonTests: XCTestCase {
 
   func testLargeTableDoesNotOverflow() {
     // 10⁶ images: the φ products (≈ 10²⁴) must be formed in Double.
-    let c = PairedProportionComparison(bothCorrect: 950_000, baselineOnlyCorrect: 9_000, treatmentOnlyCorrect: 1_000, bothWrong: 40_000)
+    let c = PairedProportionComparison(
+      bothCorrect: 950_000, baselineOnlyCorrect: 9_000, treatmentOnlyCorrect: 1_000, bothWrong: 40_000)
     XCTAssertEqual(c.errorChange, 0.008, accuracy: 1e-15)
     XCTAssertTrue(c.lower > 0.007 && c.lower < 0.008, "\(c.lower)")
     XCTAssertTrue(c.upper > 0.008 && c.upper < 0.009, "\(c.upper)")

@@ -58,8 +58,8 @@ public struct PathGradientPoint: Sendable, Equatable {
   public var standardDeviation: Double
   /// Measurements averaged.
   public var count: Int
-  /// The measurements themselves, in sample order (for bootstrap intervals).
-  public var measurements: [Double] = []
+  /// The individual norms, in measurement order (for bootstrap intervals).
+  public var measurements: [Double]
 }
 
 /// Gradient magnitude per path length, with the data to compute effective paths.
@@ -74,6 +74,22 @@ public struct PathGradientResult: Sendable {
     var magnitudes = [Int: Double]()
     for point in points { magnitudes[point.length] = point.mean }
     return try EffectivePaths(blockCount: blockCount, meanGradientMagnitudes: magnitudes)
+  }
+
+  /// The norms measured at each path length, keyed by length.
+  public var measurements: [Int: [Double]] {
+    Dictionary(points.map { ($0.length, $0.measurements) }, uniquingKeysWith: +)
+  }
+
+  /// Bootstrap intervals for the per-length means and the effective-path ranges (Fig. 6b, 6c).
+  /// - Throws: `PathLengthError` as `EffectivePaths.bootstrap`.
+  public func effectivePathBootstrap<G: RandomNumberGenerator>(
+    thresholds: [Double] = EffectivePaths.defaultThresholds, resamples: Int,
+    confidence: Double = 0.95, generator: inout G
+  ) throws -> EffectivePathBootstrap {
+    try EffectivePaths.bootstrap(
+      blockCount: blockCount, measurements: measurements, thresholds: thresholds,
+      resamples: resamples, confidence: confidence, generator: &generator)
   }
 }
 
@@ -153,7 +169,9 @@ public final class PathGradientMeasurement {
     }
     let points = zip(lengths, norms).map { k, values in
       let summary = Summary(values)
-      return PathGradientPoint(length: k, mean: summary.mean, standardDeviation: summary.standardDeviation, count: summary.count, measurements: values)
+      return PathGradientPoint(
+        length: k, mean: summary.mean, standardDeviation: summary.standardDeviation,
+        count: summary.count, measurements: values)
     }
     return PathGradientResult(blockCount: n, points: points, configuration: configuration)
   }

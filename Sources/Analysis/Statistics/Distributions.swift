@@ -36,12 +36,14 @@ public func normalQuantile(_ p: Double) -> Double {
   var x: Double
   if p < 0.02425 {
     let q = (-2 * log(p)).squareRoot()
-    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+    x =
+      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
       / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
   } else {
     let q = p - 0.5
     let r = q * q
-    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
+    x =
+      (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
       / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
   }
   // Halley: e = Φ(x) − p, u = e / φ(x), x ← x − u / (1 + x·u/2).

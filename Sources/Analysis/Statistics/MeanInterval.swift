@@ -50,7 +50,8 @@ public struct MeanInterval: Sendable, Equatable {
   public static func pairedDifference(
     treatment: [Double], baseline: [Double], confidence: Double = 0.95
   ) -> MeanInterval {
-    precondition(treatment.count == baseline.count, "paired difference of \(treatment.count) and \(baseline.count) values")
+    precondition(
+      treatment.count == baseline.count, "paired difference of \(treatment.count) and \(baseline.count) values")
     return MeanInterval(zip(treatment, baseline).map { $0 - $1 }, confidence: confidence)
   }
 

@@ -121,6 +121,11 @@ public struct PairedProportionComparison: Sendable, Equatable {
     upper = change + max(0, up1 * up1 - 2 * phi * up1 * down2 + down2 * down2).squareRoot()
   }
 
+  /// How `lower`…`upper` is computed, for tables, CSV headers and JSON sidecars.
+  public static let intervalMethod = "Newcombe (1998) hybrid score interval for paired proportions, method 10"
+  /// How `mcNemarExactP` is computed.
+  public static let testMethod = "exact McNemar test: two-sided binomial test on the discordant images"
+
   /// The number of images n.
   public var count: Int { bothCorrect + baselineOnlyCorrect + treatmentOnlyCorrect + bothWrong }
 

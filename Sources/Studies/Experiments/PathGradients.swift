@@ -43,9 +43,7 @@ public struct PathGradients: Sendable {
     let effective = try result.effectivePaths()
     var generator = SplitMix64(seed: configuration.seed, keys: [Self.bootstrapKey])
     let thresholds = Array(Set(EffectivePaths.defaultThresholds + [share])).sorted()
-    let bootstrap = try EffectivePaths.bootstrap(
-      blockCount: result.blockCount,
-      measurements: Dictionary(uniqueKeysWithValues: result.points.map { ($0.length, $0.measurements) }),
+    let bootstrap = try result.effectivePathBootstrap(
       thresholds: thresholds, resamples: resamples, generator: &generator)
     return PathGradientsResult(
       experiment: self, measurement: result, effective: effective, range: try effective.narrowestRange(holding: share),
