@@ -111,7 +111,7 @@ public struct BlockRankingResult: Sendable {
       table.notes.append(
         "Shapley: mean marginal loss change over \(shapley.permutations) random deletion orders (seed \(seed)), standard error over orders; sum \(NumberFormat.fixed(shapley.values.reduce(0) { $0 + $1.mean }, decimals: 4)) = all deleted − intact \(NumberFormat.fixed(shapley.allDeletedLoss - shapley.intactLoss, decimals: 4))")
     }
-    for (name, values) in measureColumns {
+    for (name, values) in measureColumns where Set(values).count > 1 {
       let top = DeletionScorer.ascendingOrder(blocks: measures.map(\.block), scores: values.map { -$0 }).prefix(3)
       table.notes.append("highest \(name): blocks \(top.map(String.init).joined(separator: ", "))")
     }
