@@ -185,8 +185,11 @@ public struct BlockPruningResult: Sendable {
       "greedy: each step removes the block whose removal gives the lowest mean loss on the calibration images; static orders remove the smallest measure first; random orders keyed by seed \(seed)"
     ]
     for curve in curves where !curve.method.hasPrefix("random") {
-      let within = curve.errors.firstIndex { $0 > curve.errors[0] + 0.01 }.map { $0 - 1 } ?? (curve.errors.count - 1)
-      table.notes.append("\(curve.method): \(within) blocks removed before the error exceeds intact + 1 point")
+      if let first = curve.errors.firstIndex(where: { $0 > curve.errors[0] + 0.01 }) {
+        table.notes.append("\(curve.method): \(first - 1) blocks removed before the error exceeds intact + 1 point")
+      } else {
+        table.notes.append("\(curve.method): error within intact + 1 point for all \(curve.errors.count - 1) removals")
+      }
     }
     return table
   }
