@@ -3,7 +3,7 @@
 #
 # Usage (from anywhere inside the repository):
 #   Tests/Fuzz/run-fuzzers.sh [seconds-per-target] [target ...]
-# Targets: safetensors torchzip pickle numpy (default: all). Default time: 180 seconds each.
+# Targets: safetensors torchzip pickle numpy torch7 (default: all). Default time: 180 seconds each.
 #
 # Each target is compiled with `swiftc -sanitize=fuzzer,address -parse-as-library` together with
 # the TensorFormats sources (no SwiftPM), its corpus is seeded from the committed fixtures and
@@ -15,7 +15,7 @@ set -euo pipefail
 seconds="${1:-180}"
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(safetensors torchzip pickle numpy); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(safetensors torchzip pickle numpy torch7); fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -30,6 +30,7 @@ entry_for() {
     torchzip) echo Tests/Fuzz/FuzzTorchZip.swift ;;
     pickle) echo Tests/Fuzz/FuzzPickle.swift ;;
     numpy) echo Tests/Fuzz/FuzzNumPy.swift ;;
+    torch7) echo Tests/Fuzz/FuzzTorch7.swift ;;
     *) echo "unknown target $1" >&2; exit 64 ;;
   esac
 }
@@ -54,6 +55,7 @@ for path in glob.glob(os.path.join(src, "zip_*.pt")):
 PY
       ;;
     numpy) cp "$fixtures"/*.npy "$corpus"/ ;;
+    torch7) cp Tests/CheckpointsTests/Fixtures/torch7/*.t7 "$corpus"/ ;;
   esac
   if [ -d "Tests/Fuzz/Regressions/$target" ]; then
     cp "Tests/Fuzz/Regressions/$target"/* "$corpus"/ 2>/dev/null || true

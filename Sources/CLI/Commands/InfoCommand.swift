@@ -103,6 +103,7 @@ enum ModelArguments {
     case .safetensors: return "safetensors"
     case .torchZip: return "torch zip"
     case .torchLegacy: return "torch legacy"
+    case .torch7: return "Torch7 .t7"
     case .numpy: return "npy"
     }
   }

@@ -6,6 +6,10 @@ public enum NetworkFamily: String, Codable, Sendable, CaseIterable {
   case preActivationResNet = "preact-resnet"
   /// torchvision ImageNet ResNets: 7×7 stride-2 stem, max pool, basic or bottleneck blocks.
   case imageNetResNet = "imagenet-resnet"
+  /// Pre-activation ImageNet ResNets (He et al. 2016b; timm's `resnetv2`): 7×7 stride-2 stem
+  /// convolution and max pool without normalization, pre-activation basic or bottleneck blocks
+  /// whose projection shortcuts take the pre-activated input, final BN-ReLU.
+  case preActivationImageNetResNet = "preact-imagenet-resnet"
   /// The CIFAR ResNet layout without shortcuts (He et al.'s plain baseline).
   case plainCIFAR = "plain-cifar"
   /// A VGG-style stack of conv-BN-ReLU layers; each layer is a block.
@@ -46,13 +50,29 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
   public var finalNormalization: Bool
   /// Stochastic depth: branch output scale per block at test time (survival probabilities), or nil.
   public var branchScales: [Float]?
+  /// Parameter names of another library (Hugging Face transformers, timm `resnetv2`), or nil
+  /// for the family's classic names.
+  public var naming: ParameterNaming?
+  /// ImageNet-style stems: output channels of the stem convolutions. nil or one width: a single
+  /// 7×7 stride-2 convolution (nil: as wide as stage 1). Three widths: timm's deep stem of three
+  /// 3×3 convolutions (`conv1.0`, `conv1.3`, `conv1.6`, stride 2 first; `resnet50c`/`resnet50d`).
+  public var stemWidths: [Int]?
+  /// Pre-activation ImageNet nets only: the stem is conv-BN-ReLU-max pool and the first block has
+  /// no pre-activation of its own (fb.resnet.torch's `preresnet.lua`, whose first block is
+  /// 'no_preact'); nil or false: timm's stem without normalization.
+  public var stemNormalization: Bool?
+  /// Pre-activation nets only: the first block of each stage applies its BN-ReLU before splitting
+  /// into branch and shortcut (fb.resnet.torch's 'both_preact'), so an identity shortcut there
+  /// takes the pre-activated input (`Shortcut.projection([])`); nil or false: it takes x itself.
+  public var sharedPreActivation: Bool?
 
   public init(
     family: NetworkFamily, inputChannels: Int, inputHeight: Int, inputWidth: Int, classCount: Int,
     stageWidths: [Int], blocksPerStage: [Int], shortcut: ShortcutOption = .a,
     bottleneck: Bool = false, classifierName: String? = nil, projectionName: String? = nil,
     projectionHasBatchNorm: Bool? = nil, finalNormalization: Bool = true,
-    branchScales: [Float]? = nil
+    branchScales: [Float]? = nil, naming: ParameterNaming? = nil, stemWidths: [Int]? = nil,
+    stemNormalization: Bool? = nil, sharedPreActivation: Bool? = nil
   ) {
     self.family = family
     self.inputChannels = inputChannels
@@ -66,9 +86,14 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
     let torchvisionNames = family == .imageNetResNet || (family == .cifarResNet && shortcut == .b)
     self.classifierName = classifierName ?? (torchvisionNames ? "fc" : "linear")
     self.projectionName = projectionName ?? (torchvisionNames ? "downsample" : "shortcut")
-    self.projectionHasBatchNorm = projectionHasBatchNorm ?? (family != .preActivationResNet)
+    self.projectionHasBatchNorm =
+      projectionHasBatchNorm ?? (family != .preActivationResNet && family != .preActivationImageNetResNet)
     self.finalNormalization = finalNormalization
     self.branchScales = branchScales
+    self.naming = naming
+    self.stemWidths = stemWidths
+    self.stemNormalization = stemNormalization
+    self.sharedPreActivation = sharedPreActivation
   }
 
   /// The CIFAR ResNet of depth 6n+2 (ResNet-20, 32, 44, 56, 110, 1202 for n = 3, 5, 7, 9, 18, 200).
@@ -128,6 +153,17 @@ extension Network {
     }
     func bn(_ name: String, _ channels: Int) -> Layer { .batchNorm(BatchNorm(name: name, channels: channels)) }
 
+    let names = LayerNames(naming: c.naming, projectionName: c.projectionName)
+    if let widths = c.stemWidths {
+      let imageNet = c.family == .imageNetResNet || c.family == .preActivationImageNetResNet
+      guard imageNet, widths.allSatisfy({ $0 > 0 }),
+        widths.count == 1 || (widths.count == 3 && c.family == .imageNetResNet && c.naming == nil)
+      else {
+        throw EngineError.invalidConfiguration(
+          "stem widths \(widths) need an ImageNet-style family and one positive width (or three for a deep post-activation stem)")
+      }
+    }
+    let maxPool = Layer.maxPool(MaxPool(kernelSize: 3, stride: 2, padding: 1))
     var channels: Int
     switch c.family {
     case .cifarResNet, .plainCIFAR, .vgg:
@@ -137,11 +173,23 @@ extension Network {
       stem = [conv("conv1", c.inputChannels, c.stageWidths[0], 3, 1, 1)]
       channels = c.stageWidths[0]
     case .imageNetResNet:
-      stem = [
-        conv("conv1", c.inputChannels, c.stageWidths[0], 7, 2, 3), bn("bn1", c.stageWidths[0]), .relu,
-        .maxPool(MaxPool(kernelSize: 3, stride: 2, padding: 1)),
-      ]
-      channels = c.stageWidths[0]
+      let widths = c.stemWidths ?? [c.stageWidths[0]]
+      if widths.count == 3 {
+        stem = [
+          conv("conv1.0", c.inputChannels, widths[0], 3, 2, 1), bn("conv1.1", widths[0]), .relu,
+          conv("conv1.3", widths[0], widths[1], 3, 1, 1), bn("conv1.4", widths[1]), .relu,
+          conv("conv1.6", widths[1], widths[2], 3, 1, 1),
+        ]
+      } else {
+        stem = [conv(names.stemConvolution, c.inputChannels, widths[0], 7, 2, 3)]
+      }
+      channels = widths[widths.count - 1]
+      stem += [bn(names.stemNormalization, channels), .relu, maxPool]
+    case .preActivationImageNetResNet:
+      channels = c.stemWidths?.first ?? c.stageWidths[0]
+      stem = [conv(names.stemConvolution, c.inputChannels, channels, 7, 2, 3)]
+      if c.stemNormalization == true { stem += [bn(names.stemNormalization, channels), .relu] }
+      stem.append(maxPool)
     }
     var shape = try stem.outputShape(for: input)
     var number = 0
@@ -191,42 +239,65 @@ extension Network {
               activationAfterAddition: true, branchScale: scale, inputShape: shape)
           }
           channels = width
-        case .preActivationResNet:
-          let name = "layer\(stageIndex + 1).\(b)"
-          var shortcut = Shortcut.identity
-          if stride != 1 || channels != width {
-            shortcut = .projection(
-              [conv("\(name).\(c.projectionName).0", channels, width, 1, stride, 0)]
-                + (c.projectionHasBatchNorm ? [bn("\(name).\(c.projectionName).1", width)] : []))
-          }
-          block = try ResidualBlock(
-            name: name, stage: stageIndex + 1, preActivation: [bn(name + ".bn1", channels), .relu],
-            branch: [
-              conv(name + ".conv1", channels, width, 3, stride, 1), bn(name + ".bn2", width), .relu,
-              conv(name + ".conv2", width, width, 3, 1, 1),
-            ], shortcut: shortcut, activationAfterAddition: false, branchScale: scale, inputShape: shape)
-          channels = width
-        case .imageNetResNet:
-          let name = "layer\(stageIndex + 1).\(b)"
+        case .preActivationResNet, .preActivationImageNetResNet:
+          // Pre-activation basic (BN-ReLU-conv3×3 twice) or bottleneck (BN-ReLU-conv1×1,
+          // BN-ReLU-conv3×3 with the stride, BN-ReLU-conv1×1 to 4× width) blocks; see ResidualBlock.
+          let name = names.block(stage: stageIndex, index: b)
           let outWidth = c.bottleneck ? width * 4 : width
           let branch: [Layer]
           if c.bottleneck {
             branch = [
-              conv(name + ".conv1", channels, width, 1, 1, 0), bn(name + ".bn1", width), .relu,
-              conv(name + ".conv2", width, width, 3, stride, 1), bn(name + ".bn2", width), .relu,
-              conv(name + ".conv3", width, outWidth, 1, 1, 0), bn(name + ".bn3", outWidth),
+              conv(names.convolution(name, 1), channels, width, 1, 1, 0), bn(names.normalization(name, 2), width),
+              .relu, conv(names.convolution(name, 2), width, width, 3, stride, 1),
+              bn(names.normalization(name, 3), width), .relu,
+              conv(names.convolution(name, 3), width, outWidth, 1, 1, 0),
             ]
           } else {
             branch = [
-              conv(name + ".conv1", channels, width, 3, stride, 1), bn(name + ".bn1", width), .relu,
-              conv(name + ".conv2", width, width, 3, 1, 1), bn(name + ".bn2", width),
+              conv(names.convolution(name, 1), channels, width, 3, stride, 1), bn(names.normalization(name, 2), width),
+              .relu, conv(names.convolution(name, 2), width, width, 3, 1, 1),
+            ]
+          }
+          var shortcut = Shortcut.identity
+          if stride != 1 || channels != outWidth {
+            shortcut = .projection(
+              [conv(names.projectionConvolution(name), channels, outWidth, 1, stride, 0)]
+                + (c.projectionHasBatchNorm ? [bn(names.projectionNormalization(name), outWidth)] : []))
+          }
+          // After a BN-ReLU stem the first block has no pre-activation ('no_preact').
+          let ownPreActivation = !(c.stemNormalization == true && number == 1)
+          if c.sharedPreActivation == true && b == 0 && ownPreActivation && shortcut == .identity {
+            shortcut = .projection([])
+          }
+          block = try ResidualBlock(
+            name: name, stage: stageIndex + 1,
+            preActivation: ownPreActivation ? [bn(names.normalization(name, 1), channels), .relu] : [],
+            branch: branch,
+            shortcut: shortcut, activationAfterAddition: false, branchScale: scale, inputShape: shape)
+          channels = outWidth
+        case .imageNetResNet:
+          let name = names.block(stage: stageIndex, index: b)
+          let outWidth = c.bottleneck ? width * 4 : width
+          let (conv1, conv2, conv3) = (names.convolution(name, 1), names.convolution(name, 2), names.convolution(name, 3))
+          let (bn1, bn2, bn3) = (names.normalization(name, 1), names.normalization(name, 2), names.normalization(name, 3))
+          let branch: [Layer]
+          if c.bottleneck {
+            branch = [
+              conv(conv1, channels, width, 1, 1, 0), bn(bn1, width), .relu,
+              conv(conv2, width, width, 3, stride, 1), bn(bn2, width), .relu,
+              conv(conv3, width, outWidth, 1, 1, 0), bn(bn3, outWidth),
+            ]
+          } else {
+            branch = [
+              conv(conv1, channels, width, 3, stride, 1), bn(bn1, width), .relu,
+              conv(conv2, width, width, 3, 1, 1), bn(bn2, width),
             ]
           }
           var shortcut = Shortcut.identity
           if stride != 1 || channels != outWidth {
             shortcut = .projection([
-              conv("\(name).\(c.projectionName).0", channels, outWidth, 1, stride, 0),
-              bn("\(name).\(c.projectionName).1", outWidth),
+              conv(names.projectionConvolution(name), channels, outWidth, 1, stride, 0),
+              bn(names.projectionNormalization(name), outWidth),
             ])
           }
           block = try ResidualBlock(
@@ -240,8 +311,9 @@ extension Network {
         shape = block.outputShape
       }
     }
-    if c.family == .preActivationResNet && c.finalNormalization {
-      head = [bn("bn", channels), .relu]
+    let preActivation = c.family == .preActivationResNet || c.family == .preActivationImageNetResNet
+    if preActivation && c.finalNormalization {
+      head = [bn(names.finalNormalization, channels), .relu]
     }
     self.configuration = configuration
     self.stem = stem

@@ -6,6 +6,8 @@ public enum Shortcut: Sendable, Equatable {
   /// (`before` in front, `after` behind). No parameters.
   case subsampleAndPad(stride: Int, before: Int, after: Int)
   /// Option B: a 1×1 convolution (and usually batch norm), PyTorch's `downsample` / `shortcut`.
+  /// In pre-activation blocks it takes the pre-activated input; with no layers it is the identity
+  /// of the pre-activated input (fb.resnet.torch's 'both_preact' blocks with equal shapes).
   case projection([Layer])
   /// No shortcut: a plain layer (VGG-style). Deleting such a block passes its input through.
   case none
@@ -17,6 +19,16 @@ public enum Shortcut: Sendable, Equatable {
 ///   is true (ReLU after the sum).
 /// - Pre-activation blocks (He et al. 2016b): `preActivation` = [BN, ReLU] feeds the branch, and a
 ///   projection shortcut too (kuangliu's `PreActBlock`); identity shortcuts take x itself.
+/// - Pre-activation bottlenecks (He et al. 2016b, the ImageNet ResNet-200 of the lesion paper's
+///   Fig. 4): the same pre-activation, branch BN-ReLU-conv1×1 → BN-ReLU-conv3×3 (stride) →
+///   conv1×1 to 4× width; kuangliu's `PreActBottleneck`, timm's `PreActBottleneck`.
+///
+/// Deleting a pre-activation block whose shortcut is a projection keeps [BN, ReLU] and the
+/// projection: y = projection(ReLU(BN(x))). That is what skipping the residual branch means in the
+/// reference code: timm's `resnetv2` computes `shortcut = downsample(norm1(x))` before the branch,
+/// kuangliu's blocks `shortcut(relu(bn1(x)))`, and fb.resnet.torch's `preresnet.lua` puts the
+/// BN-ReLU of such ('both_preact') blocks before the `ConcatTable` of branch and shortcut. Deleting
+/// a block with an identity shortcut gives y = x, with no normalization or activation.
 /// - Plain blocks (`shortcut == .none`): y = branch(x); no addition.
 ///
 /// Deleting a residual block replaces the branch output with zero; what follows the addition
@@ -92,7 +104,7 @@ public struct ResidualBlock: Sendable, Equatable {
     switch shortcut {
     case .identity: return "identity"
     case .subsampleAndPad: return "option A"
-    case .projection: return "projection"
+    case .projection(let layers): return layers.isEmpty ? "identity (pre-activated)" : "projection"
     case .none: return "none"
     }
   }

@@ -22,7 +22,9 @@ public struct InferredArchitecture: Equatable, Sendable {
 /// | akamaster CIFAR ResNet (option B) | as above with `layerL.0.shortcut.0/1` |
 /// | chenyaofo CIFAR ResNet (option B) | 3×3 `conv1`, `layerL.0.downsample.0/1`, `fc` head |
 /// | torchvision ResNet-18…152 | 7×7 `conv1`; bottleneck when `layer1.0.conv3` exists |
-/// | kuangliu pre-activation ResNet | 3×3 `conv1` without top-level `bn1`; `layerL.b.bn1` has the block's input channels; 1×1 `shortcut.0` without batch norm; optional final `bn` |
+/// | kuangliu pre-activation ResNet | 3×3 `conv1` without top-level `bn1`; `layerL.b.bn1` has the block's input channels; 1×1 `shortcut.0` without batch norm; optional final `bn`; bottleneck when `layer1.0.conv3` exists |
+/// | timm ResNets | torchvision names; deep 3×3 stems as `conv1.0/3/6` (see `ArchitectureInference+Hub.swift`) |
+/// | transformers, timm `resnetv2` | see `ArchitectureInference+Hub.swift` |
 ///
 /// Stages are `layer1…layerS` and blocks per stage are counted from `layerL.b` prefixes, so
 /// narrower, shallower or deeper variants load too. Plain CIFAR nets share akamaster's option-A
@@ -35,15 +37,32 @@ public enum ArchitectureInference {
   ///   - file: the file name, for errors.
   ///   - inputSize: input height and width; default 224 for ImageNet-style stems, else 32.
   /// - Throws: `CheckpointError.unknownArchitecture`, `.metadataRequired` (VGG-style keys),
-  ///   `.unsupportedArchitecture` (e.g. pre-activation bottlenecks).
-  public static func infer(shapes: [String: [Int]], file: String, inputSize: Int? = nil) throws
-    -> InferredArchitecture
-  {
+  ///   `.unsupportedArchitecture` (e.g. timm's average-pool shortcuts).
+  ///   - layerType: transformers' `layer_type` from `config.json`, checked against the weights.
+  public static func infer(
+    shapes: [String: [Int]], file: String, inputSize: Int? = nil, layerType: String? = nil
+  ) throws -> InferredArchitecture {
     let names = shapes.keys.filter { !$0.hasSuffix("num_batches_tracked") }
     if names.contains(where: { $0.hasPrefix("layers.") && $0.contains(".conv.") }) {
       throw CheckpointError.metadataRequired(file: file, family: "VGG-style network (layers.N.conv)")
     }
-    guard let stem = shapes["conv1.weight"] else {
+    if shapes["resnet.embedder.embedder.convolution.weight"] != nil {
+      return try inferTransformers(
+        shapes: shapes, names: names, file: file, inputSize: inputSize, layerType: layerType)
+    }
+    if names.contains(where: { $0.hasPrefix("stem.") }) && shapes["stages.0.blocks.0.conv1.weight"] != nil {
+      return try inferTimmResNetV2(shapes: shapes, names: names, file: file, inputSize: inputSize)
+    }
+    if names.contains(where: { $0.hasPrefix("layer") && $0.contains(".downsample.2.") }) {
+      throw CheckpointError.unsupportedArchitecture(
+        file: file,
+        reason: "timm's average-pool shortcuts (downsample.1 convolution after a pool, 'avg_down' as in resnet50d) are not supported yet")
+    }
+    let deepStem = try deepStemWidths(shapes, file: file)
+    if let deepStem, let bn = shapes["bn1.weight"], bn != [deepStem.widths[2]] {
+      throw CheckpointError.shapeMismatch(file: file, key: "bn1.weight", expected: [deepStem.widths[2]], found: bn)
+    }
+    guard let stem = deepStem.map({ [$0.widths[2], $0.inputChannels, 7, 7] }) ?? shapes["conv1.weight"] else {
       throw CheckpointError.unknownArchitecture(
         file: file, reason: "no 'conv1.weight' (the stem convolution); found keys " + preview(names))
     }
@@ -95,6 +114,22 @@ public enum ArchitectureInference {
     var description: String
     var defaults: (mean: [Float], std: [Float], reason: String)
     switch kernel {
+    case 7 where shapes["bn.weight"] != nil && shapes["bn1.weight"] != nil:
+      // fb.resnet.torch's pre-activation ImageNet ResNets (read from .t7): BN-ReLU stem, a first
+      // block without pre-activation, final BN-ReLU.
+      configuration = NetworkConfiguration(
+        family: .preActivationImageNetResNet, inputChannels: inputChannels, inputHeight: inputSize ?? 224,
+        inputWidth: inputSize ?? 224, classCount: classCount, stageWidths: widths,
+        blocksPerStage: blocksPerStage, shortcut: .b, bottleneck: bottleneck, classifierName: classifierName,
+        projectionName: "shortcut", projectionHasBatchNorm: projectionBatchNorm("shortcut"),
+        finalNormalization: true, stemWidths: stemWidth == widths[0] ? nil : [stemWidth], stemNormalization: true)
+      description =
+        "pre-activation ImageNet ResNet-\((bottleneck ? 3 : 2) * blocksPerStage.reduce(0, +) + 2)"
+        + (bottleneck ? " (bottleneck)" : "") + widthNote(widths, standard: [64, 128, 256, 512])
+      defaults = (
+        NormalizationPreset.imagenet.mean, NormalizationPreset.imagenet.std,
+        "ImageNet models use ImageNet statistics"
+      )
     case 7:
       guard !hasProjection("shortcut") else {
         throw CheckpointError.unknownArchitecture(
@@ -104,11 +139,13 @@ public enum ArchitectureInference {
         family: .imageNetResNet, inputChannels: inputChannels, inputHeight: inputSize ?? 224,
         inputWidth: inputSize ?? 224, classCount: classCount, stageWidths: widths,
         blocksPerStage: blocksPerStage, shortcut: .b, bottleneck: bottleneck,
-        classifierName: classifierName, projectionName: "downsample", projectionHasBatchNorm: true)
+        classifierName: classifierName, projectionName: "downsample", projectionHasBatchNorm: true,
+        stemWidths: deepStem?.widths ?? (stemWidth == widths[0] ? nil : [stemWidth]))
       let blocks = blocksPerStage.reduce(0, +)
       let depth = (bottleneck ? 3 : 2) * blocks + 2
       description =
-        "torchvision ResNet-\(depth)" + (bottleneck ? " (bottleneck)" : "")
+        (deepStem == nil ? "torchvision ResNet-\(depth)" : "timm ResNet-\(depth) with a deep stem")
+        + (bottleneck ? " (bottleneck)" : "")
         + widthNote(widths, standard: [64, 128, 256, 512])
       defaults = (
         NormalizationPreset.imagenet.mean, NormalizationPreset.imagenet.std,
@@ -116,21 +153,17 @@ public enum ArchitectureInference {
       )
     case 3:
       let hasStemNorm = shapes["bn1.weight"] != nil
-      let depth = 2 * blocksPerStage.reduce(0, +) + 2
+      let depth = (bottleneck ? 3 : 2) * blocksPerStage.reduce(0, +) + 2
       if !hasStemNorm && shapes["layer1.0.bn1.weight"] != nil {
-        guard !bottleneck else {
-          throw CheckpointError.unsupportedArchitecture(
-            file: file, reason: "pre-activation bottleneck blocks (layer1.0.conv3) are not supported")
-        }
         configuration = NetworkConfiguration(
           family: .preActivationResNet, inputChannels: inputChannels,
           inputHeight: inputSize ?? 32, inputWidth: inputSize ?? 32, classCount: classCount,
-          stageWidths: widths, blocksPerStage: blocksPerStage, shortcut: .b,
+          stageWidths: widths, blocksPerStage: blocksPerStage, shortcut: .b, bottleneck: bottleneck,
           classifierName: classifierName, projectionName: "shortcut",
           projectionHasBatchNorm: projectionBatchNorm("shortcut"),
           finalNormalization: shapes["bn.weight"] != nil)
         description =
-          "kuangliu pre-activation ResNet-\(depth)"
+          "kuangliu pre-activation ResNet-\(depth)" + (bottleneck ? " (bottleneck)" : "")
           + widthNote(widths, standard: [64, 128, 256, 512])
           + (configuration.finalNormalization ? " (final BN)" : "")
         defaults = (
@@ -188,7 +221,9 @@ public enum ArchitectureInference {
       throw CheckpointError.unknownArchitecture(
         file: file, reason: "stem kernel \(kernel)×\(kernel); expected 3×3 (CIFAR) or 7×7 (ImageNet)")
     }
-    guard stemWidth == widths[0] else {
+    guard stemWidth == widths[0] || configuration.family == .imageNetResNet
+      || configuration.family == .preActivationImageNetResNet
+    else {
       throw CheckpointError.unsupportedArchitecture(
         file: file,
         reason:
@@ -249,7 +284,13 @@ public enum ArchitectureInference {
         "CIFAR ResNet-\(2 * blocks + 2) (option \(c.shortcut.rawValue))"
         + widthNote(c.stageWidths, standard: [16, 32, 64])
     case .preActivationResNet:
-      text = "pre-activation ResNet-\(2 * blocks + 2)" + widthNote(c.stageWidths, standard: [16, 32, 64])
+      text =
+        "pre-activation ResNet-\((c.bottleneck ? 3 : 2) * blocks + 2)" + (c.bottleneck ? " (bottleneck)" : "")
+        + widthNote(c.stageWidths, standard: [16, 32, 64])
+    case .preActivationImageNetResNet:
+      text =
+        "pre-activation ImageNet ResNet-\((c.bottleneck ? 3 : 2) * blocks + 2)" + (c.bottleneck ? " (bottleneck)" : "")
+        + widthNote(c.stageWidths, standard: [64, 128, 256, 512])
     case .imageNetResNet:
       text =
         "ImageNet ResNet-\((c.bottleneck ? 3 : 2) * blocks + 2)" + (c.bottleneck ? " (bottleneck)" : "")
@@ -265,7 +306,7 @@ public enum ArchitectureInference {
     return text
   }
 
-  private static func widthNote(_ widths: [Int], standard: [Int]) -> String {
+  static func widthNote(_ widths: [Int], standard: [Int]) -> String {
     widths == standard ? "" : ", widths " + widths.map(String.init).joined(separator: "/")
   }
 

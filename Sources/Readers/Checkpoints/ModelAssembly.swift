@@ -11,9 +11,11 @@ enum ModelAssembly {
   /// Normalization precedence: an explicit override, then the file's metadata, then the
   /// family default.
   /// - Throws: `CheckpointError`.
+  /// - Parameter hub: the hub `config.json` found beside the weights (class names, timm's
+  ///   statistics), used only for checkpoints without resnet-lesion metadata.
   static func assemble(
     _ archive: TensorArchive, file url: URL, normalization: NormalizationOverride?,
-    inputSize: Int?
+    inputSize: Int?, hub: HubConfig? = nil
   ) throws -> LoadedModel {
     let file = url.path
     let metadata = archive.metadata
@@ -93,12 +95,31 @@ enum ModelAssembly {
       for entry in archive.tensors where shapes[entry.name] == nil {
         shapes[entry.name] = entry.tensor.shape
       }
-      let inferred = try ArchitectureInference.infer(shapes: shapes, file: file, inputSize: inputSize)
+      let inferred = try ArchitectureInference.infer(
+        shapes: shapes, file: file, inputSize: inputSize,
+        layerType: hub?.origin == .transformers ? hub?.layerType : nil)
       configuration = inferred.configuration
-      description = inferred.familyDescription
+      if archive.metadata[Torch7Network.sharedPreActivationKey] == "true" {
+        configuration.sharedPreActivation = true
+      }
+      description =
+        archive.format == .torch7
+        ? "fb.resnet.torch " + ArchitectureInference.describe(configuration) : inferred.familyDescription
       defaults = (inferred.defaultMean, inferred.defaultStd, inferred.defaultReason)
       provenance = metadata
       provenance["source_format"] = archive.format.rawValue
+      if let hub {
+        if !hub.classNames.isEmpty {
+          guard hub.classNames.count == configuration.classCount else {
+            throw CheckpointError.invalidMetadata(
+              file: hub.file, key: hub.origin == .transformers ? "id2label" : "label_names",
+              expected: "\(configuration.classCount) names (one per class)", found: "\(hub.classNames.count) names")
+          }
+          classNames = hub.classNames
+        }
+        if let mean = hub.mean, let std = hub.std { recorded = (mean, std) }
+        provenance["hub_config"] = hub.origin.rawValue + (hub.architecture.map { " " + $0 } ?? "")
+      }
     }
 
     if let inputSize {
@@ -145,7 +166,7 @@ enum ModelAssembly {
     case 1:
       return (NormalizationPreset.mnist.mean, NormalizationPreset.mnist.std, "single-channel input: MNIST statistics")
     case 3:
-      if configuration.family == .imageNetResNet {
+      if configuration.family == .imageNetResNet || configuration.family == .preActivationImageNetResNet {
         return (
           NormalizationPreset.imagenet.mean, NormalizationPreset.imagenet.std,
           "ImageNet-style network: ImageNet statistics"
@@ -180,7 +201,10 @@ enum ModelAssembly {
     var tensors: [String: Tensor] = [:]
     for (name, shape) in expected {
       guard let raw = archive[name] else { continue }
-      guard raw.shape == shape else {
+      // timm's resnetv2 classifier is a 1×1 convolution: [classes, features, 1, 1].
+      let isPointwiseClassifier =
+        name == network.classifier.name + ".weight" && raw.shape == shape + [1, 1]
+      guard raw.shape == shape || isPointwiseClassifier else {
         throw CheckpointError.shapeMismatch(file: file, key: name, expected: shape, found: raw.shape)
       }
       guard raw.dtype.isFloatingPoint else {
@@ -188,7 +212,7 @@ enum ModelAssembly {
           file: file, reason: "tensor '\(name)' has dtype \(raw.dtype.rawValue), expected a floating-point type")
       }
       do {
-        tensors[name] = try Tensor.validated(shape: raw.shape, scalars: raw.floats(), what: name)
+        tensors[name] = try Tensor.validated(shape: shape, scalars: raw.floats(), what: name)
       } catch {
         throw CheckpointError.unreadable(file: file, reason: "\(error)")
       }

@@ -113,6 +113,10 @@ public enum ModelFile {
   /// Loads a model file: a resnet-lesion safetensors file (architecture from its metadata), or
   /// any checkpoint `TensorFile` reads (architecture inferred, see `ArchitectureInference`).
   ///
+  /// A Hugging Face hub folder (transformers' `save_pretrained`, timm's `push_to_hub`), or its
+  /// `config.json`, loads its `model.safetensors` or `pytorch_model.bin`; the `config.json` (also
+  /// one beside a weights file given directly) supplies class names and, for timm, statistics.
+  ///
   /// - Parameters:
   ///   - normalization: statistics that override the file's metadata and the family default.
   ///   - inputSize: input height and width, overriding the metadata (default 32 for CIFAR-style
@@ -122,13 +126,23 @@ public enum ModelFile {
   public static func load(
     _ url: URL, normalization: NormalizationOverride? = nil, inputSize: Int? = nil
   ) throws -> LoadedModel {
+    let (weights, configURL) = try HubConfig.locate(url)
+    var hub: HubConfig? = nil
+    if let configURL {
+      do {
+        hub = try HubConfig.read(configURL)
+      } catch CheckpointError.unreadable(let file, let reason) {
+        // A config.json that is no hub ResNet config only matters when it was named.
+        if weights != url { throw CheckpointError.unreadable(file: file, reason: reason) }
+      }
+    }
     let archive: TensorArchive
     do {
-      archive = try TensorFile.read(contentsOf: url)
+      archive = try TensorFile.read(contentsOf: weights)
     } catch {
-      throw CheckpointError.unreadable(file: url.path, reason: "\(error)")
+      throw CheckpointError.unreadable(file: weights.path, reason: "\(error)")
     }
     return try ModelAssembly.assemble(
-      archive, file: url, normalization: normalization, inputSize: inputSize)
+      archive, file: weights, normalization: normalization, inputSize: inputSize, hub: hub)
   }
 }

@@ -10,6 +10,8 @@ public struct TensorArchive: Sendable {
     case torchLegacy
     /// A NumPy `.npy` file (one tensor, named `""`).
     case numpy
+    /// A Torch7 `.t7` network (fb.resnet.torch), converted to PyTorch names by `Torch7Network`.
+    case torch7
   }
 
   /// The format the tensors were read from.

@@ -27,15 +27,19 @@ public enum TensorFile {
       return TensorArchive(format: .numpy, tensors: [("", array.tensor)])
     case .safetensors:
       return try SafeTensors.parse(bytes, file: file)
+    case .torch7:
+      return try Torch7Network.archive(bytes, file: file)
     }
   }
 
   /// The format suggested by the first bytes: `PK\3\4` → torch zip, `80 02 8A 0A` (or a
-  /// protocol-4 frame `80 04 95`) → legacy torch, `\x93NUMPY` → npy, anything else → safetensors.
+  /// protocol-4 frame `80 04 95`) → legacy torch, `\x93NUMPY` → npy, a Torch7 table or object
+  /// with reference index 1 (`03|04 00 00 00 01 00 00 00`) → `.t7`, anything else → safetensors.
   public static func detectFormat(_ bytes: [UInt8]) -> TensorArchive.Format {
     if bytes.matches([0x50, 0x4B, 0x03, 0x04], at: 0) { return .torchZip }
     if TorchCheckpoint.isLegacyStart(bytes) { return .torchLegacy }
     if bytes.matches([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59], at: 0) { return .numpy }
+    if Torch7Document.looksLikeTorch7(bytes) { return .torch7 }
     return .safetensors
   }
 }
