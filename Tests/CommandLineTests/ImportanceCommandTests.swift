@@ -77,6 +77,8 @@ final class ImportanceCommandTests: XCTestCase {
     let (_, three) = try dropLoss("3")
     XCTAssertEqual(pairLoss, both, accuracy: 1e-4)
     XCTAssertEqual(interaction, both - one - three + intact, accuracy: 3e-4)
+    let onePermutation = try BinaryRunner.run(["rank", "--model", Self.resnet, "--limit", "10", "--permutations", "1", "--quiet"])
+    XCTAssertEqual(onePermutation.status, 64, onePermutation.standardError)
     for bad in [["--blocks", "2"], ["--blocks", "1,9"]] {
       let run = try BinaryRunner.run(["interactions", "--model", Self.resnet, "--limit", "10", "--quiet"] + bad)
       XCTAssertEqual(run.status, 64, "\(bad): \(run.standardError)")

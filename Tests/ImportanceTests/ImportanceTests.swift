@@ -165,6 +165,7 @@ final class ImportanceTests: XCTestCase {
       XCTAssertEqual(sampled.values[j].mean, exact.values[j].mean, accuracy: 4 * sampled.values[j].standardError + 1e-12)
       XCTAssertGreaterThan(sampled.values[j].standardError, 0)
     }
+    XCTAssertThrowsError(try s.shapleyValues(permutations: 1, seed: 3))
     // Keyed permutations: the same seed gives the same values, another seed other draws.
     XCTAssertEqual(try s.shapleyValues(permutations: 5, seed: 3).values.map(\.mean), try s.shapleyValues(permutations: 5, seed: 3).values.map(\.mean))
     XCTAssertNotEqual(try s.shapleyValues(permutations: 5, seed: 3).values.map(\.mean), try s.shapleyValues(permutations: 5, seed: 4).values.map(\.mean))

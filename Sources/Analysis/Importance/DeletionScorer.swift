@@ -175,6 +175,8 @@ public enum ImportanceError: UsageError, CustomStringConvertible, Equatable {
   case reordered
   /// Too few deletable blocks for the measure.
   case tooFewBlocks(what: String, needed: Int, found: Int)
+  /// Sampled Shapley values need at least two permutations for a standard error.
+  case tooFewPermutations(found: Int)
 
   public var description: String {
     switch self {
@@ -184,6 +186,8 @@ public enum ImportanceError: UsageError, CustomStringConvertible, Equatable {
     case .reordered: return "importance measures need the network's blocks in their original order"
     case .tooFewBlocks(let what, let needed, let found):
       return "\(what) needs at least \(needed) deletable blocks, found \(found)"
+    case .tooFewPermutations(let found):
+      return "Shapley values need at least 2 permutations for a standard error (--permutations), found \(found)"
     }
   }
 }

@@ -38,10 +38,12 @@ extension DeletionScorer {
   /// (`chain(_:)`) that deletes the blocks in that order.
   ///
   /// - Complexity: per permutation and image, about n²/2 block evaluations for n deletable blocks.
-  /// - Throws: `ImportanceError.tooFewBlocks` when no block can be deleted.
+  /// - Throws: `ImportanceError.tooFewBlocks` when no block can be deleted, `.tooFewPermutations`
+  ///   below 2 permutations.
   public func shapleyValues(permutations: Int, seed: UInt64, progress: ((Int) -> Void)? = nil) throws -> ShapleyValues {
     guard !deletable.isEmpty else { throw ImportanceError.tooFewBlocks(what: "Shapley values", needed: 1, found: 0) }
-    let count = max(2, permutations)
+    guard permutations >= 2 else { throw ImportanceError.tooFewPermutations(found: permutations) }
+    let count = permutations
     var contributions = [[Double]](repeating: [], count: deletable.count)
     var intactLoss = 0.0, allDeletedLoss = 0.0
     let index = Dictionary(uniqueKeysWithValues: deletable.enumerated().map { ($1, $0) })

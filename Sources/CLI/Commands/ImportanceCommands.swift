@@ -12,7 +12,7 @@ enum RankCommand: LesionCommand {
     discussion:
       "On the selected (calibration) images: per deletable block, the change in error (95% Newcombe paired interval, exact McNemar p) and in mean loss (95% paired t interval) when the block alone is deleted; Block Influence (1 − mean cosine similarity of the block's output with and without its branch, per position); the first-order estimate of the loss change (gradient at the block output · change of the output); Shapley values of the blocks for the loss over --permutations random deletion orders, with standard errors. Notes give the top blocks by each measure and the Spearman correlations between measures. Example: resnet-lesion rank --limit 200 --permutations 20",
     options: ModelArguments.all() + DataArguments.all + [
-      .option("permutations", value: "<n>", help: "Random deletion orders for the Shapley values (0 skips them).", default: "20"),
+      .option("permutations", value: "<n>", help: "Random deletion orders for the Shapley values: 0 skips them, else at least 2.", default: "20"),
       .option("seed", value: "<n>", help: "Seed of the deletion orders (each keyed by seed and index).", default: "0"),
       CommonOptions.format, CommonOptions.output, CommonOptions.quiet,
     ])
@@ -20,6 +20,9 @@ enum RankCommand: LesionCommand {
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let output = try OutputTarget(arguments)
     let permutations = try arguments.int("permutations", in: 0...1_000_000) ?? 20
+    guard permutations != 1 else {
+      throw CommandLineError.invalidValue(option: "--permutations", value: "1", expected: "0 (no Shapley values) or at least 2")
+    }
     let seed = try arguments.int("seed", in: 0...Int.max) ?? 0
     let study = try StudyArguments.load(arguments, context: context)
     var table = try BlockRanking(permutations: permutations, seed: UInt64(seed)).run(on: study).table
