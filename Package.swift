@@ -32,7 +32,11 @@ let package = Package(
     .target(name: "Archives", dependencies: ["Basics"], path: "Sources/Readers/Archives"),
     .target(name: "TensorFormats", dependencies: ["Basics"], path: "Sources/Readers/Formats"),
     .target(
-      name: "Datasets", dependencies: ["Basics", "TensorFormats", "Archives"], path: "Sources/Readers/Datasets"),
+      name: "Images", dependencies: ["Basics", "Archives"], path: "Sources/Readers/Images",
+      swiftSettings: numericSettings),
+    .target(
+      name: "Datasets", dependencies: ["Basics", "TensorFormats", "Archives", "Images"],
+      path: "Sources/Readers/Datasets"),
     // The engine: tensors, kernels, layers, residual networks, plans, forward and backward.
     .target(name: "Engine", path: "Sources/Engine", swiftSettings: numericSettings),
     // Checkpoints: state dicts → Engine networks (architecture inferred from names and shapes).
@@ -71,6 +75,9 @@ let package = Package(
       path: "Sources/CLI"),
     .executableTarget(name: "resnet-lesion", dependencies: ["LesionCLI"]),
     .executableTarget(
+      name: "resnet-lesion-image-bench", dependencies: ["Images", "Datasets"],
+      exclude: ["pillow_reference.py"]),
+    .executableTarget(
       name: "resnet-lesion-bench", dependencies: ["Basics", "Engine", "Checkpoints", "Datasets", "Lesion"],
       exclude: ["pytorch_reference.py"], swiftSettings: numericSettings),
 
@@ -96,6 +103,8 @@ let package = Package(
       name: "PathAnalysisTests", dependencies: ["_TestSupport", "PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats", "Statistics"],
       exclude: ["Fixtures"]),
     .testTarget(name: "ImportanceTests", dependencies: ["_TestSupport", "Importance", "Engine", "Lesion", "Datasets", "Basics"]),
+    .testTarget(
+      name: "ImagesTests", dependencies: ["_TestSupport", "Images", "Datasets"], exclude: ["Fixtures"]),
     .testTarget(name: "ReportTests", dependencies: ["_TestSupport", "Basics", "Report"]),
     .testTarget(name: "ParsingTests", dependencies: ["_TestSupport", "LesionCLI"]),
     // End-to-end: runs the built resnet-lesion binary.

@@ -3,10 +3,12 @@
 #
 # Usage (from anywhere inside the repository):
 #   Tests/Fuzz/run-fuzzers.sh [seconds-per-target] [target ...]
-# Targets: safetensors torchzip pickle numpy torch7 (default: all). Default time: 180 seconds each.
+# Targets: safetensors torchzip pickle numpy torch7 jpeg png (default: all). Default time: 180
+# seconds each.
 #
 # Each target is compiled with `swiftc -sanitize=fuzzer,address -parse-as-library` together with
-# the TensorFormats sources (no SwiftPM), its corpus is seeded from the committed fixtures and
+# the TensorFormats sources (jpeg, png: the Images sources, inflate and CRC-32) (no SwiftPM),
+# its corpus is seeded from the committed fixtures and
 # the regression inputs in Tests/Fuzz/Regressions/<target>/, and it runs for the given time.
 # Crash inputs are written to <work>/<target>/crashes/, where <work> is $FUZZ_WORK (default
 # .build/fuzz, relative to the repository root). Needs python3 only to seed the pickle corpus.
@@ -15,7 +17,7 @@ set -euo pipefail
 seconds="${1:-180}"
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(safetensors torchzip pickle numpy torch7); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(safetensors torchzip pickle numpy torch7 jpeg png); fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -31,6 +33,8 @@ entry_for() {
     pickle) echo Tests/Fuzz/FuzzPickle.swift ;;
     numpy) echo Tests/Fuzz/FuzzNumPy.swift ;;
     torch7) echo Tests/Fuzz/FuzzTorch7.swift ;;
+    jpeg) echo Tests/Fuzz/FuzzJPEG.swift ;;
+    png) echo Tests/Fuzz/FuzzPNG.swift ;;
     *) echo "unknown target $1" >&2; exit 64 ;;
   esac
 }
@@ -56,6 +60,8 @@ PY
       ;;
     numpy) cp "$fixtures"/*.npy "$corpus"/ ;;
     torch7) cp Tests/CheckpointsTests/Fixtures/torch7/*.t7 "$corpus"/ ;;
+    jpeg) cp Tests/ImagesTests/Fixtures/*.jpg "$corpus"/ ;;
+    png) cp Tests/ImagesTests/Fixtures/*.png "$corpus"/ ;;
   esac
   if [ -d "Tests/Fuzz/Regressions/$target" ]; then
     cp "Tests/Fuzz/Regressions/$target"/* "$corpus"/ 2>/dev/null || true
@@ -67,8 +73,16 @@ for target in "${targets[@]}"; do
   dir="$work/$target"
   mkdir -p "$dir/corpus" "$dir/crashes"
   echo "== $target: building"
-  if ! "$swiftc_bin" -sanitize=fuzzer,address -parse-as-library -O -g -module-name TensorFormats \
-    "${sources[@]}" "$entry" -o "$dir/fuzzer" >"$dir/build.log" 2>&1; then
+  target_sources=("${sources[@]}")
+  module=TensorFormats
+  case "$target" in
+    jpeg | png)
+      target_sources=(Sources/Readers/Images/*.swift Sources/Readers/Archives/Inflate.swift
+        Sources/Readers/Archives/ArchiveError.swift Sources/Basics/CRC32.swift)
+      module=Images ;;
+  esac
+  if ! "$swiftc_bin" -sanitize=fuzzer,address -parse-as-library -O -g -module-name "$module" \
+    "${target_sources[@]}" "$entry" -o "$dir/fuzzer" >"$dir/build.log" 2>&1; then
     grep -v "Cannot export local symbol" "$dir/build.log" >&2
     exit 1
   fi

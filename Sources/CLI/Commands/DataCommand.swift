@@ -32,7 +32,7 @@ enum DataCommand: LesionCommand {
   }
 
   static func info(_ arguments: ParsedArguments, context: CommandContext) throws {
-    let dataset = try DataArguments.load(arguments)
+    let dataset = try DataArguments.load(arguments, context: context)
     let counts = dataset.classCounts()
     let (mean, std) = dataset.pixelStatistics()
     let result = CommandResult(

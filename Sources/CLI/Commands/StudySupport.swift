@@ -11,28 +11,39 @@ import Studies
 enum DataArguments {
   static let data = OptionSpec.option(
     "data", short: "d", value: "<path>",
-    help: "Data set: a bundled name (mnist-5k), a CIFAR .bin/.tar.gz/folder, an MNIST IDX folder, or an images .npy.",
+    help: "Data set: a bundled name (mnist-5k), a CIFAR .bin/.tar.gz/folder, an MNIST IDX folder, an images .npy, or a folder of JPEG/PNG images (class subfolders, or flat with --labels).",
     default: "mnist-5k")
   static let split = OptionSpec.option("split", value: "<split>", help: "train or test.", default: "test")
-  static let labels = OptionSpec.option("labels", value: "<path>", help: "Labels .npy for an images .npy.")
+  static let labels = OptionSpec.option("labels", value: "<path>", help: "Labels .npy for an images .npy, or a text file of \"filename label\" lines for a flat image folder.")
   static let layout = OptionSpec.option("layout", value: "<layout>", help: "Layout of an images .npy: nchw or nhwc (inferred when unambiguous).")
   static let limit = OptionSpec.option("limit", value: "<n>", help: "Evaluate at most this many images.")
   static let offset = OptionSpec.option("offset", value: "<n>", help: "Skip this many images first.", default: "0")
   static let perClass = OptionSpec.option("per-class", value: "<n>", help: "Keep the first n images of every class (a class-balanced subset).")
   static let batchSize = OptionSpec.option("batch-size", value: "<n>", help: "Images per batch.", default: "100")
 
-  static var all: [OptionSpec] { [data, split, labels, layout, limit, offset, perClass, batchSize] }
+  static let resize = OptionSpec.option("resize", value: "<n>", help: "Image folders: resize the shorter side to n (torchvision Resize, Pillow bilinear). Default from the model: 256 for ImageNet models, none for images already at its input size.")
+  static let crop = OptionSpec.option("crop", value: "<n>", help: "Image folders: centre crop n×n (torchvision CenterCrop). Default: the model's input size.")
+  static let skipBad = OptionSpec.flag("skip-bad", help: "Image folders: count and list undecodable files instead of failing.")
 
-  /// Loads and selects the data set the options name.
+  static var all: [OptionSpec] { [data, split, labels, layout, limit, offset, perClass, batchSize, resize, crop, skipBad] }
+
+  /// Loads and selects the data set the options name; image folders are transformed for a
+  /// model of input side `inputSize` and summarized on standard error (unless --quiet).
   /// - Throws: `StudyError.emptySelection` (exit 64) when `--offset` is at or beyond the data.
-  static func load(_ arguments: ParsedArguments) throws -> ImageDataset {
+  static func load(_ arguments: ParsedArguments, inputSize: Int? = nil, context: CommandContext? = nil) throws -> ImageDataset {
     let source = try arguments.string("data") ?? "mnist-5k"
     let split = try arguments.choice("split", as: DatasetSplit.self) ?? .test
     let layout = try arguments.choice("layout", as: NumPyLayout.self)
     let offset = try arguments.int("offset", in: 0...Int.max) ?? 0
     let limit = try arguments.int("limit", in: 1...Int.max)
     let perClass = try arguments.int("per-class", in: 1...Int.max)
-    let dataset = try DatasetLoader.load(source, split: split, labels: try arguments.string("labels"), layout: layout)
+    let quiet = (try? arguments.flag("quiet")) ?? false
+    let images = ImageFolderOptions(
+      resize: try arguments.int("resize", in: 1...65_536), crop: try arguments.int("crop", in: 1...65_536),
+      skipBad: try arguments.flag("skip-bad"), inputSize: inputSize,
+      onSummary: quiet ? nil : context.map { context in { context.writeError($0.description + "\n") } })
+    let dataset = try DatasetLoader.load(
+      source, split: split, labels: try arguments.string("labels"), layout: layout, images: images)
     guard offset < dataset.count else {
       throw StudyError.emptySelection(option: "--offset", value: offset, available: dataset.count)
     }
@@ -49,7 +60,7 @@ enum StudyArguments {
   /// Loads model and data and checks that they fit.
   static func load(_ arguments: ParsedArguments, context: CommandContext) throws -> Study {
     let model = try ModelArguments.load(arguments)
-    let dataset = try DataArguments.load(arguments)
+    let dataset = try DataArguments.load(arguments, inputSize: model.network.inputShape.height, context: context)
     return try Study(
       model: model, modelArgument: try arguments.string("model") ?? ModelLoader.defaultBundledName, dataset: dataset,
       dataArgument: try arguments.string("data") ?? "mnist-5k",

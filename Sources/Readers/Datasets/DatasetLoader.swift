@@ -26,12 +26,16 @@ public enum DatasetLoader {
   ///   whose labels file sits beside it;
   /// - an images `.npy` with `labels` given, or found beside it (`…images…` → `…labels…`,
   ///   `<stem>_labels.npy`, `labels.npy`).
-  /// `split` is ignored when `source` is a single `.bin`, IDX or `.npy` file.
+  /// - a folder of JPEG/PNG images: class subfolders (torchvision's `ImageFolder`), or any
+  ///   folder with a text `labels` file of `filename label` lines (`ImageFolder`), decoded and
+  ///   transformed as `images` says.
+  /// `split` is ignored when `source` is a single `.bin`, IDX or `.npy` file or an image folder.
   /// CIFAR class names come from `batches.meta.txt` / `fine_label_names.txt` when present;
   /// CIFAR-100 uses the fine labels. MNIST and NumPy classes are named "0", "1", ….
   /// - Throws: `DatasetError` naming the file and the problem.
   public static func load(
-    _ source: String, split: DatasetSplit, labels: String? = nil, layout: NumPyLayout? = nil
+    _ source: String, split: DatasetSplit, labels: String? = nil, layout: NumPyLayout? = nil,
+    images: ImageFolderOptions = ImageFolderOptions()
   ) throws -> ImageDataset {
     let fileManager = FileManager.default
     var isDirectory: ObjCBool = false
@@ -53,7 +57,7 @@ public enum DatasetLoader {
         }
         let bundled = directory.appendingPathComponent(source)
         if fileManager.fileExists(atPath: bundled.path) {
-          var dataset = try load(bundled.path, split: split, labels: labels, layout: layout)
+          var dataset = try load(bundled.path, split: split, labels: labels, layout: layout, images: images)
           dataset.name = "\(source)/\(split.rawValue)"
           return dataset
         }
@@ -65,7 +69,10 @@ public enum DatasetLoader {
     }
     let url = URL(fileURLWithPath: source)
     if isDirectory.boolValue {
-      return try loadFolder(url, split: split)
+      if let labels, !labels.lowercased().hasSuffix(".npy") {
+        return try ImageFolder.load(url, labels: URL(fileURLWithPath: labels), options: images).0
+      }
+      return try loadFolder(url, split: split, images: images)
     }
     let name = url.lastPathComponent.lowercased()
     if name.hasSuffix(".npy") {
@@ -112,10 +119,12 @@ public enum DatasetLoader {
 
   // MARK: - Folders
 
-  static func loadFolder(_ folder: URL, split: DatasetSplit) throws -> ImageDataset {
+  static func loadFolder(
+    _ folder: URL, split: DatasetSplit, images: ImageFolderOptions = ImageFolderOptions()
+  ) throws -> ImageDataset {
     let names = try contents(of: folder)
     for variant in [CIFAR.Variant.cifar10, .cifar100] where names.contains(variant.folderName) {
-      return try loadFolder(folder.appendingPathComponent(variant.folderName), split: split)
+      return try loadFolder(folder.appendingPathComponent(variant.folderName), split: split, images: images)
     }
     let mnist = MNIST.fileNames(for: split)
     for suffix in ["", ".gz"] where names.contains(mnist.images + suffix) {
@@ -136,11 +145,15 @@ public enum DatasetLoader {
     // A CIFAR folder: which variant, which files.
     let hasCIFAR10Files = names.contains("data_batch_1.bin") || names.contains("test_batch.bin")
     let hasGenericFiles = names.contains("train.bin") || names.contains("test.bin")
+    if !(hasCIFAR10Files || hasGenericFiles) && ImageFolder.looksLikeImageFolder(folder) {
+      return try ImageFolder.load(folder, labels: nil, options: images).0
+    }
     guard hasCIFAR10Files || hasGenericFiles else {
       throw DatasetError.unrecognizedSource(
         source: folder.path,
         expected: "a folder with CIFAR .bin files (data_batch_1.bin…, test_batch.bin, train.bin,"
-          + " test.bin) or MNIST IDX files (\(mnist.images)[.gz], \(mnist.labels)[.gz])")
+          + " test.bin), MNIST IDX files (\(mnist.images)[.gz], \(mnist.labels)[.gz]),"
+          + " class subfolders of .jpg/.png images, or images with a --labels file")
     }
     // data_batch_*/test_batch mean CIFAR-10; for train.bin/test.bin the name files beside
     // them, the folder's path or the file length decide (CIFAR.variant).

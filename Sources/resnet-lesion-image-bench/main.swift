@@ -1,0 +1,123 @@
+// resnet-lesion-image-bench: decode + evaluation transform throughput against Pillow + torchvision.
+//
+// Generates ImageNet-size JPEGs (500×375 and 375×500, Pillow quality 90, 4:2:0) in a temporary
+// folder with `$RESNET_LESION_PYTHON` (default python3) — or reads the JPEGs of --folder — and
+// times, on one thread, file bytes in memory → RGB → Resize(256) → CenterCrop(224): ours, then
+// Pillow + torchvision in the same run (pillow_reference.py). Prints images/s (medians of the
+// repeats), the ratio, the CPU model, and whether our crops equal torchvision's byte for byte.
+//
+// Usage: resnet-lesion-image-bench [--images N] [--repeats R] [--folder DIR]
+import Datasets
+import Foundation
+import Images
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+func cpuModel() -> String {
+  guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
+  for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+    return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+  }
+  return "unknown CPU"
+}
+
+func runPython(_ arguments: [String]) -> (status: Int32, output: String) {
+  let process = Process()
+  let python = ProcessInfo.processInfo.environment["RESNET_LESION_PYTHON"] ?? "python3"
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = [python] + arguments
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = FileHandle.nullDevice
+  do { try process.run() } catch { return (127, "") }
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+var imageCount = 32
+var repeats = 5
+var folderArgument: String?
+var argumentIterator = CommandLine.arguments.dropFirst().makeIterator()
+while let argument = argumentIterator.next() {
+  switch argument {
+  case "--images": imageCount = Int(argumentIterator.next() ?? "") ?? imageCount
+  case "--repeats": repeats = Int(argumentIterator.next() ?? "") ?? repeats
+  case "--folder": folderArgument = argumentIterator.next()
+  default:
+    FileHandle.standardError.write(Data("Error: unknown argument \(argument)\n".utf8))
+    exit(64)
+  }
+}
+
+let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("pillow_reference.py").path
+let folder: URL
+var temporary: URL?
+if let folderArgument {
+  folder = URL(fileURLWithPath: folderArgument)
+} else {
+  let made = FileManager.default.temporaryDirectory.appendingPathComponent("image-bench-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: made, withIntermediateDirectories: true)
+  guard runPython([script, "generate", made.path, "\(imageCount)"]).status == 0 else {
+    FileHandle.standardError.write(Data("Error: cannot generate JPEGs: set RESNET_LESION_PYTHON to a Python with Pillow and numpy, or pass --folder\n".utf8))
+    exit(1)
+  }
+  folder = made
+  temporary = made
+}
+defer { if let temporary { try? FileManager.default.removeItem(at: temporary) } }
+
+let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".jpg") }.sorted()
+let blobs = try names.map { [UInt8](try Data(contentsOf: folder.appendingPathComponent($0))) }
+print("\(blobs.count) JPEGs from \(folder.path), \(repeats) repeats, one thread; \(cpuModel())")
+
+let transform = EvaluationTransform(resize: 256, crop: 224)
+func rate(_ body: ([UInt8], String) throws -> Void) throws -> Double {
+  var rates: [Double] = []
+  for _ in 0..<repeats {
+    let start = DispatchTime.now().uptimeNanoseconds
+    for (index, blob) in blobs.enumerated() { try body(blob, names[index]) }
+    rates.append(Double(blobs.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+  }
+  return median(rates)
+}
+let oursDecode = try rate { blob, name in _ = try ImageDecoder.decode(blob, file: name) }
+let oursCrop = try rate { blob, name in _ = transform.apply(try ImageDecoder.decode(blob, file: name)) }
+
+let python = runPython([script, "time", folder.path, "\(repeats)"])
+struct Reference: Decodable {
+  var decode: Double
+  var crop: Double
+  var tensor: Double
+  var pillow: String
+  var torchvision: String
+}
+func row(_ name: String, _ ours: Double, _ theirs: Double?) -> String {
+  let t = theirs.map { String(format: "%10.1f  %6.2f", $0, ours / $0) } ?? "         –       –"
+  return name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "%10.1f", ours) + "  " + t
+}
+let reference = python.status == 0
+  ? try? JSONDecoder().decode(Reference.self, from: Data(python.output.split(separator: "\n").last.map(String.init)?.utf8 ?? "".utf8))
+  : nil
+print("workload".padding(toLength: 40, withPad: " ", startingAt: 0) + "  ours img/s  Pillow img/s  ratio")
+print(row("decode JPEG → RGB", oursDecode, reference?.decode))
+print(row("decode + Resize(256) + CenterCrop(224)", oursCrop, reference?.crop))
+if let reference {
+  print(String(format: "(Pillow %@ + torchvision %@; with ToTensor + Normalize: %.1f img/s)", reference.pillow, reference.torchvision, reference.tensor))
+  // Parity on the same files: our crops against torchvision's, byte for byte.
+  if let crops = try? Data(contentsOf: folder.appendingPathComponent("crops.u8")), crops.count == blobs.count * 224 * 224 * 3 {
+    var differing = 0
+    var worst = 0
+    for (index, blob) in blobs.enumerated() {
+      let ours = transform.apply(try ImageDecoder.decode(blob, file: names[index])).pixels
+      let offset = index * 224 * 224 * 3
+      for i in 0..<ours.count {
+        let d = abs(Int(ours[i]) - Int(crops[offset + i]))
+        if d != 0 { differing += 1; worst = max(worst, d) }
+      }
+    }
+    print("parity: \(differing) of \(blobs.count * 224 * 224 * 3) crop samples differ from torchvision's (max |difference| \(worst))")
+  }
+} else {
+  print("(Pillow reference not available: set RESNET_LESION_PYTHON to a Python with Pillow, numpy, torch and torchvision)")
+}
