@@ -101,3 +101,48 @@ func storedDeflate(_ data: [UInt8], blockSize: Int) -> [UInt8] {
   } while start < data.count
   return out
 }
+
+/// A gzip member whose DEFLATE stream (fixed Huffman: one literal, then matches of 258 bytes at
+/// distance 1) expands to `size` zero bytes: about 1,600 times smaller than its output.
+/// Concatenated members make a multi-member gzip file of any expanded size.
+func zeroGzipMember(size: Int, crc: UInt32) -> [UInt8] {
+  precondition(size >= 1)
+  var writer = BitWriter()
+  writer.write(1, bits: 1)  // final block
+  writer.write(1, bits: 2)  // fixed Huffman
+  writer.writeFixedLiteral(0)
+  for _ in 0..<((size - 1) / 258) {
+    writer.writeFixedLiteral(285)  // length 258
+    writer.writeCode(0, length: 5)  // distance 1
+  }
+  for _ in 0..<((size - 1) % 258) { writer.writeFixedLiteral(0) }
+  writer.writeFixedLiteral(256)
+  var out: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 255] + writer.bytes
+  for shift in [0, 8, 16, 24] { out.append(UInt8(truncatingIfNeeded: crc >> UInt32(shift))) }
+  for shift in [0, 8, 16, 24] { out.append(UInt8(truncatingIfNeeded: size >> shift)) }
+  return out
+}
+
+/// A 512-byte ustar header for a regular file of `size` bytes (checksum filled in).
+func tarHeader(name: String, size: Int, type: UInt8 = UInt8(ascii: "0")) -> [UInt8] {
+  var header = [UInt8](repeating: 0, count: 512)
+  for (index, byte) in name.utf8.prefix(100).enumerated() { header[index] = byte }
+  func octal(_ value: Int, at offset: Int, length: Int) {
+    let digits = Array(String(value, radix: 8).utf8)
+    let padded = [UInt8](repeating: UInt8(ascii: "0"), count: max(0, length - 1 - digits.count)) + digits
+    for (index, byte) in padded.suffix(length - 1).enumerated() { header[offset + index] = byte }
+  }
+  octal(0o644, at: 100, length: 8)
+  octal(0, at: 108, length: 8)
+  octal(0, at: 116, length: 8)
+  octal(size, at: 124, length: 12)
+  octal(0, at: 136, length: 12)
+  header[156] = type
+  for (index, byte) in "ustar\u{0}00".utf8.enumerated() { header[257 + index] = byte }
+  for index in 148..<156 { header[index] = 0x20 }
+  let sum = header.reduce(0) { $0 + Int($1) }
+  let digits = Array(String(sum, radix: 8).utf8)
+  let field = [UInt8](repeating: UInt8(ascii: "0"), count: 6 - digits.count) + digits + [0, 0x20]
+  for (index, byte) in field.enumerated() { header[148 + index] = byte }
+  return header
+}

@@ -16,7 +16,7 @@ enum PathsCommand: LesionCommand {
       "A network of n residual blocks unravels into 2^n paths; the number of length k is C(n, k), so lengths follow Binomial(n, 1/2). Counts are exact big integers; shares and logarithms are computed without overflow. With --gradients, measures on a model the L2 norm of the gradient that flows through paths of each length, and the effective paths: the narrowest range of lengths carrying --gradient-share of the total gradient (over the measured lengths only when --lengths is given). Example: resnet-lesion paths --blocks 54 --range 19-35",
     options: [
       .flag("gradients", help: "Measure gradient magnitude per path length on a model (Fig. 6b, 6c)."),
-      .option("blocks", value: "<n>", help: "Number of residual blocks n (without --model), at most 10000.", default: "54"),
+      .option("blocks", value: "<n>", help: "Number of residual blocks n (without --model), 0 to 10,000.", default: "54"),
       .option("range", value: "<a-b>", help: "Also report the share of paths with length in a…b (e.g. 19-35)."),
       .option("share", value: "<p>", help: "Share of paths the narrowest central interval must hold, in (0, 1].", default: "0.95"),
       .option("samples", value: "<n>", help: "With --gradients: random branch sets (and fresh batches) per length.", default: "10"),
@@ -39,7 +39,7 @@ enum PathsCommand: LesionCommand {
       return
     }
     let share = try shareValue(arguments, "share", default: 0.95)
-    var n = try arguments.int("blocks", in: 0...10_000) ?? 54
+    var n = try arguments.int("blocks", in: 0...PathLengthDistribution.maximumBlockCount) ?? 54
     let rangeText = try arguments.string("range")
     if try arguments.wasGiven("model") {
       n = try ModelArguments.load(arguments).network.blocks.filter(\.isResidual).count

@@ -1,4 +1,5 @@
 import Checkpoints
+import Datasets
 import Engine
 import Foundation
 import TensorFormats
@@ -31,7 +32,7 @@ enum PredictCommand: LesionCommand {
     }
     let drop = try arguments.blockList("drop")
     let batchSize = try arguments.int("batch-size", in: 1...65_536) ?? 128
-    let array = try NumPyArray.read(contentsOf: inputURL)
+    let array = try InputArray.read(contentsOf: inputURL)
     var shape = array.tensor.shape
     if shape.count == 3 { shape.insert(1, at: 0) }
     let inputText = try arguments.string("input") ?? inputURL.path

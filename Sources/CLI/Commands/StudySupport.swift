@@ -42,8 +42,12 @@ enum DataArguments {
       resize: try arguments.int("resize", in: 1...65_536), crop: try arguments.int("crop", in: 1...65_536),
       skipBad: try arguments.flag("skip-bad"), inputSize: inputSize,
       onSummary: quiet ? nil : context.map { context in { context.writeError($0.description + "\n") } })
+    // Without a per-class quota, only the first offset + limit images are needed.
+    var needed: Int?
+    if perClass == nil, let limit, case let (sum, false) = offset.addingReportingOverflow(limit) { needed = sum }
     let dataset = try DatasetLoader.load(
-      source, split: split, labels: try arguments.string("labels"), layout: layout, images: images)
+      source, split: split, labels: try arguments.string("labels"), layout: layout, images: images,
+      maximumImages: needed)
     guard offset < dataset.count else {
       throw StudyError.emptySelection(option: "--offset", value: offset, available: dataset.count)
     }

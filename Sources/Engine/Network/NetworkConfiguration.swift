@@ -118,6 +118,148 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
 
   /// Total residual blocks (layers, for VGG).
   public var blockCount: Int { blocksPerStage.reduce(0, +) }
+
+  /// The module name of block `index` (0-based) of stage `stage` (0-based), which is block
+  /// `number` (1-based) overall: `layer{stage+1}.{index}`, or `layers.{number-1}` for VGG.
+  public func blockName(stage: Int, index: Int, number: Int) -> String {
+    family == .vgg
+      ? "layers.\(number - 1)"
+      : LayerNames(naming: naming, projectionName: projectionName).block(stage: stage, index: index)
+  }
+
+  /// Upper bounds on what a configuration may ask for, checked before anything is allocated.
+  ///
+  /// The defaults admit every network of the supported families up to several times the size
+  /// of ResNet-152 at 224×224 (60 M parameters, 11.5 G multiply-accumulates) or ResNet-1202 on
+  /// CIFAR (19 M parameters, 600 blocks).
+  public struct Limits: Sendable, Equatable {
+    /// Input height and width, each.
+    public var inputSide: Int
+    /// Input channels, stage widths and classes, each.
+    public var channels: Int
+    /// Classes.
+    public var classCount: Int
+    /// Stages.
+    public var stageCount: Int
+    /// Blocks in all stages together.
+    public var blockCount: Int
+    /// Parameters (float32 each), bounded from above before the layers exist.
+    public var parameters: Int
+    /// Multiply-accumulates per image, bounded from above.
+    public var multiplyAccumulates: Int
+
+    public init(
+      inputSide: Int = 8192, channels: Int = 65_536, classCount: Int = 1 << 20,
+      stageCount: Int = 64, blockCount: Int = 20_000, parameters: Int = 1 << 28,
+      multiplyAccumulates: Int = 1 << 48
+    ) {
+      self.inputSide = inputSide
+      self.channels = channels
+      self.classCount = classCount
+      self.stageCount = stageCount
+      self.blockCount = blockCount
+      self.parameters = parameters
+      self.multiplyAccumulates = multiplyAccumulates
+    }
+
+    /// The limits `Network.init` applies: 2^28 parameters (1 GiB of float32), 2^48 MACs.
+    public static let `default` = Limits()
+  }
+
+  /// Checks every count and size against `limits` with arithmetic that cannot overflow, and
+  /// returns upper bounds on the parameters and multiply-accumulates per image.
+  ///
+  /// The bounds hold for every family: per block, 9·c·w + 9·w² + w·o + c·o weights plus
+  /// batch norms, for input channels c, width w and output width o (4w for bottlenecks); a
+  /// layer's multiply-accumulates are at most its weights times the input's H·W.
+  /// - Throws: `EngineError.invalidConfiguration` naming the first value out of range.
+  /// - Complexity: O(stages), independent of the values.
+  @discardableResult
+  public func validate(limits: Limits = .default) throws -> (
+    parameters: Int, multiplyAccumulates: Int
+  ) {
+    func check(_ name: String, _ value: Int, _ range: ClosedRange<Int>) throws {
+      guard range.contains(value) else {
+        throw EngineError.invalidConfiguration(
+          "\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+      }
+    }
+    try check("input channels", inputChannels, 1...limits.channels)
+    let side = min(limits.inputSide, 1 << 31)
+    try check("input height", inputHeight, 1...side)
+    try check("input width", inputWidth, 1...side)
+    try check("class count", classCount, 1...min(limits.classCount, limits.parameters))
+    try check("number of stages", stageWidths.count, 1...limits.stageCount)
+    guard stageWidths.count == blocksPerStage.count else {
+      throw EngineError.invalidConfiguration(
+        "need one width and one block count per stage, got \(stageWidths.count) widths and "
+          + "\(blocksPerStage.count) block counts")
+    }
+    var blocks = 0
+    for (stage, (width, count)) in zip(stageWidths, blocksPerStage).enumerated() {
+      try check("stage \(stage + 1) width", width, 1...limits.channels)
+      try check("stage \(stage + 1) block count", count, 1...limits.blockCount)
+      blocks += count
+      try check("total block count", blocks, 1...limits.blockCount)
+    }
+    if let scales = branchScales {
+      guard scales.count == blocks else {
+        throw EngineError.invalidConfiguration("\(scales.count) branch scales given for \(blocks) blocks")
+      }
+      guard scales.allSatisfy({ $0.isFinite }) else {
+        throw EngineError.invalidConfiguration("branch scales must be finite numbers")
+      }
+    }
+    // Checked arithmetic: any overflow or any partial sum past the limit stops at once.
+    let cap = min(limits.parameters, 1 << 56)
+    func product(_ factors: Int...) throws -> Int {
+      var result = 1
+      for factor in factors {
+        let (value, overflow) = result.multipliedReportingOverflow(by: factor)
+        guard !overflow, value <= cap else { throw tooMany() }
+        result = value
+      }
+      return result
+    }
+    func tooMany() -> EngineError {
+      .invalidConfiguration(
+        "the configuration needs more than \(cap) parameters (widths \(stageWidths), "
+          + "blocks \(blocksPerStage), \(classCount) classes)")
+    }
+    // The stem: one 7×7 (or 3×3) convolution per stem width, each with a batch norm.
+    let stem = stemWidths ?? [stageWidths[0]]
+    try check("number of stem widths", stem.count, 1...8)
+    var total = 0
+    var previous = inputChannels
+    for width in stem {
+      try check("stem width", width, 1...limits.channels)
+      total += try product(49, previous, width) + 8 * width
+      previous = width
+    }
+    var channels = family == .preActivationImageNetResNet ? stem[0] : previous
+    for (width, count) in zip(stageWidths, blocksPerStage) {
+      let output = bottleneck ? 4 * width : width
+      let first =
+        try product(9, channels, width) + product(9, width, width) + product(width, output)
+        + product(channels, output) + 8 * (channels + width + output)
+      let rest =
+        try product(9, output, width) + product(9, width, width) + product(width, output)
+        + product(output, output) + 8 * (output + width + output)
+      total += try first + product(count - 1, rest)
+      guard total <= cap else { throw tooMany() }
+      channels = output
+    }
+    total += try 4 * channels + product(channels + 1, classCount)
+    guard total <= cap else { throw tooMany() }
+    let (positions, _) = inputHeight.multipliedReportingOverflow(by: inputWidth)  // both ≤ 2^31
+    let (macs, overflow) = total.multipliedReportingOverflow(by: positions)
+    guard !overflow, macs <= limits.multiplyAccumulates else {
+      throw EngineError.invalidConfiguration(
+        "the configuration may need more than \(limits.multiplyAccumulates) multiply-accumulates "
+          + "per image (input \(inputHeight)×\(inputWidth), \(total) parameters)")
+    }
+    return (total, macs)
+  }
 }
 
 extension Network {
@@ -126,8 +268,12 @@ extension Network {
   /// them for training.
   /// - Throws: `EngineError.invalidConfiguration` or `.shapeMismatch` when the layout cannot work
   ///   (e.g. an input too small for the number of stride-2 stages).
-  public init(_ configuration: NetworkConfiguration) throws {
+  /// - Parameter limits: bounds checked before any layer is allocated (`validate(limits:)`).
+  public init(_ configuration: NetworkConfiguration, limits: NetworkConfiguration.Limits = .default)
+    throws
+  {
     let c = configuration
+    try c.validate(limits: limits)
     guard c.inputChannels > 0, c.inputHeight > 0, c.inputWidth > 0, c.classCount > 0 else {
       throw EngineError.invalidConfiguration("input shape and class count must be positive")
     }

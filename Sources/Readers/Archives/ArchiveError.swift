@@ -13,12 +13,15 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable, Sendable {
     file: String, offset: Int, checksum: String, expected: String, found: String)
   /// An archive does not contain the requested entry.
   case entryNotFound(file: String, name: String)
+  /// The data would grow past a size limit (`what` says what was counted).
+  case tooLarge(file: String, offset: Int, limit: Int, what: String)
 
   /// The file or stream name the error refers to.
   public var file: String {
     switch self {
     case .truncated(let file, _, _), .invalidData(let file, _, _, _),
-      .checksumMismatch(let file, _, _, _, _), .entryNotFound(let file, _):
+      .checksumMismatch(let file, _, _, _, _), .entryNotFound(let file, _),
+      .tooLarge(let file, _, _, _):
       return file
     }
   }
@@ -34,6 +37,9 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable, Sendable {
       return "\(file): byte \(offset): \(checksum) mismatch: expected \(expected), found \(found)"
     case .entryNotFound(let file, let name):
       return "\(file): no entry named \"\(name)\""
+    case .tooLarge(let file, let offset, let limit, let what):
+      return "\(file): byte \(offset): more than \(limit) \(what) (the limit; raise it with "
+        + "\(DecompressionLimit.environmentVariable)=<megabytes> if the file is trusted)"
     }
   }
 
@@ -49,6 +55,8 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable, Sendable {
         file: newFile, offset: offset + base, checksum: checksum, expected: expected, found: found)
     case .entryNotFound(_, let name):
       return .entryNotFound(file: newFile, name: name)
+    case .tooLarge(_, let offset, let limit, let what):
+      return .tooLarge(file: newFile, offset: offset + base, limit: limit, what: what)
     }
   }
 }

@@ -16,13 +16,38 @@ public enum Gzip {
 
   /// Decompresses a whole gzip file held in memory.
   ///
-  /// - Parameter file: the name used in error messages.
-  /// - Throws: `ArchiveError` naming `file` and the byte offset of the problem.
-  /// - Complexity: O(n + output size).
-  public static func decompress(_ bytes: [UInt8], file: String) throws -> [UInt8] {
+  /// - Parameters:
+  ///   - file: the name used in error messages.
+  ///   - limit: the most decompressed bytes accepted, over all members
+  ///     (`DecompressionLimit.current` by default).
+  /// - Throws: `ArchiveError` naming `file` and the byte offset of the problem; `.tooLarge`
+  ///   as soon as the output would pass `limit` (nothing beyond it is ever allocated).
+  /// - Complexity: O(n + output size); memory O(min(output size, limit)).
+  public static func decompress(
+    _ bytes: [UInt8], file: String, limit: Int = DecompressionLimit.current
+  ) throws -> [UInt8] {
+    try decompress(bytes, file: file, limit: limit, prefix: nil)
+  }
+
+  /// The first `count` decompressed bytes of a gzip file (fewer when it holds fewer), without
+  /// inflating the rest: for reading a header before deciding how much to read.
+  ///
+  /// Checksums are verified only for members read to their end.
+  /// - Throws: `ArchiveError` for invalid data before that point.
+  /// - Complexity: O(count + n) at most.
+  public static func decompressedPrefix(_ bytes: [UInt8], file: String, count: Int) throws
+    -> [UInt8]
+  {
+    try decompress(bytes, file: file, limit: max(0, count) + 65_536, prefix: max(0, count))
+  }
+
+  private static func decompress(_ bytes: [UInt8], file: String, limit: Int, prefix: Int?) throws
+    -> [UInt8]
+  {
     try bytes.withUnsafeBufferPointer { input in
       // ISIZE of the last member is a good first guess for the output size (bounded by the
-      // largest possible DEFLATE expansion, so a corrupt value cannot force a huge allocation).
+      // largest possible DEFLATE expansion and by `limit`, so a corrupt value cannot force a
+      // huge allocation).
       var capacity = input.count * 4
       if input.count >= 18 {
         let n = input.count
@@ -31,17 +56,25 @@ public enum Gzip {
           << 24
         capacity = max(capacity, min(lastSize + 16, input.count * 1100))
       }
-      var output = InflateOutput(capacity: capacity)
+      var output = InflateOutput(capacity: capacity, limit: limit)
       defer { output.deallocate() }
       var offset = 0
       var members = 0
       while offset < input.count {
         if members > 0 && input[offset...].allSatisfy({ $0 == 0 }) { break }
-        offset = try member(input, at: offset, file: file, into: &output)
+        do {
+          offset = try member(input, at: offset, file: file, into: &output)
+        } catch ArchiveError.tooLarge(_, _, _, _) where prefix != nil {
+          break  // more than the prefix asked for: the rest is not needed
+        }
         members += 1
+        if let prefix, output.count >= prefix { break }
       }
-      if members == 0 {
+      if members == 0 && output.count == 0 {
         throw ArchiveError.truncated(file: file, offset: 0, expected: "a gzip header (empty file)")
+      }
+      if let prefix, output.count > prefix {
+        return Array(UnsafeBufferPointer(start: output.base, count: prefix))
       }
       return output.array()
     }
@@ -105,6 +138,8 @@ public enum Gzip {
     let outputStart = output.count
     do {
       offset = try Inflate.inflateStream(input, from: offset, into: &output)
+    } catch ArchiveError.tooLarge(_, _, let limit, let what) {
+      throw ArchiveError.tooLarge(file: file, offset: start, limit: limit, what: what)
     } catch let error as ArchiveError {
       throw error.relocated(file: file, base: 0)
     }

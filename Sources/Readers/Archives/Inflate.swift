@@ -14,12 +14,15 @@ public enum Inflate {
   /// Decompresses a raw DEFLATE stream (no zlib or gzip wrapper).
   ///
   /// Bytes after the end of the final block are ignored.
+  /// - Parameter limit: the most output bytes accepted (`DecompressionLimit.current` by default).
   /// - Throws: `ArchiveError` (file `"deflate stream"`, offsets into `deflated`) for truncated
-  ///   or invalid data.
-  /// - Complexity: O(n + output size).
-  public static func decompress(_ deflated: [UInt8]) throws -> [UInt8] {
+  ///   or invalid data, `.tooLarge` when the output would exceed `limit`.
+  /// - Complexity: O(n + output size); memory O(min(output size, limit)).
+  public static func decompress(_ deflated: [UInt8], limit: Int = DecompressionLimit.current) throws
+    -> [UInt8]
+  {
     try deflated.withUnsafeBufferPointer { input in
-      var output = InflateOutput(capacity: max(1024, input.count * 4))
+      var output = InflateOutput(capacity: max(1024, input.count * 4), limit: limit)
       defer { output.deallocate() }
       _ = try inflateStream(input, from: 0, into: &output)
       return output.array()
@@ -40,23 +43,32 @@ public enum Inflate {
   }
 }
 
-/// A growable byte buffer in unmanaged memory; the owner calls `deallocate()`.
+/// A growable byte buffer in unmanaged memory, never larger than `limit`; the owner calls
+/// `deallocate()`.
 struct InflateOutput {
   var base: UnsafeMutablePointer<UInt8>
   var count: Int
   var capacity: Int
+  /// The most bytes the buffer may hold; `reserve` throws beyond it.
+  let limit: Int
 
-  init(capacity: Int) {
-    self.capacity = max(capacity, 64)
-    self.base = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity)
+  init(capacity: Int, limit: Int) {
+    self.limit = max(0, limit)
+    self.capacity = min(max(capacity, 64), self.limit)
+    self.base = UnsafeMutablePointer<UInt8>.allocate(capacity: max(self.capacity, 1))
     self.count = 0
   }
 
   /// Makes room for at least `extra` more bytes.
-  mutating func reserve(_ extra: Int) {
+  /// - Throws: `ArchiveError.tooLarge` (file `"deflate stream"`) when that passes `limit`.
+  mutating func reserve(_ extra: Int) throws(ArchiveError) {
     if count + extra <= capacity { return }
-    var newCapacity = capacity * 2
+    guard extra <= limit - count else {
+      throw .tooLarge(file: "deflate stream", offset: 0, limit: limit, what: "decompressed bytes")
+    }
+    var newCapacity = max(capacity * 2, 64)
     while newCapacity < count + extra { newCapacity *= 2 }
+    newCapacity = min(newCapacity, limit)
     let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
     newBase.update(from: base, count: count)
     base.deallocate()
@@ -403,7 +415,7 @@ struct Inflater {
     guard position + length <= input.count else {
       throw truncated("\(length) bytes of stored block data")
     }
-    output.reserve(length)
+    try output.reserve(length)
     if length > 0, let base = input.baseAddress {
       (output.base + output.count).update(from: base + position, count: length)
     }
@@ -509,7 +521,7 @@ struct Inflater {
           let entry = try decode(literals, primaryBits: literalBits, "literal/length")
           let kind = entryKind(entry)
           if kind == EntryKind.literal {
-            if output.count == output.capacity { output.reserve(1) }
+            if output.count == output.capacity { try output.reserve(1) }
             output.base[output.count] = UInt8(truncatingIfNeeded: entryValue(entry))
             output.count += 1
             continue
@@ -526,7 +538,7 @@ struct Inflater {
               "a distance of at most \(output.count) (bytes written so far)", "distance \(distance)"
             )
           }
-          output.reserve(length)
+          try output.reserve(length)
           let destination = output.base + output.count
           let source = destination - distance
           if distance >= length {

@@ -171,7 +171,7 @@ public struct TarArchive: Sendable {
       if data[index] == 0 { break }
       guard let space = data[index...].firstIndex(of: 0x20),
         let length = Int(String(decoding: data[index..<space], as: UTF8.self)), length > 0,
-        index + length <= data.endIndex, data[index + length - 1] == 0x0A
+        length <= data.endIndex - index, index + length > space + 1, data[index + length - 1] == 0x0A
       else {
         throw ArchiveError.invalidData(
           file: file, offset: offset + (index - data.startIndex),

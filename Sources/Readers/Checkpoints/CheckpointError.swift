@@ -24,12 +24,17 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
   case unsupportedArchitecture(file: String, reason: String)
   /// Normalization statistics that do not fit the model's input channels.
   case invalidNormalization(expected: String, found: String)
+  /// A parameter or batch-norm statistic that no trained network holds: NaN, ±infinity, or a
+  /// negative running variance (`element` is the flat index in the tensor).
+  case invalidParameterValue(file: String, key: String, element: Int, value: Float, expected: String)
 
   /// One human-readable line.
   public var description: String {
     switch self {
     case .unreadable(let file, let reason):
       return "cannot read model \(file): \(reason)"
+    case .invalidParameterValue(let file, let key, let element, let value, let expected):
+      return "\(file): tensor '\(key)' element \(element) is \(value): expected \(expected)"
     case .bundledModelMissing(let name, let path):
       return
         "bundled model '\(name)' is not available: \(path) does not exist (train it first, or give a checkpoint path with --model)"

@@ -10,12 +10,13 @@ enum ModelAssembly {
   ///
   /// Normalization precedence: an explicit override, then the file's metadata, then the
   /// family default.
+  /// - Parameter limits: bounds on the network the file may ask for (checked before building).
   /// - Throws: `CheckpointError`.
   /// - Parameter hub: the hub `config.json` found beside the weights (class names, timm's
   ///   statistics), used only for checkpoints without resnet-lesion metadata.
   static func assemble(
     _ archive: TensorArchive, file url: URL, normalization: NormalizationOverride?,
-    inputSize: Int?, hub: HubConfig? = nil
+    inputSize: Int?, hub: HubConfig? = nil, limits: NetworkConfiguration.Limits = .default
   ) throws -> LoadedModel {
     let file = url.path
     let metadata = archive.metadata
@@ -132,7 +133,11 @@ enum ModelAssembly {
     }
     var network: Network
     do {
-      network = try Network(configuration)
+      try configuration.validate(limits: limits)
+      if fromMetadata { try checkAgainstTensors(configuration, archive, file: file) }
+      network = try Network(configuration, limits: limits)
+    } catch let error as CheckpointError {
+      throw error
     } catch {
       throw CheckpointError.unsupportedArchitecture(file: file, reason: "\(error)")
     }
@@ -181,6 +186,86 @@ enum ModelAssembly {
     }
   }
 
+  /// Checks metadata against the tensors before a network is built, so that the allocation is
+  /// bounded by what the file holds: every block the metadata counts has tensors under its
+  /// name, every stage's convolutions have its width as output channels, the stem convolution
+  /// has the input channels and the classifier the class count.
+  /// - Throws: `CheckpointError.invalidMetadata` naming the first disagreement.
+  /// - Complexity: O(tensors + blocks).
+  static func checkAgainstTensors(
+    _ configuration: NetworkConfiguration, _ archive: TensorArchive, file: String
+  ) throws {
+    let key = ModelFileKeys.architecture
+    // Every dot-separated prefix of every tensor name, with the shapes found under it.
+    var shapesByBlock: [String: [[Int]]] = [:]
+    var shapes: [String: [Int]] = [:]
+    for entry in archive.tensors {
+      shapes[entry.name] = entry.tensor.shape
+      var prefix = ""
+      for part in entry.name.split(separator: ".").dropLast() {
+        prefix += prefix.isEmpty ? String(part) : "." + part
+        shapesByBlock[prefix, default: []].append(entry.tensor.shape)
+      }
+    }
+    if configuration.stemWidths == nil, configuration.naming == nil,
+      let stem = shapes["conv1.weight"], stem.count == 4,
+      stem[0] != configuration.stageWidths[0] || stem[1] != configuration.inputChannels
+    {
+      throw CheckpointError.invalidMetadata(
+        file: file, key: key,
+        expected: "stage 1 width \(stem[0]) and \(stem[1]) input channels (tensor conv1.weight \(stem))",
+        found: "width \(configuration.stageWidths[0]), \(configuration.inputChannels) input channels")
+    }
+    if let classifier = shapes[configuration.classifierName + ".weight"], classifier.count == 2,
+      classifier[0] != configuration.classCount
+    {
+      throw CheckpointError.invalidMetadata(
+        file: file, key: key,
+        expected: "\(classifier[0]) classes (tensor \(configuration.classifierName).weight \(classifier))",
+        found: "\(configuration.classCount) classes")
+    }
+    var number = 0
+    for (stage, (width, count)) in zip(configuration.stageWidths, configuration.blocksPerStage)
+      .enumerated()
+    {
+      for index in 0..<count {
+        number += 1
+        let name = configuration.blockName(stage: stage, index: index, number: number)
+        guard let blockShapes = shapesByBlock[name] else {
+          throw CheckpointError.invalidMetadata(
+            file: file, key: key, expected: "tensors named \(name).* for block \(number)",
+            found: "none (the metadata counts \(configuration.blocksPerStage) blocks per stage)")
+        }
+        let outputs = Set(blockShapes.filter { $0.count == 4 }.map { $0[0] })
+        guard outputs.isEmpty || outputs.contains(width) || outputs.contains(4 * width) else {
+          throw CheckpointError.invalidMetadata(
+            file: file, key: key,
+            expected: "stage \(stage + 1) width "
+              + outputs.sorted().map(String.init).joined(separator: " or ")
+              + " (output channels of \(name)'s convolutions)",
+            found: "\(width)")
+        }
+      }
+    }
+  }
+
+  /// Refuses values no trained network holds: NaN or infinite parameters and statistics, and
+  /// negative running variances (which would make batch norm divide by a NaN square root).
+  /// - Throws: `CheckpointError.invalidParameterValue` naming the tensor and element.
+  /// - Complexity: O(scalars.count).
+  static func checkValues(_ scalars: [Float], key: String, file: String) throws {
+    if let index = scalars.firstIndex(where: { !$0.isFinite }) {
+      throw CheckpointError.invalidParameterValue(
+        file: file, key: key, element: index, value: scalars[index],
+        expected: "a finite number (weights, biases and batch-norm statistics must be finite)")
+    }
+    if key.hasSuffix(".running_var"), let index = scalars.firstIndex(where: { $0 < 0 }) {
+      throw CheckpointError.invalidParameterValue(
+        file: file, key: key, element: index, value: scalars[index],
+        expected: "a running variance ≥ 0")
+    }
+  }
+
   /// Checks every key and shape against the network, then loads the parameters.
   /// - Throws: `CheckpointError.keyMismatch` listing missing and unexpected keys,
   ///   `.shapeMismatch` naming the first tensor whose shape differs.
@@ -211,8 +296,10 @@ enum ModelAssembly {
         throw CheckpointError.unreadable(
           file: file, reason: "tensor '\(name)' has dtype \(raw.dtype.rawValue), expected a floating-point type")
       }
+      let scalars = raw.floats()
+      try checkValues(scalars, key: name, file: file)
       do {
-        tensors[name] = try Tensor.validated(shape: shape, scalars: raw.floats(), what: name)
+        tensors[name] = try Tensor.validated(shape: shape, scalars: scalars, what: name)
       } catch {
         throw CheckpointError.unreadable(file: file, reason: "\(error)")
       }

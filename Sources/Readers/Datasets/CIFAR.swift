@@ -52,19 +52,22 @@ enum CIFAR {
     "willow_tree", "wolf", "woman", "worm",
   ]
 
-  /// Appends the records of one `.bin` file's bytes to `pixels` and `labels`.
+  /// Appends the records of one `.bin` file's bytes to `pixels` and `labels`, stopping once
+  /// `labels` holds `maximumImages` (when given).
   ///
   /// - Throws: `DatasetError.recordSize` when the length is not a whole number of records,
   ///   `.labelOutOfRange` for a label ≥ the class count.
   static func appendRecords(
-    _ bytes: [UInt8], file: String, variant: Variant, pixels: inout [UInt8], labels: inout [Int]
+    _ bytes: [UInt8], file: String, variant: Variant, pixels: inout [UInt8], labels: inout [Int],
+    maximumImages: Int? = nil
   ) throws {
     let recordSize = variant.recordSize
     guard bytes.count % recordSize == 0 else {
       throw DatasetError.recordSize(
         file: file, length: bytes.count, recordSize: recordSize, format: variant.formatName)
     }
-    let recordCount = bytes.count / recordSize
+    let recordCount = min(
+      bytes.count / recordSize, max(0, (maximumImages ?? Int.max) - labels.count))
     let labelOffset = variant == .cifar10 ? 0 : 1
     let pixelOffset = variant == .cifar10 ? 1 : 2
     pixels.reserveCapacity(pixels.count + recordCount * 3072)

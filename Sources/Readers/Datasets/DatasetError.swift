@@ -22,6 +22,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
   case countMismatch(file: String, expected: Int, found: Int, what: String)
   /// A pixel value outside the accepted range (float arrays must lie in [0, 1]).
   case pixelOutOfRange(file: String, index: Int, value: Double)
+  /// A NaN or infinite pixel or input value (refused by every data path).
+  case nonFinitePixel(file: String, index: Int, value: Double)
   /// The image array's layout cannot be inferred from its shape.
   case ambiguousLayout(file: String, shape: [Int])
   /// A corrupt gzip stream or tar archive.
@@ -55,6 +57,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case .pixelOutOfRange(let file, let index, let value):
       return "\(file): element \(index): pixel value \(value) is outside [0, 1]"
         + " (float image arrays must be scaled to [0, 1]; use uint8 for 0...255)"
+    case .nonFinitePixel(let file, let index, let value):
+      return "\(file): element \(index): value \(value) is not a finite number (inputs must not hold NaN or infinity)"
     case .ambiguousLayout(let file, let shape):
       return "\(file): cannot tell NCHW from NHWC for shape \(shape): give the layout explicitly"
     case .archive(let error):

@@ -32,10 +32,15 @@ public enum DatasetLoader {
   /// `split` is ignored when `source` is a single `.bin`, IDX or `.npy` file or an image folder.
   /// CIFAR class names come from `batches.meta.txt` / `fine_label_names.txt` when present;
   /// CIFAR-100 uses the fine labels. MNIST and NumPy classes are named "0", "1", ….
+  ///
+  /// Compressed data is inflated at most to `DecompressionLimit.current` bytes (an MNIST IDX
+  /// file only to what its header declares). With `maximumImages`, only the first that many
+  /// images are kept and a gzipped MNIST IDX file is inflated only as far as they need (pass
+  /// `offset + limit` of the selection that follows, when it has no per-class quota).
   /// - Throws: `DatasetError` naming the file and the problem.
   public static func load(
     _ source: String, split: DatasetSplit, labels: String? = nil, layout: NumPyLayout? = nil,
-    images: ImageFolderOptions = ImageFolderOptions()
+    images: ImageFolderOptions = ImageFolderOptions(), maximumImages: Int? = nil
   ) throws -> ImageDataset {
     let fileManager = FileManager.default
     var isDirectory: ObjCBool = false
@@ -57,7 +62,9 @@ public enum DatasetLoader {
         }
         let bundled = directory.appendingPathComponent(source)
         if fileManager.fileExists(atPath: bundled.path) {
-          var dataset = try load(bundled.path, split: split, labels: labels, layout: layout, images: images)
+          var dataset = try load(
+            bundled.path, split: split, labels: labels, layout: layout, images: images,
+            maximumImages: maximumImages)
           dataset.name = "\(source)/\(split.rawValue)"
           return dataset
         }
@@ -72,7 +79,7 @@ public enum DatasetLoader {
       if let labels, !labels.lowercased().hasSuffix(".npy") {
         return try ImageFolder.load(url, labels: URL(fileURLWithPath: labels), options: images).0
       }
-      return try loadFolder(url, split: split, images: images)
+      return try loadFolder(url, split: split, images: images, maximumImages: maximumImages)
     }
     let name = url.lastPathComponent.lowercased()
     if name.hasSuffix(".npy") {
@@ -91,15 +98,16 @@ public enum DatasetLoader {
             + ")")
       }
       return try NumPyImages.load(images: url, labels: labelsURL, layout: layout)
+        .prefix(maximumImages)
     }
     if name.hasSuffix(".tar.gz") || name.hasSuffix(".tgz") || name.hasSuffix(".tar") {
-      return try loadCIFARArchive(url, split: split)
+      return try loadCIFARArchive(url, split: split, maximumImages: maximumImages)
     }
     if name.contains("idx3-ubyte") || name.contains("idx1-ubyte") {
-      return try loadMNISTFile(url)
+      return try loadMNISTFile(url, maximumImages: maximumImages)
     }
     if name.hasSuffix(".bin") {
-      return try loadCIFARFile(url)
+      return try loadCIFARFile(url, maximumImages: maximumImages)
     }
     throw DatasetError.unrecognizedSource(
       source: source,
@@ -120,11 +128,14 @@ public enum DatasetLoader {
   // MARK: - Folders
 
   static func loadFolder(
-    _ folder: URL, split: DatasetSplit, images: ImageFolderOptions = ImageFolderOptions()
+    _ folder: URL, split: DatasetSplit, images: ImageFolderOptions = ImageFolderOptions(),
+    maximumImages: Int? = nil
   ) throws -> ImageDataset {
     let names = try contents(of: folder)
     for variant in [CIFAR.Variant.cifar10, .cifar100] where names.contains(variant.folderName) {
-      return try loadFolder(folder.appendingPathComponent(variant.folderName), split: split, images: images)
+      return try loadFolder(
+        folder.appendingPathComponent(variant.folderName), split: split, images: images,
+        maximumImages: maximumImages)
     }
     let mnist = MNIST.fileNames(for: split)
     for suffix in ["", ".gz"] where names.contains(mnist.images + suffix) {
@@ -140,7 +151,7 @@ public enum DatasetLoader {
       return try MNIST.load(
         imagesData: try readFile(imagesURL), imagesFile: imagesURL.path,
         labelsData: try readFile(labelsURL), labelsFile: labelsURL.path,
-        name: "\(folder.path) (\(split.rawValue))")
+        name: "\(folder.path) (\(split.rawValue))", maximumImages: maximumImages)
     }
     // A CIFAR folder: which variant, which files.
     let hasCIFAR10Files = names.contains("data_batch_1.bin") || names.contains("test_batch.bin")
@@ -184,10 +195,11 @@ public enum DatasetLoader {
     }
     var pixels: [UInt8] = []
     var labels: [Int] = []
-    for file in files {
+    for file in files where labels.count < (maximumImages ?? Int.max) {
       let url = folder.appendingPathComponent(file)
       try CIFAR.appendRecords(
-        try readFile(url), file: url.path, variant: variant, pixels: &pixels, labels: &labels)
+        try readFile(url), file: url.path, variant: variant, pixels: &pixels, labels: &labels,
+        maximumImages: maximumImages)
     }
     let nameFile = folder.appendingPathComponent(variant.classNameFile)
     let text = names.contains(variant.classNameFile) ? try readText(nameFile) : nil
@@ -199,7 +211,7 @@ public enum DatasetLoader {
 
   // MARK: - Single files
 
-  static func loadCIFARFile(_ url: URL) throws -> ImageDataset {
+  static func loadCIFARFile(_ url: URL, maximumImages: Int? = nil) throws -> ImageDataset {
     let bytes = try readFile(url)
     let folder = url.deletingLastPathComponent()
     let siblings = Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
@@ -216,7 +228,8 @@ public enum DatasetLoader {
     var pixels: [UInt8] = []
     var labels: [Int] = []
     try CIFAR.appendRecords(
-      bytes, file: url.path, variant: variant, pixels: &pixels, labels: &labels)
+      bytes, file: url.path, variant: variant, pixels: &pixels, labels: &labels,
+      maximumImages: maximumImages)
     let nameFile = folder.appendingPathComponent(variant.classNameFile)
     let text = siblings.contains(variant.classNameFile) ? try readText(nameFile) : nil
     return ImageDataset(
@@ -224,7 +237,7 @@ public enum DatasetLoader {
       classNames: CIFAR.classNames(fromText: text, variant: variant))
   }
 
-  static func loadMNISTFile(_ url: URL) throws -> ImageDataset {
+  static func loadMNISTFile(_ url: URL, maximumImages: Int? = nil) throws -> ImageDataset {
     let name = url.lastPathComponent
     let isImages = name.contains("idx3-ubyte")
     let partner =
@@ -249,11 +262,15 @@ public enum DatasetLoader {
     let (imagesURL, labelsURL) = isImages ? (url, partnerURL) : (partnerURL, url)
     return try MNIST.load(
       imagesData: try readFile(imagesURL), imagesFile: imagesURL.path,
-      labelsData: try readFile(labelsURL), labelsFile: labelsURL.path, name: imagesURL.path)
+      labelsData: try readFile(labelsURL), labelsFile: labelsURL.path, name: imagesURL.path,
+      maximumImages: maximumImages)
   }
 
-  /// Reads the official CIFAR `.tar.gz` (or `.tar`) directly: gunzip and untar in memory.
-  static func loadCIFARArchive(_ url: URL, split: DatasetSplit) throws -> ImageDataset {
+  /// Reads the official CIFAR `.tar.gz` (or `.tar`) directly: gunzip and untar in memory,
+  /// inflating at most `DecompressionLimit.current` bytes.
+  static func loadCIFARArchive(_ url: URL, split: DatasetSplit, maximumImages: Int? = nil) throws
+    -> ImageDataset
+  {
     let raw = try readFile(url)
     let archive: TarArchive
     do {
@@ -271,14 +288,14 @@ public enum DatasetLoader {
       guard archive.entry(named: files[0]) != nil else { continue }
       var pixels: [UInt8] = []
       var labels: [Int] = []
-      for file in files {
+      for file in files where labels.count < (maximumImages ?? Int.max) {
         guard let entry = archive.entry(named: file) else {
           throw DatasetError.unrecognizedSource(
             source: url.path, expected: "an entry \(file) in the archive")
         }
         try CIFAR.appendRecords(
           entry.bytes, file: "\(url.path)/\(file)", variant: variant, pixels: &pixels,
-          labels: &labels)
+          labels: &labels, maximumImages: maximumImages)
       }
       let text = archive.entry(named: prefix + variant.classNameFile).map {
         String(decoding: $0.bytes, as: UTF8.self)
@@ -298,9 +315,9 @@ public enum DatasetLoader {
 
   static func readFile(_ url: URL) throws -> [UInt8] {
     do {
-      return [UInt8](try Data(contentsOf: url))
-    } catch {
-      throw DatasetError.fileAccess(file: url.path, message: error.localizedDescription)
+      return try RegularFile.read(url)
+    } catch let error as FileAccessError {
+      throw DatasetError.fileAccess(file: error.path, message: error.message)
     }
   }
 

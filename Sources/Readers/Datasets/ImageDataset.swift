@@ -57,6 +57,13 @@ public struct ImageDataset: Sendable, Equatable {
       labels: indices.map { labels[$0] }, classNames: classNames)
   }
 
+  /// The first `maximum` images (all when nil or when there are fewer).
+  /// - Complexity: O(min(count, maximum) × imageSize).
+  public func prefix(_ maximum: Int?) -> ImageDataset {
+    guard let maximum, maximum < count else { return self }
+    return subset(Array(0..<max(0, maximum)))
+  }
+
   /// A selection for an evaluation run: starting at image `offset`, the first `perClass`
   /// images of each class (when given), stopping after `limit` images (when given).
   ///

@@ -36,13 +36,29 @@ enum NumPyImages {
   static func load(images imagesURL: URL, labels labelsURL: URL, layout: NumPyLayout?) throws
     -> ImageDataset
   {
-    let imagesFile = imagesURL.path
-    let labelsFile = labelsURL.path
+    let images: [UInt8]
+    let labels: [UInt8]
+    do {
+      images = try RegularFile.read(imagesURL)
+      labels = try RegularFile.read(labelsURL)
+    } catch let error as FileAccessError {
+      throw DatasetError.fileAccess(file: error.path, message: error.message)
+    }
+    return try assemble(
+      images: images, imagesFile: imagesURL.path, labels: labels, labelsFile: labelsURL.path,
+      layout: layout)
+  }
+
+  /// Builds a data set from the bytes of an images `.npy` and a labels `.npy` (see `load`).
+  static func assemble(
+    images: [UInt8], imagesFile: String, labels labelBytes: [UInt8], labelsFile: String,
+    layout: NumPyLayout?
+  ) throws -> ImageDataset {
     let imageArray: RawTensor
     let labelArray: RawTensor
     do {
-      imageArray = try NumPyArray.read(contentsOf: imagesURL).tensor
-      labelArray = try NumPyArray.read(contentsOf: labelsURL).tensor
+      imageArray = try NumPyArray.parse(images, file: imagesFile).tensor
+      labelArray = try NumPyArray.parse(labelBytes, file: labelsFile).tensor
     } catch let error as NumPyError {
       throw DatasetError.numpy(error)
     }
@@ -77,7 +93,7 @@ enum NumPyImages {
     case .uint8:
       values = imageArray.bytes
     case .float32, .float64, .float16:
-      let doubles = imageArray.doubles()
+      let doubles = try InputArray.finite(imageArray.doubles(), file: imagesFile)
       var converted = [UInt8](repeating: 0, count: doubles.count)
       for (index, value) in doubles.enumerated() {
         guard value >= -1e-6 && value <= 1 + 1e-6 else {

@@ -7,16 +7,67 @@ import Foundation
 /// Reads a whole file into memory; the error message names the file and the OS reason.
 func readFileBytes(_ url: URL) throws -> [UInt8] {
   do {
-    return [UInt8](try Data(contentsOf: url))
-  } catch {
-    throw FileAccessError(path: url.path, message: "cannot read: \(error.localizedDescription)")
+    return try RegularFile.read(url)
+  } catch let error as FileAccessError {
+    throw FileAccessError(path: error.path, message: "cannot read: \(error.message)")
   }
 }
 
 /// A failure to read or write a file, carried inside each format's error type.
-struct FileAccessError: Error {
-  var path: String
-  var message: String
+public struct FileAccessError: Error, Equatable {
+  /// The path as given.
+  public var path: String
+  /// The reason in plain language, e.g. "is a folder, not a file".
+  public var message: String
+
+  public init(path: String, message: String) {
+    self.path = path
+    self.message = message
+  }
+}
+
+/// Opening input files: only regular files are read, with plain-language reasons otherwise.
+public enum RegularFile {
+  /// Why `path` cannot be read as a regular file, or nil when it can be (or does not exist:
+  /// the read then reports that).
+  ///
+  /// A folder, a device (`/dev/zero` would never end), a named pipe (reading could block
+  /// forever) or a socket is refused before it is opened.
+  public static func problem(atPath path: String) -> String? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: return nil
+    case S_IFDIR: return "is a folder, not a file"
+    case S_IFCHR, S_IFBLK: return "is a device, not a regular file"
+    case S_IFIFO: return "is a named pipe (FIFO), not a regular file"
+    case S_IFSOCK: return "is a socket, not a regular file"
+    default: return "is not a regular file"
+    }
+  }
+
+  /// Reads the whole regular file at `url`.
+  /// - Throws: `FileAccessError` with a plain-language message (missing file, no permission,
+  ///   folder, device, FIFO).
+  public static func read(_ url: URL) throws -> [UInt8] {
+    let path = url.path
+    if let problem = problem(atPath: path) {
+      throw FileAccessError(path: path, message: problem)
+    }
+    do {
+      return [UInt8](try Data(contentsOf: url))
+    } catch {
+      let reason: String
+      if !FileManager.default.fileExists(atPath: path) {
+        reason = "no such file"
+      } else if !FileManager.default.isReadableFile(atPath: path) {
+        reason = "permission denied"
+      } else {
+        reason = error.localizedDescription
+      }
+      throw FileAccessError(path: path, message: reason)
+    }
+  }
 }
 
 /// Writes `bytes` to `url` atomically with the shared `AtomicFile` (a temporary file in the same

@@ -151,6 +151,13 @@ public enum TorchCheckpoint {
     var start = position
     let (magic, _) = try nextPickle()
     guard magic == .bigInt(legacyMagic) else {
+      if position >= bytes.count {
+        // One whole pickle and nothing else: pickle.dump, not torch.save.
+        throw TorchFileError.notATensorFile(
+          file: file,
+          found: "a bare Python pickle (\(magic.summary)), not a torch.save checkpoint:"
+            + " save the state dict with torch.save or as safetensors")
+      }
       throw TorchFileError.invalidLegacyHeader(
         file: file, offset: start, expected: "magic number 0x1950a86a20f9469cfc6c", found: magic.summary)
     }

@@ -7,6 +7,8 @@ public enum TorchFileError: Error, CustomStringConvertible, Equatable {
   case fileAccess(file: String, message: String)
   /// Neither a zip archive nor a legacy torch file nor a pickle.
   case unrecognizedFormat(file: String, found: String)
+  /// The first bytes belong to no tensor format (they may name another one: gzip, a bare pickle…).
+  case notATensorFile(file: String, found: String)
   /// The data ends before a complete structure.
   case truncated(file: String, offset: Int, expected: String)
   /// The zip container is malformed.
@@ -61,6 +63,10 @@ public enum TorchFileError: Error, CustomStringConvertible, Equatable {
     case .unrecognizedFormat(let file, let found):
       return
         "torch file \(file): not a torch.save file (expected a zip archive 'PK\\3\\4' or a legacy pickle '80 02 8a 0a'), found \(found)"
+    case .notATensorFile(let file, let found):
+      return
+        "\(file): not a tensor file: found \(found); expected safetensors, a PyTorch torch.save"
+        + " file (zip or legacy) or a NumPy .npy file (recognised by their first bytes, not the name)"
     case .truncated(let file, let offset, let expected):
       return "torch file \(file): truncated at offset \(offset), expected \(expected)"
     case .invalidZip(let file, let offset, let expected, let found):

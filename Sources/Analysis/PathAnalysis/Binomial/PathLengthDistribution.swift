@@ -20,13 +20,23 @@ public struct PathLengthDistribution: Sendable {
   /// `log10Counts[k]` = log10 C(n, k), for k = 0…n.
   public let log10Counts: [Double]
 
+  /// The largest `blockCount` accepted: 10,000 blocks (ResNet-1202 has 600).
+  ///
+  /// Exact counts need memory and printed output quadratic in n (C(n, n/2) alone has about n
+  /// bits): n = 10,000 holds about 6 MB of counts and prints 15 MB of digits.
+  public static let maximumBlockCount = 10_000
+
   /// Computes the exact counts for a network of `blockCount` residual blocks.
   ///
   /// Uses C(n, k+1) = C(n, k) · (n − k) / (k + 1), where every division is exact.
-  /// - Throws: `PathLengthError.negativeBlockCount` when `blockCount < 0`.
+  /// - Throws: `PathLengthError.negativeBlockCount` when `blockCount < 0`, `.tooManyBlocks`
+  ///   above `maximumBlockCount`.
   /// - Complexity: O(n²/64) word operations; n = 10,000 takes well under a second.
   public init(blockCount: Int) throws {
     guard blockCount >= 0 else { throw PathLengthError.negativeBlockCount(blockCount) }
+    guard blockCount <= Self.maximumBlockCount else {
+      throw PathLengthError.tooManyBlocks(blockCount, maximum: Self.maximumBlockCount)
+    }
     self.blockCount = blockCount
     var counts: [BigUInt] = []
     counts.reserveCapacity(blockCount + 1)

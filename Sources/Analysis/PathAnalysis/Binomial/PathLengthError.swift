@@ -2,6 +2,8 @@
 public enum PathLengthError: Error, Equatable, CustomStringConvertible {
   /// A block count was negative.
   case negativeBlockCount(Int)
+  /// A block count above `PathLengthDistribution.maximumBlockCount` (exact counts grow as n²).
+  case tooManyBlocks(Int, maximum: Int)
   /// A share (fraction of paths or of gradient) was outside (0, 1] or not a number.
   case invalidShare(Double)
   /// A path length was outside `0…blockCount`.
@@ -18,6 +20,9 @@ public enum PathLengthError: Error, Equatable, CustomStringConvertible {
     switch self {
     case .negativeBlockCount(let count):
       return "block count must be 0 or more, found \(count)"
+    case .tooManyBlocks(let count, let maximum):
+      return "block count must be at most \(maximum) (exact path counts need memory and output"
+        + " growing as n²), found \(count)"
     case .invalidShare(let share):
       return "share must be in (0, 1], found \(share)"
     case .lengthOutOfRange(let length, let blockCount):
