@@ -84,13 +84,16 @@ let package = Package(
     .target(
       name: "PathAnalysis", dependencies: ["Basics", "Engine", "Datasets", "Lesion", "Statistics"],
       path: "Sources/Analysis/PathAnalysis", swiftSettings: numericSettings),
+    .target(
+      name: "Importance", dependencies: ["Basics", "Engine", "Datasets", "Lesion", "Statistics"],
+      path: "Sources/Analysis/Importance", swiftSettings: numericSettings),
     // Report: tables, CSV, JSON, SVG.
     .target(name: "Report", dependencies: ["Basics"], path: "Sources/Report"),
     // Studies: each experiment once (a model, data, normalization, progress) with one typed
     // result and row schema, used alike by the commands and by `figures`.
     .target(
       name: "Studies",
-      dependencies: ["Basics", "Checkpoints", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report", "Statistics"],
+      dependencies: ["Basics", "Checkpoints", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report", "Statistics", "Importance"],
       path: "Sources/Studies"),
     // The command line: argument parsing and commands (library, testable) and a thin executable.
     .target(
@@ -129,6 +132,7 @@ let package = Package(
     .testTarget(
       name: "PathAnalysisTests", dependencies: ["_TestSupport", "PathAnalysis", "Engine", "Lesion", "Datasets", "TensorFormats", "Statistics"],
       exclude: ["Fixtures"]),
+    .testTarget(name: "ImportanceTests", dependencies: ["_TestSupport", "Importance", "Engine", "Lesion", "Datasets", "Basics"]),
     .testTarget(
       name: "ImagesTests", dependencies: ["_TestSupport", "Images", "Datasets"], exclude: ["Fixtures"]),
     .testTarget(name: "ReportTests", dependencies: ["_TestSupport", "Basics", "Report"]),

@@ -31,6 +31,13 @@ public struct LesionResult: Sendable {
   public var errorInterval: WilsonInterval { WilsonInterval(successes: errors, trials: count) }
 }
 
+extension LesionResult {
+  /// An empty result for `plan`, to be filled by `LesionEvaluator.accumulate`.
+  public init(plan: LesionPlan) {
+    self.init(plan: plan, count: 0, errors: 0, lossSum: 0, agreements: 0)
+  }
+}
+
 /// Evaluates many lesions of one network on one data set, computing what lesions share only once.
 ///
 /// For each batch the intact network runs once and keeps the input of every block; a lesion
@@ -117,9 +124,9 @@ public final class LesionEvaluator {
     return (intact, results)
   }
 
-  /// Adds a batch's errors, losses and agreements; returns the batch's predictions.
+  /// Adds a batch's errors, losses and agreements (per image too); returns the batch's predictions.
   @discardableResult
-  static func accumulate(_ result: inout LesionResult, logits: Tensor, labels: [Int], reference: [Int]?) -> [Int] {
+  public static func accumulate(_ result: inout LesionResult, logits: Tensor, labels: [Int], reference: [Int]?) -> [Int] {
     let classes = logits.shape[1]
     var predictions: [Int] = []
     predictions.reserveCapacity(labels.count)

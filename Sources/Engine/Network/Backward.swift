@@ -16,15 +16,18 @@ public struct BackwardOptions: Sendable {
   public var parameterGradients: Bool
   /// Gradient with respect to the network input (otherwise backward stops at the first block).
   public var inputGradient: Bool
+  /// Keep the gradient with respect to every block's output (`Gradients.blockOutputs`).
+  public var blockOutputGradients: Bool
 
   public init(
     restrictedTo: Set<Int>? = nil, chosenBranchesOnly: Bool = false, parameterGradients: Bool = true,
-    inputGradient: Bool = true
+    inputGradient: Bool = true, blockOutputGradients: Bool = false
   ) {
     self.restrictedTo = restrictedTo
     self.chosenBranchesOnly = chosenBranchesOnly
     self.parameterGradients = parameterGradients
     self.inputGradient = inputGradient
+    self.blockOutputGradients = blockOutputGradients
   }
 }
 
@@ -34,6 +37,9 @@ public struct Gradients: Sendable {
   public var input: Tensor?
   /// With respect to the input of the first block in execution order (the stem output).
   public var firstBlockInput: Tensor?
+  /// With respect to each block's output, in execution order, (N, H, W, C) each; empty unless
+  /// `BackwardOptions.blockOutputGradients`.
+  public var blockOutputs: [Tensor] = []
   /// With respect to each parameter, keyed `module.weight` / `module.bias` as in PyTorch, in the
   /// engine's layouts (convolution filters (R, S, C, K)). Parameters of branches that carried no
   /// gradient are absent.
@@ -83,8 +89,13 @@ extension Network {
       }
     }
     dy = backLayers(head, pass.head, dy, batch: batch, mode: pass.mode, needInput: true, parameters: store)!
+    var blockOutputs: [Tensor] = []
     for index in blocks.indices.reversed() {
       let block = blocks[index]
+      if options.blockOutputGradients {
+        let s = block.outputShape
+        blockOutputs.append(Tensor(shape: [batch, s.height, s.width, s.channels], scalars: dy))
+      }
       let active = options.restrictedTo.map { $0.contains(block.number) } ?? true
       let shortcutActive = !(options.restrictedTo != nil && options.chosenBranchesOnly && active && !block.isBranchDeleted)
       dy = backBlock(
@@ -96,6 +107,7 @@ extension Network {
       input: nil,
       firstBlockInput: Tensor(shape: [batch, stemShape.height, stemShape.width, stemShape.channels], scalars: dy),
       parameters: [:])
+    gradients.blockOutputs = blockOutputs.reversed()
     if options.inputGradient || wantParameters {
       let dx = backLayers(stem, pass.stem, dy, batch: batch, mode: pass.mode, needInput: options.inputGradient, parameters: store)
       if let dx {

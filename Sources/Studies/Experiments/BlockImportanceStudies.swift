@@ -1,0 +1,253 @@
+import Basics
+import Engine
+import Foundation
+import Importance
+import Lesion
+import Report
+import Statistics
+
+extension Study {
+  /// The deletion scorer over the study's images.
+  func deletionScorer() throws -> DeletionScorer {
+    try DeletionScorer(network: network, dataset: dataset, mean: mean, std: std, batchSize: batchSize)
+  }
+
+  /// Checks a user's block list for the importance experiments (range, repeats, deletable).
+  func checkImportanceBlocks(_ blocks: [Int]?, option: String) throws {
+    if let blocks { try checkDeletable(blocks, option: option) }
+  }
+}
+
+/// Per block: lesion change in loss and error (paired), Block Influence, first-order estimate and
+/// Shapley value, with the Spearman correlations between the measures (`resnet-lesion rank`).
+public struct BlockRanking: Sendable {
+  /// Shapley permutations (0 skips the Shapley values).
+  public var permutations: Int
+  public var seed: UInt64
+
+  public init(permutations: Int, seed: UInt64) {
+    self.permutations = permutations
+    self.seed = seed
+  }
+
+  public func run(on study: Study) throws -> BlockRankingResult {
+    let scorer = try study.deletionScorer()
+    let handle = study.progress.begin("single deletions and gradients", scorer.count, "images")
+    let (intact, measures) = try scorer.staticMeasures { handle.advance($0) }
+    handle.finish()
+    var shapley: ShapleyValues?
+    if permutations > 0 {
+      let h = study.progress.begin("Shapley permutations", permutations, "permutations")
+      shapley = try scorer.shapleyValues(permutations: permutations, seed: seed) { h.advance($0) }
+      h.finish()
+    }
+    return BlockRankingResult(
+      blocks: study.network.blocks.map(SingleDeletionResult.Block.init), intact: intact, measures: measures,
+      shapley: shapley, seed: seed)
+  }
+}
+
+/// The result of `BlockRanking`.
+public struct BlockRankingResult: Sendable {
+  public var blocks: [SingleDeletionResult.Block]
+  public var intact: LesionResult
+  public var measures: [BlockImportance]
+  public var shapley: ShapleyValues?
+  public var seed: UInt64
+
+  /// Each measure by name, one value per measured block (same order as `measures`).
+  public var measureColumns: [(name: String, values: [Double])] {
+    var columns: [(String, [Double])] = [
+      ("loss_change", measures.map(\.lossChange.mean)),
+      ("error_change", measures.map(\.errorChange.errorChange)),
+      ("block_influence", measures.map(\.blockInfluence)),
+      ("first_order", measures.map(\.firstOrderLossChange)),
+    ]
+    if let shapley { columns.append(("shapley", shapley.values.map(\.mean))) }
+    return columns
+  }
+
+  /// Spearman correlation of every pair of measures across blocks.
+  public var correlations: [(a: String, b: String, rho: Double)] {
+    let columns = measureColumns
+    var result: [(String, String, Double)] = []
+    for i in columns.indices {
+      for j in columns.indices where j > i {
+        result.append((columns[i].name, columns[j].name, spearmanCorrelation(columns[i].values, columns[j].values)))
+      }
+    }
+    return result
+  }
+
+  public var table: ResultTable {
+    var table = ResultTable(columns: [
+      .init("block", .integer), .init("name", .text), .init("stage", .integer), .init("downsampling", .integer),
+      .init("error_fraction", .fraction), .init("error_change_fraction", .fraction),
+      .init("error_change_low95_fraction", .fraction), .init("error_change_high95_fraction", .fraction),
+      .init("mcnemar_p", .significant(3)), .init("loss_change_nats", .fixed(4)),
+      .init("loss_change_low95_nats", .fixed(4)), .init("loss_change_high95_nats", .fixed(4)),
+      .init("block_influence", .fixed(4)), .init("first_order_loss_change_nats", .fixed(4)),
+      .init("shapley_loss_nats", .fixed(4)), .init("shapley_se_nats", .fixed(4)),
+    ])
+    for (i, m) in measures.enumerated() {
+      let b = blocks[m.block - 1]
+      let s = shapley?.values[i]
+      table.addRow([
+        .integer(b.number), .text(b.name), .integer(b.stage), .integer(b.isDownsampling ? 1 : 0),
+        .number(m.errorChange.treatmentError), .number(m.errorChange.errorChange), .number(m.errorChange.lower),
+        .number(m.errorChange.upper), .number(m.errorChange.mcNemarExactP), .number(m.lossChange.mean),
+        .number(m.lossChange.lower), .number(m.lossChange.upper), .number(m.blockInfluence),
+        .number(m.firstOrderLossChange), s.map { .number($0.mean) } ?? .missing,
+        s.map { .number($0.standardError) } ?? .missing,
+      ])
+    }
+    table.notes = [
+      "intact: error \(NumberFormat.fixed(intact.error, decimals: 4)), mean loss \(NumberFormat.fixed(intact.meanLoss, decimals: 4)) nats on \(intact.count) calibration images",
+      "error change: deleted − intact on the same images, 95% Newcombe paired interval, exact McNemar p; loss change: mean per-image difference, 95% t interval",
+      "block influence: 1 − mean cosine similarity of the block's output with and without its branch, per image and position (ShortGPT)",
+      "first order: ⟨∂loss/∂output, output without branch − output⟩, mean over images",
+    ]
+    if let shapley {
+      table.notes.append(
+        "Shapley: mean marginal loss change over \(shapley.permutations) random deletion orders (seed \(seed)), standard error over orders; sum \(NumberFormat.fixed(shapley.values.reduce(0) { $0 + $1.mean }, decimals: 4)) = all deleted − intact \(NumberFormat.fixed(shapley.allDeletedLoss - shapley.intactLoss, decimals: 4))")
+    }
+    for (name, values) in measureColumns where Set(values).count > 1 {
+      let top = DeletionScorer.ascendingOrder(blocks: measures.map(\.block), scores: values.map { -$0 }).prefix(3)
+      table.notes.append("highest \(name): blocks \(top.map(String.init).joined(separator: ", "))")
+    }
+    table.notes.append(
+      "Spearman correlations across blocks: "
+        + correlations.map { "\($0.a)~\($0.b) \(NumberFormat.fixed($0.rho, decimals: 3))" }.joined(separator: "; "))
+    return table
+  }
+}
+
+/// Blocks removed one at a time: greedily (the least harmful removal, re-measured each step) and in
+/// the order of each static measure, plus random orders (`resnet-lesion prune`).
+public struct BlockPruning: Sendable {
+  /// Greedy steps (nil: all).
+  public var steps: Int?
+  /// Random orders averaged for the random curve.
+  public var randomOrders: Int
+  public var seed: UInt64
+
+  public init(steps: Int?, randomOrders: Int, seed: UInt64) {
+    self.steps = steps
+    self.randomOrders = randomOrders
+    self.seed = seed
+  }
+
+  public func run(on study: Study) throws -> BlockPruningResult {
+    let scorer = try study.deletionScorer()
+    let handle = study.progress.begin("static measures", scorer.count, "images")
+    let (_, measures) = try scorer.staticMeasures { handle.advance($0) }
+    handle.finish()
+    let blocks = measures.map(\.block)
+    var curves: [PruningCurve] = []
+    let g = study.progress.begin("greedy pruning", steps ?? scorer.deletable.count, "removals")
+    curves.append(try scorer.greedyPruning(steps: steps) { g.advance($0) })
+    g.finish()
+    for (name, scores) in [
+      ("loss_change", measures.map(\.lossChange.mean)), ("block_influence", measures.map(\.blockInfluence)),
+      ("first_order", measures.map(\.firstOrderLossChange)),
+    ] {
+      curves.append(try scorer.pruning(order: DeletionScorer.ascendingOrder(blocks: blocks, scores: scores), method: name))
+    }
+    for r in 0..<randomOrders {
+      var generator = SplitMix64(seed: seed, keys: [0x5052_554E_4500, UInt64(r)])  // "PRUNE"
+      let order = generator.permutation(blocks.count).map { blocks[$0] }
+      curves.append(try scorer.pruning(order: order, method: "random \(r + 1)"))
+    }
+    return BlockPruningResult(curves: curves, randomOrders: randomOrders, seed: seed)
+  }
+}
+
+/// The result of `BlockPruning`: one curve per method (long format: one row per removal).
+public struct BlockPruningResult: Sendable {
+  public var curves: [PruningCurve]
+  public var randomOrders: Int
+  public var seed: UInt64
+
+  public var table: ResultTable {
+    var table = ResultTable(columns: [
+      .init("method", .text), .init("removed", .integer), .init("block_removed", .integer),
+      .init("error_fraction", .fraction), .init("mean_loss_nats", .fixed(4)),
+    ])
+    for curve in curves {
+      for k in curve.errors.indices {
+        table.addRow([
+          .text(curve.method), .integer(k), k > 0 ? .integer(curve.order[k - 1]) : .missing, .number(curve.errors[k]),
+          .number(curve.meanLosses[k]),
+        ])
+      }
+    }
+    table.notes = [
+      "greedy: each step removes the block whose removal gives the lowest mean loss on the calibration images; static orders remove the smallest measure first; random orders keyed by seed \(seed)"
+    ]
+    for curve in curves where !curve.method.hasPrefix("random") {
+      if let first = curve.errors.firstIndex(where: { $0 > curve.errors[0] + 0.01 }) {
+        table.notes.append("\(curve.method): \(first - 1) blocks removed before the error exceeds intact + 1 point")
+      } else {
+        table.notes.append("\(curve.method): error within intact + 1 point for all \(curve.errors.count - 1) removals")
+      }
+    }
+    return table
+  }
+}
+
+/// Loss and error with every pair of blocks deleted, and the interaction
+/// Δ(a,b) − Δ(a) − Δ(b) with its paired interval (`resnet-lesion interactions`).
+public struct BlockInteractions: Sendable {
+  /// Blocks to pair (nil: every deletable block).
+  public var blocks: [Int]?
+
+  public init(blocks: [Int]?) { self.blocks = blocks }
+
+  public func run(on study: Study) throws -> BlockInteractionsResult {
+    try study.checkImportanceBlocks(blocks, option: "--blocks")
+    let scorer = try study.deletionScorer()
+    let n = blocks?.count ?? scorer.deletable.count
+    let handle = study.progress.begin("block pairs", n * (n - 1) / 2, "pairs")
+    defer { handle.finish() }
+    let matrix = try scorer.interactions(blocks: blocks) { handle.advance($0) }
+    let network = study.network
+    let summary = matrix.summary(
+      stage: { network.blocks[$0 - 1].stage },
+      isDownsampling: { $0 >= 1 && $0 <= network.blocks.count && network.blocks[$0 - 1].isDownsampling })
+    return BlockInteractionsResult(
+      blocks: network.blocks.map(SingleDeletionResult.Block.init), matrix: matrix, summary: summary)
+  }
+}
+
+/// The result of `BlockInteractions`.
+public struct BlockInteractionsResult: Sendable {
+  public var blocks: [SingleDeletionResult.Block]
+  public var matrix: InteractionMatrix
+  public var summary: [InteractionMatrix.GroupSummary]
+
+  public var table: ResultTable {
+    var table = ResultTable(columns: [
+      .init("first", .integer), .init("second", .integer), .init("first_stage", .integer),
+      .init("second_stage", .integer), .init("pair_error_fraction", .fraction), .init("pair_mean_loss_nats", .fixed(4)),
+      .init("loss_interaction_nats", .fixed(4)), .init("loss_interaction_low95_nats", .fixed(4)),
+      .init("loss_interaction_high95_nats", .fixed(4)), .init("error_interaction_fraction", .fraction),
+      .init("interval_contains_zero", .integer),
+    ])
+    for p in matrix.pairs {
+      table.addRow([
+        .integer(p.first), .integer(p.second), .integer(blocks[p.first - 1].stage), .integer(blocks[p.second - 1].stage),
+        .number(p.pairError), .number(p.pairLoss), .number(p.lossInteraction.mean), .number(p.lossInteraction.lower),
+        .number(p.lossInteraction.upper), .number(p.errorInteraction), .integer(p.isIndistinguishableFromZero ? 1 : 0),
+      ])
+    }
+    table.notes = [
+      "interaction: per image L(a,b) − L(a) − L(b) + L(intact), mean with 95% t interval over the \(matrix.intact.count) calibration images; error interaction: the same with error rates",
+      "relative interaction: mean |interaction| / mean |Δ(a) + Δ(b)|",
+    ]
+    for g in summary {
+      table.notes.append(
+        "\(g.group): \(g.indistinguishableFromZero) of \(g.pairs) pairs (\(NumberFormat.fixed(100 * g.share, decimals: 1))%) indistinguishable from zero, relative interaction \(NumberFormat.fixed(g.relativeInteraction, decimals: 3))")
+    }
+    return table
+  }
+}
