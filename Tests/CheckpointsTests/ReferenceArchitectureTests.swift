@@ -5,7 +5,7 @@ import XCTest
 
 /// Full-size reference architectures (key → shape only, from `Fixtures/reference_shapes.json`)
 /// are recognised, and the networks built from them have exactly PyTorch's keys, shapes and
-/// parameter counts (formats.md §3: ResNet-18 11,689,512, ResNet-50 25,557,032, …).
+/// parameter counts (torchvision.models documentation: ResNet-18 11,689,512, ResNet-50 25,557,032, …).
 final class ReferenceArchitectureTests: XCTestCase {
   func testReferenceModelsAreInferredExactly() throws {
     let data = try Data(contentsOf: fixturesFolder.appendingPathComponent("reference_shapes.json"))

@@ -14,7 +14,7 @@ public struct InferredArchitecture: Equatable, Sendable {
   public var defaultReason: String
 }
 
-/// Recognises the supported checkpoint families from names and shapes alone (formats.md §3).
+/// Recognises the supported checkpoint families from names and shapes alone (state-dict names of akamaster/pytorch_resnet_cifar10, chenyaofo/pytorch-cifar-models, torchvision.models.resnet, kuangliu/pytorch-cifar, transformers and timm).
 ///
 /// | family | recognised by |
 /// |---|---|

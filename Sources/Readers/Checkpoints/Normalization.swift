@@ -17,7 +17,7 @@ public enum NormalizationSource: Equatable, Sendable, CustomStringConvertible {
   }
 }
 
-/// Named per-channel statistics in common use (formats.md §4.3), applied to pixels / 255.
+/// Named per-channel statistics in common use (as published with torchvision's ImageNet weights and the CIFAR/MNIST reference implementations), applied to pixels / 255.
 public enum NormalizationPreset: String, CaseIterable, Sendable {
   /// ImageNet: mean 0.485, 0.456, 0.406; std 0.229, 0.224, 0.225 (torchvision, akamaster).
   case imagenet

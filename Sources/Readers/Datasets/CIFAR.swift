@@ -1,6 +1,6 @@
 import Foundation
 
-/// Readers for the CIFAR-10 and CIFAR-100 binary versions (formats.md §4.1, §4.2).
+/// Readers for the CIFAR-10 and CIFAR-100 binary versions (layout documented at https://www.cs.toronto.edu/~kriz/cifar.html: per record 1 label byte, or coarse and fine label bytes for CIFAR-100, then 3,072 bytes R, G, B planes of 32×32).
 enum CIFAR {
   /// Which of the two binary layouts.
   enum Variant: Sendable {

@@ -81,7 +81,7 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
 /// file exists, checked against its size and MD5, then renamed into place (an atomic
 /// `rename(2)` in the same folder). A file already present with the right MD5 is not fetched.
 public enum DatasetDownloader {
-  /// The downloadable data sets (URLs and MD5s from formats.md §4).
+  /// The downloadable data sets (URLs and MD5s as published by the data sets' authors and torchvision's dataset classes).
   public static let catalog: [String: [RemoteFile]] = {
     func remote(_ address: String, _ md5: String, _ size: Int?) -> RemoteFile? {
       guard let url = URL(string: address) else { return nil }

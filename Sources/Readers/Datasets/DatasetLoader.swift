@@ -11,7 +11,7 @@ public enum DatasetSplit: String, Sendable, CaseIterable {
   case test
 }
 
-/// Loads image classification data sets from the layouts of formats.md §4.
+/// Loads image classification data sets from CIFAR binaries, MNIST IDX files, .npy arrays and image folders.
 public enum DatasetLoader {
   /// Loads the `split` images of `source`.
   ///

@@ -1,6 +1,6 @@
 import Archives
 
-/// Reader for MNIST IDX files (formats.md §4.4), plain or gzipped.
+/// Reader for MNIST IDX files (format: http://yann.lecun.com/exdb/mnist/, big-endian magic 0x0801/0x0803, then dimensions), plain or gzipped.
 enum MNIST {
   /// The standard file names of a split, without `.gz`.
   static func fileNames(for split: DatasetSplit) -> (images: String, labels: String) {

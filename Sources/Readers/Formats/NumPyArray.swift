@@ -46,7 +46,7 @@ public enum NumPyError: Error, CustomStringConvertible, Equatable {
   }
 }
 
-/// A NumPy `.npy` array (formats.md §4.5), converted on reading to C order and little-endian.
+/// A NumPy `.npy` array (NEP 1 .npy format, numpy.lib.format), converted on reading to C order and little-endian.
 public struct NumPyArray: Sendable {
   /// The array, always C order, little-endian.
   public var tensor: RawTensor

@@ -78,7 +78,7 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
   }
 }
 
-/// Reads and writes safetensors files (huggingface/safetensors layout, formats.md §1).
+/// Reads and writes safetensors files (huggingface/safetensors layout).
 ///
 /// Layout: u64 little-endian header length N, N bytes of JSON header, then the data buffer;
 /// each header entry `{"dtype", "shape", "data_offsets": [begin, end]}` addresses the buffer.

@@ -4,7 +4,7 @@ import Foundation
 #endif
 
 /// Reads `torch.save` files — the zip format (PyTorch ≥ 1.6) and the legacy format — without
-/// executing anything (formats.md §2).
+/// executing anything (layout of torch/serialization.py).
 ///
 /// The pickle is decoded by a restricted unpickler (`Pickle`); tensors are materialized as
 /// contiguous C-order little-endian bytes from their storages, honouring offsets and strides,

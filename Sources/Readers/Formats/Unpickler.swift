@@ -1,6 +1,6 @@
 /// Decodes pickle streams into `PickleValue` trees with an allow-list of globals.
 ///
-/// Implements the opcodes of pickle protocols 2–4 that `torch.save` emits (formats.md §2.5);
+/// Implements the opcodes of pickle protocols 2–4 that `torch.save` emits (PEP 307 and CPython's Lib/pickletools.py);
 /// REDUCE/NEWOBJ/BUILD are interpreted only for the few tensor-rebuilding callables, so a
 /// pickle can never run code. Persistent ids must be storage tuples.
 public enum Pickle {

@@ -17,7 +17,7 @@ parameter names, gives every parameter and running statistic seeded random value
   reference_shapes.json  key -> shape of full-size reference models (no weights): akamaster
                          resnet20/resnet110, chenyaofo cifar100 resnet56, torchvision
                          resnet18/resnet50/resnet152, kuangliu PreActResNet18, to check inference
-                         and parameter counts against the documented numbers (formats.md §3)
+                         and parameter counts against the documented numbers (torchvision.models documentation)
   <family>.expected.safetensors
                          'input' (N, C, H, W) and the logits in eval mode: 'logits' (intact),
                          'logits_drop_<k>' (block k's residual branch deleted: the block outputs

@@ -1,6 +1,6 @@
 """Writes the JPEG/PNG fixtures of Tests/ImagesTests and Pillow's / torchvision's results for them.
 
-Run: /root/venv/bin/python Tests/ImagesTests/Fixtures/generate_fixtures.py  (Pillow 13.0.0,
+Run: python3 Tests/ImagesTests/Fixtures/generate_fixtures.py  (Pillow 13.0.0,
 torchvision 0.29, numpy; seed 0). For every image NAME.jpg / NAME.png it writes NAME.rgb: the
 pixels of PIL.Image.open(NAME).convert("RGB") as raw bytes (height × width × 3), preceded by a
 line "P6 W H 255\n" (a binary PPM). For the transform cases it writes NAME.RESIZE-CROP.f32: the

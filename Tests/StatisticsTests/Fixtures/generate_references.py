@@ -1,7 +1,7 @@
 """Writes references.json: independent reference values for Tests/StatisticsTests.
 
 Run from anywhere with the project's Python (scipy 1.17):
-    /root/venv/bin/python Tests/StatisticsTests/Fixtures/generate_references.py
+    python3 Tests/StatisticsTests/Fixtures/generate_references.py
 
 Sources of truth, none of which shares code with Sources/Analysis/Statistics:
 - scipy.stats: norm.ppf, t.ppf, t.cdf, binom.cdf, binom.pmf, binomtest (exact McNemar),
