@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// The values written by `Fixtures/generate_references.py` (scipy 1.17, exact fractions).
 struct References: Decodable {
@@ -35,17 +36,10 @@ struct References: Decodable {
   }
 }
 
-/// Asserts |actual − expected| ≤ relative·|expected| + absolute; NaN never passes unless both are NaN.
+/// One scalar through the project's closeness helper: |actual − expected| ≤ absolute + relative·|expected|.
 func assertClose(
   _ actual: Double, _ expected: Double, relative: Double, absolute: Double = 0,
   _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line
 ) {
-  if actual.isNaN || expected.isNaN {
-    XCTAssertTrue(actual.isNaN && expected.isNaN, "\(actual) vs \(expected) \(message())", file: file, line: line)
-    return
-  }
-  if actual == expected { return }  // also equal infinities
-  let tolerance = relative * abs(expected) + absolute
-  XCTAssertLessThanOrEqual(
-    abs(actual - expected), tolerance, "\(actual) vs \(expected) \(message())", file: file, line: line)
+  _TestSupport.assertClose([actual], [expected], atol: absolute, rtol: relative, message(), file: file, line: line)
 }
