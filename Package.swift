@@ -126,7 +126,9 @@ let package = Package(
     .testTarget(
       name: "CheckpointsTests", dependencies: ["_TestSupport", "Checkpoints", "Engine", "TensorFormats"],
       exclude: ["Fixtures"]),
-    .testTarget(name: "TrainingTests", dependencies: ["_TestSupport", "Training", "Engine", "Datasets", "Checkpoints", "TensorFormats"]),
+    .testTarget(
+      name: "TrainingTests", dependencies: ["_TestSupport", "Training", "Engine", "Datasets", "Checkpoints", "TensorFormats"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "LesionTests", dependencies: ["_TestSupport", "Lesion", "Engine", "Datasets", "Statistics"]),
     .testTarget(name: "StatisticsTests", dependencies: ["_TestSupport", "Statistics"], exclude: ["Fixtures"]),
     .testTarget(

@@ -56,10 +56,12 @@ public struct TrainingState: Sendable {
 
 extension TrainingState {
   /// `Trainer.step` on this state's network and optimizer.
-  mutating func step(input: Tensor, labels: [Int], deleting dropped: [Int], learningRate: Float) throws -> StepResult {
+  mutating func step(
+    input: Tensor, labels: [Int], deleting dropped: [Int], backwardThrough chosen: Set<Int>?, learningRate: Float
+  ) throws -> StepResult {
     try Trainer.step(
       network: &network, optimizer: &optimizer, input: input, labels: labels, deleting: dropped,
-      learningRate: learningRate)
+      backwardThrough: chosen, learningRate: learningRate)
   }
 }
 
@@ -76,7 +78,7 @@ public struct StepResult: Sendable, Equatable {
 /// Random order (one `SplitMix64` seeded with `configuration.seed`): the initial weights (see
 /// `Network.initializeForTraining`); then, each epoch, a Fisher–Yates permutation of the
 /// training images; then for each mini-batch its block mask (stochastic depth: one uniform per
-/// block; active blocks: K integers) followed by each image's crop row, crop column and flip bit.
+/// block; active blocks and gradient paths: K integers) followed by each image's crop row, crop column and flip bit.
 /// With the same seed, data and `EngineThreads.count`, the weights are bit-identical.
 public final class Trainer {
   /// The run's settings.
@@ -157,7 +159,8 @@ public final class Trainer {
     return full + (rest >= 2 ? 1 : 0)
   }
 
-  /// Residual blocks that active-block training chooses among (every block with a shortcut).
+  /// Residual blocks that active-block and gradient-path training choose among (every block
+  /// with a shortcut).
   var residualBlockNumbers: [Int] { state.network.blocks.filter(\.isResidual).map(\.number) }
 
   /// Runs the remaining epochs and returns the test-time network (`testNetwork(_:)`).
@@ -286,8 +289,9 @@ public final class Trainer {
   }
 
   /// One SGD step on the training images `indices`: draws the block mask and the augmentation,
-  /// runs forward and backward in training mode (deleted branches skipped both ways), updates the
-  /// running statistics and the parameters.
+  /// runs forward and backward in training mode (deleted branches skipped both ways; under
+  /// gradient paths the unchosen branches skipped backward only), updates the running statistics
+  /// and the parameters.
   /// - Throws: `EngineError` (e.g. a label outside the classifier's range).
   @discardableResult
   public func trainStep(indices: [Int], learningRate: Float) throws -> StepResult {
@@ -299,13 +303,21 @@ public final class Trainer {
     } else if let active = configuration.activeBlocks {
       dropped = BlockSampling.inactiveBlocks(candidates: residualBlockNumbers, active: active, using: &state.generator)
     }
+    var chosen: Set<Int>? = nil
+    if let paths = configuration.gradientPaths {
+      // The same draws as active-block training: the same seed picks the same K blocks.
+      let candidates = residualBlockNumbers
+      let unchosen = Set(BlockSampling.inactiveBlocks(candidates: candidates, active: paths, using: &state.generator))
+      chosen = Set(candidates.filter { !unchosen.contains($0) })
+    }
     let augmentation = configuration.augmentation
     var transforms: [ImageTransform] = []
     transforms.reserveCapacity(indices.count)
     for _ in indices { transforms.append(ImageTransform.random(augmentation, using: &state.generator)) }
     let input = makeInput(indices: indices, transforms: transforms)
     let labels = indices.map { trainingSet.labels[$0] }
-    return try state.step(input: input, labels: labels, deleting: dropped, learningRate: learningRate)
+    return try state.step(
+      input: input, labels: labels, deleting: dropped, backwardThrough: chosen, learningRate: learningRate)
   }
 
   /// One SGD step as PyTorch's `model.train()`; `loss.backward()`; `optimizer.step()`: forward in
@@ -313,28 +325,37 @@ public final class Trainer {
   /// backward, their parameters untouched), mean cross-entropy, backward, running-statistics
   /// update of the batch norms that ran, then the optimizer update.
   ///
+  /// With `chosen` (gradient paths) the whole network (less `dropped`) runs forward, and backward
+  /// goes through the branches of the blocks numbered in `chosen` and through every shortcut
+  /// (`BackwardOptions.restrictedTo`): PyTorch's `relu(shortcut(x) + branch(x).detach())` for
+  /// the other residual blocks. Their branch parameters get no gradient, so the optimizer leaves
+  /// them, their momentum buffers and their weight decay alone (`grad is None` in PyTorch); their
+  /// batch norms ran in training mode and update their running statistics. Blocks without a
+  /// shortcut always carry gradient.
+  ///
   /// input (N, H, W, C) channels-last, `labels` N classes.
   /// - Throws: `EngineError` for an input that does not fit or a label out of range.
   /// - Complexity: one forward and one backward pass.
   public static func step(
     network: inout Network, optimizer: inout StochasticGradientDescent, input: Tensor, labels: [Int],
-    deleting dropped: [Int] = [], learningRate: Float
+    deleting dropped: [Int] = [], backwardThrough chosen: Set<Int>? = nil, learningRate: Float
   ) throws -> StepResult {
-    let (result, gradients) = try forwardBackward(network: &network, input: input, labels: labels, deleting: dropped)
+    let (result, gradients) = try forwardBackward(
+      network: &network, input: input, labels: labels, deleting: dropped, backwardThrough: chosen)
     optimizer.step(&network, gradients: gradients, learningRate: learningRate)
     return result
   }
 
   /// Forward and backward of one batch; updates the running statistics and returns the gradients.
-  static func forwardBackward(network: inout Network, input: Tensor, labels: [Int], deleting dropped: [Int]) throws -> (
-    StepResult, [String: [Float]]
-  ) {
+  static func forwardBackward(
+    network: inout Network, input: Tensor, labels: [Int], deleting dropped: [Int], backwardThrough chosen: Set<Int>?
+  ) throws -> (StepResult, [String: [Float]]) {
     let stepNetwork = dropped.isEmpty ? network : try network.deletingBlocks(dropped)
     let pass = try stepNetwork.forward(input, mode: .training)
     let (loss, dLogits) = try softmaxCrossEntropy(logits: pass.logits, labels: labels)
     let gradients = stepNetwork.backward(
       pass, logitsGradient: dLogits,
-      options: BackwardOptions(restrictedTo: nil, parameterGradients: true, inputGradient: false))
+      options: BackwardOptions(restrictedTo: chosen, parameterGradients: true, inputGradient: false))
     let correct = Trainer.correctCount(logits: pass.logits, labels: labels)
     network.updateRunningStatistics(from: pass)
     return (StepResult(loss: loss, correct: correct), gradients.parameters)

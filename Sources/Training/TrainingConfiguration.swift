@@ -73,6 +73,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   /// Active-block training (Veit et al. 2016, §5.2): K residual blocks chosen uniformly per
   /// mini-batch are trained, the others deleted for it. Nil disables it.
   public var activeBlocks: Int?
+  /// Gradient-path training (the Fig. 6b reading of Veit et al. 2016, §5.2): the whole network
+  /// runs forward in training mode; backward goes through the branches of K residual blocks
+  /// chosen uniformly per mini-batch and through the shortcuts of all blocks, so only paths
+  /// through at most K branches carry gradient. The other blocks' branch parameters get no
+  /// gradient and are not updated (momentum buffer and weight decay untouched), exactly as
+  /// deleted blocks under `activeBlocks`; their batch norms still update their running statistics
+  /// (they ran forward). Nil disables it.
+  public var gradientPaths: Int?
   /// The fan He initialization divides by.
   public var fanMode: FanMode
   /// Start every residual branch's last batch norm at γ = 0 (nil or false: γ = 1 everywhere).
@@ -97,7 +105,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     weightDecay: Float = 1e-4, schedule: LearningRateSchedule = .cosine, warmupEpochs: Int = 0,
     augmentation: Augmentation = Augmentation(), normalizationMean: [Float],
     normalizationStd: [Float], seed: UInt64 = 0, stochasticDepth: Float? = nil,
-    activeBlocks: Int? = nil, fanMode: FanMode = .fanIn, zeroResidualBranches: Bool? = nil,
+    activeBlocks: Int? = nil, gradientPaths: Int? = nil, fanMode: FanMode = .fanIn, zeroResidualBranches: Bool? = nil,
     recalibrateNormalization: Bool? = nil, calibrationImageCount: Int? = nil, evaluationBatchSize: Int = 250
   ) {
     self.architecture = architecture
@@ -115,6 +123,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     self.seed = seed
     self.stochasticDepth = stochasticDepth
     self.activeBlocks = activeBlocks
+    self.gradientPaths = gradientPaths
     self.fanMode = fanMode
     self.zeroResidualBranches = zeroResidualBranches
     self.recalibrateNormalization = recalibrateNormalization
@@ -169,6 +178,16 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         architecture.family != .vgg && architecture.family != .plainCIFAR, "active blocks", "a residual architecture",
         architecture.family.rawValue)
       try check(stochasticDepth == nil, "active blocks", "no stochastic depth at the same time", "both given")
+    }
+    if let k = gradientPaths {
+      try check(
+        k >= 1 && k <= architecture.blockCount, "gradient paths", "a count in 1…\(architecture.blockCount)", k)
+      try check(
+        architecture.family != .vgg && architecture.family != .plainCIFAR, "gradient paths",
+        "a residual architecture", architecture.family.rawValue)
+      try check(
+        stochasticDepth == nil && activeBlocks == nil, "gradient paths",
+        "no stochastic depth or active blocks at the same time", "both given")
     }
     if let imageChannels {
       try check(imageChannels == channels, "architecture", "\(imageChannels) input channels (the data's)", channels)

@@ -23,7 +23,7 @@ enum TrainCommand: LesionCommand {
     name: "train",
     abstract: "Train a network with SGD on a data set and save it as a model file.",
     discussion:
-      "Trains with mini-batch SGD (momentum, optional Nesterov, weight decay) and batch norm in training mode, evaluating the test split after every epoch. --stochastic-depth P drops block l of L with probability (l/L)(1-P) per mini-batch and scales branches by their survival probability at test time; --active-blocks K trains K randomly chosen residual blocks per mini-batch (the others are deleted for it). A checkpoint (model file plus a .state.safetensors beside it for --resume) is written after every epoch; the state file is removed when the run finishes unless --keep-state is given. Same seed, data and RESNET_LESION_THREADS give bit-identical weights.",
+      "Trains with mini-batch SGD (momentum, optional Nesterov, weight decay) and batch norm in training mode, evaluating the test split after every epoch. --stochastic-depth P drops block l of L with probability (l/L)(1-P) per mini-batch and scales branches by their survival probability at test time; --active-blocks K trains K randomly chosen residual blocks per mini-batch (the others are deleted for it); --gradient-paths K keeps the whole network in the forward pass and back-propagates through K randomly chosen branches plus every shortcut (the others' parameters are left alone, as with --active-blocks). A checkpoint (model file plus a .state.safetensors beside it for --resume) is written after every epoch; the state file is removed when the run finishes unless --keep-state is given. Same seed, data and RESNET_LESION_THREADS give bit-identical weights.",
     options: [
       .option(
         "arch", value: "<name>", help: "Architecture: resnet (CIFAR ResNet), preact, plain (no shortcuts) or vgg.",
@@ -35,6 +35,10 @@ enum TrainCommand: LesionCommand {
         "blocks-per-stage", value: "<list>",
         help: "Blocks per stage, e.g. 18 or 5,5,4 (instead of --depth; required for vgg)."),
       .option("widths", value: "<list>", help: "Channels of each stage.", default: "16,32,64"),
+      .flag(
+        "no-bn",
+        help:
+          "VGG without batch normalization: conv (with bias)-ReLU layers, as the paper's VGG-style net (--arch vgg only)."),
       .option(
         "shortcut", value: "<A|B>", help: "Shortcut where shapes change: A (zero padding) or B (projection).",
         default: "A"),
@@ -66,6 +70,11 @@ enum TrainCommand: LesionCommand {
         default: "0"),
       .option("stochastic-depth", value: "<P>", help: "Stochastic depth with final survival probability P (e.g. 0.5)."),
       .option("active-blocks", value: "<K>", help: "Train K randomly chosen residual blocks per mini-batch."),
+      .option(
+        "gradient-paths", value: "<K>",
+        help:
+          "Run the whole network forward but back-propagate only through K randomly chosen residual branches per mini-batch (and every shortcut); the other branches are not updated."
+      ),
       .option(
         "fan", value: "<mode>", help: "He initialization fan: fan_in (PyTorch default) or fan_out.", default: "fan_in"),
       .flag(
@@ -286,16 +295,20 @@ enum TrainCommand: LesionCommand {
     let survival = try arguments.double("stochastic-depth", in: 0.000001...1).map(Float.init)
     let blockCount = blocks.reduce(0, +)
     let active = try arguments.int("active-blocks", in: 1...max(1, blockCount))
-    if survival != nil || active != nil {
+    let paths = try arguments.int("gradient-paths", in: 1...max(1, blockCount))
+    let sampling = [("stochastic-depth", survival != nil), ("active-blocks", active != nil), ("gradient-paths", paths != nil)]
+      .filter(\.1).map(\.0)
+    if let first = sampling.first {
       if arch == .plain || arch == .vgg {
         throw CommandLineError.invalidValue(
-          option: survival != nil ? "--stochastic-depth" : "--active-blocks",
-          value: try arguments.string(survival != nil ? "stochastic-depth" : "active-blocks") ?? "",
+          option: "--" + first, value: try arguments.string(first) ?? "",
           expected: "a residual architecture (--arch resnet or preact)")
       }
-      if survival != nil && active != nil {
+      if sampling.count > 1 {
+        let second = sampling[1]
         throw CommandLineError.invalidValue(
-          option: "--active-blocks", value: String(active ?? 0), expected: "no --stochastic-depth at the same time")
+          option: "--" + second, value: try arguments.string(second) ?? "",
+          expected: "no --\(first) at the same time")
       }
     }
     guard let fan = FanMode(rawValue: try arguments.string("fan") ?? "fan_in") else {
@@ -305,9 +318,15 @@ enum TrainCommand: LesionCommand {
     let normalizeChoice = try arguments.choice("normalize", as: NormalizationChoice.self) ?? .auto
     let channels = data?.channels ?? 1
     let (mean, std) = normalization(normalizeChoice, data: data)
+    let withoutBatchNorm = try arguments.flag("no-bn")
+    if withoutBatchNorm && arch != .vgg {
+      throw CommandLineError.invalidValue(
+        option: "--no-bn", value: "", expected: "--arch vgg (the other architectures always use batch norm)")
+    }
     let architecture = NetworkConfiguration(
       family: family, inputChannels: channels, inputHeight: data?.height ?? 28, inputWidth: data?.width ?? 28,
-      classCount: max(1, data?.classCount ?? 10), stageWidths: widths, blocksPerStage: blocks, shortcut: shortcut)
+      classCount: max(1, data?.classCount ?? 10), stageWidths: widths, blocksPerStage: blocks, shortcut: shortcut,
+      batchNormalization: withoutBatchNorm ? false : nil)
     if data != nil {
       _ = try Network(architecture)  // reports an input too small for the stages, before loading more
     }
@@ -316,7 +335,7 @@ enum TrainCommand: LesionCommand {
       momentum: Float(momentum), nesterov: nesterov, weightDecay: Float(decay), schedule: schedule,
       warmupEpochs: warmup, augmentation: Augmentation(cropPadding: padding, horizontalFlip: flip),
       normalizationMean: mean, normalizationStd: std, seed: seed, stochasticDepth: survival,
-      activeBlocks: active, fanMode: fan,
+      activeBlocks: active, gradientPaths: paths, fanMode: fan,
       zeroResidualBranches: try arguments.flag("zero-init-residual") ? true : nil,
       recalibrateNormalization: try arguments.flag("recalibrate-bn") ? true : nil)
   }

@@ -12,7 +12,8 @@ public enum NetworkFamily: String, Codable, Sendable, CaseIterable {
   case preActivationImageNetResNet = "preact-imagenet-resnet"
   /// The CIFAR ResNet layout without shortcuts (He et al.'s plain baseline).
   case plainCIFAR = "plain-cifar"
-  /// A VGG-style stack of conv-BN-ReLU layers; each layer is a block.
+  /// A VGG-style stack of conv-BN-ReLU layers (or conv-ReLU with conv biases, see
+  /// `NetworkConfiguration.batchNormalization`); each layer is a block.
   case vgg = "vgg"
 }
 
@@ -65,6 +66,10 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
   /// into branch and shortcut (fb.resnet.torch's 'both_preact'), so an identity shortcut there
   /// takes the pre-activated input (`Shortcut.projection([])`); nil or false: it takes x itself.
   public var sharedPreActivation: Bool?
+  /// VGG only: nil or true for conv-BN-ReLU layers (convolutions without bias, stem `conv1`-`bn1`);
+  /// false for conv-ReLU layers whose convolutions have biases and no batch norm anywhere, as in
+  /// the paper's 15-layer VGG-style network (Veit et al. 2016, §4.1; Simonyan & Zisserman 2015).
+  public var batchNormalization: Bool?
 
   public init(
     family: NetworkFamily, inputChannels: Int, inputHeight: Int, inputWidth: Int, classCount: Int,
@@ -72,7 +77,7 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
     bottleneck: Bool = false, classifierName: String? = nil, projectionName: String? = nil,
     projectionHasBatchNorm: Bool? = nil, finalNormalization: Bool = true,
     branchScales: [Float]? = nil, naming: ParameterNaming? = nil, stemWidths: [Int]? = nil,
-    stemNormalization: Bool? = nil, sharedPreActivation: Bool? = nil
+    stemNormalization: Bool? = nil, sharedPreActivation: Bool? = nil, batchNormalization: Bool? = nil
   ) {
     self.family = family
     self.inputChannels = inputChannels
@@ -94,6 +99,7 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
     self.stemWidths = stemWidths
     self.stemNormalization = stemNormalization
     self.sharedPreActivation = sharedPreActivation
+    self.batchNormalization = batchNormalization
   }
 
   /// The CIFAR ResNet of depth 6n+2 (ResNet-20, 32, 44, 56, 110, 1202 for n = 3, 5, 7, 9, 18, 200).
@@ -298,6 +304,13 @@ extension Network {
           padding: pad))
     }
     func bn(_ name: String, _ channels: Int) -> Layer { .batchNorm(BatchNorm(name: name, channels: channels)) }
+    /// A 3×3 padding-1 convolution with bias (VGG without batch norm).
+    func biasedConv(_ name: String, _ inC: Int, _ outC: Int, stride: Int = 1) -> Layer {
+      .convolution(
+        Convolution2D(
+          name: name, inputChannels: inC, outputChannels: outC, kernelSize: 3, stride: stride, padding: 1,
+          hasBias: true))
+    }
 
     let names = LayerNames(naming: c.naming, projectionName: c.projectionName)
     if let widths = c.stemWidths {
@@ -312,6 +325,9 @@ extension Network {
     let maxPool = Layer.maxPool(MaxPool(kernelSize: 3, stride: 2, padding: 1))
     var channels: Int
     switch c.family {
+    case .vgg where c.batchNormalization == false:
+      stem = [biasedConv("conv1", c.inputChannels, c.stageWidths[0]), .relu]
+      channels = c.stageWidths[0]
     case .cifarResNet, .plainCIFAR, .vgg:
       stem = [conv("conv1", c.inputChannels, c.stageWidths[0], 3, 1, 1), bn("bn1", c.stageWidths[0]), .relu]
       channels = c.stageWidths[0]
@@ -348,10 +364,13 @@ extension Network {
         switch c.family {
         case .vgg:
           let name = "layers.\(number - 1)"
+          let branch: [Layer] =
+            c.batchNormalization == false
+            ? [biasedConv(name + ".conv", channels, width, stride: stride), .relu]
+            : [conv(name + ".conv", channels, width, 3, stride, 1), bn(name + ".bn", width), .relu]
           block = try ResidualBlock(
-            name: name, stage: stageIndex + 1,
-            branch: [conv(name + ".conv", channels, width, 3, stride, 1), bn(name + ".bn", width), .relu],
-            shortcut: .none, activationAfterAddition: false, inputShape: shape)
+            name: name, stage: stageIndex + 1, branch: branch, shortcut: .none, activationAfterAddition: false,
+            inputShape: shape)
           channels = width
         case .cifarResNet, .plainCIFAR:
           let name = "layer\(stageIndex + 1).\(b)"

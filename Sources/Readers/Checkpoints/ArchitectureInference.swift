@@ -300,7 +300,9 @@ public enum ArchitectureInference {
         "plain CIFAR network, \(2 * blocks + 2) layers (no shortcuts)"
         + widthNote(c.stageWidths, standard: [16, 32, 64])
     case .vgg:
-      text = "VGG-style network, \(blocks + 2) layers" + widthNote(c.stageWidths, standard: [])
+      text =
+        "VGG-style network, \(blocks + 2) layers" + widthNote(c.stageWidths, standard: [])
+        + (c.batchNormalization == false ? ", no batch norm" : "")
     }
     if c.branchScales != nil { text += ", stochastic depth" }
     return text
