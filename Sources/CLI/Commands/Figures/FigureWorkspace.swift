@@ -39,6 +39,12 @@ final class FigureWorkspace {
   private(set) var skippedRoles: [ModelRole: String] = [:]
   private(set) var testData: ImageDataset?
   private(set) var trainData: ImageDataset?
+  /// Models of a seed manifest (`--seeds`) by kind, in increasing seed order.
+  private(set) var seedModels: [String: [SeedModel]] = [:]
+  /// Manifest entries whose file was not found or not usable, by kind (said once on standard error).
+  private(set) var missingSeeds: [String: [String]] = [:]
+  /// The manifest file, when one drives Fig. 8 and the §5.2 table.
+  private(set) var seedManifestFile: URL?
   private var singles: [ModelRole: SingleDeletionResult] = [:]
   private var randoms: [ModelRole: RandomDeletionResult] = [:]
 
@@ -112,6 +118,95 @@ final class FigureWorkspace {
       let digest = try SHA256.hash(fileAt: loaded.file).hexadecimal
       models[role] = Model(role: role, argument: argument, loaded: loaded, sha256: digest)
     }
+  }
+
+  /// One model of a seed manifest, loaded and checked against the test data.
+  struct SeedModel {
+    var kind: String
+    var seed: Int
+    var entry: SeedManifest.Entry
+    var loaded: LoadedModel
+    var sha256: String
+  }
+
+  /// Loads the models of `kinds` that a seed manifest lists and that exist: bundled entries
+  /// relative to the manifest's folder, the others relative to `modelsDirectory`. A missing file
+  /// is noted and skipped; a file that does not load, does not fit the data or whose checksum
+  /// differs from the recorded one stops the run (before anything is computed).
+  /// - Throws: `SeedManifestError`, `CheckpointError`, `FiguresError.modelDoesNotFit`.
+  func prepareSeeds(manifest: SeedManifest, file: URL, modelsDirectory: URL?, kinds: [String]) throws {
+    seedManifestFile = file
+    guard let test = testData else { preconditionFailure("prepare loads the data first") }
+    for kind in kinds {
+      var found: [SeedModel] = []
+      for entry in (manifest.kinds[kind] ?? []).sorted(by: { $0.seed < $1.seed }) {
+        let base = entry.bundled == true ? file.deletingLastPathComponent() : modelsDirectory
+        guard let base else {
+          missingSeeds[kind, default: []].append("seed \(entry.seed) (\(entry.path): not bundled, no --models-dir)")
+          continue
+        }
+        let url = URL(fileURLWithPath: entry.path, relativeTo: base).standardizedFileURL
+        guard FileManager.default.fileExists(atPath: url.path) else {
+          missingSeeds[kind, default: []].append("seed \(entry.seed) (\(url.path) not found)")
+          continue
+        }
+        let loaded = try ModelLoader.load(url.path, normalization: nil)
+        let provenance = loaded.metadata.provenance
+        if let epoch = provenance["epoch"], let epochs = provenance["epochs"], epoch != epochs {
+          missingSeeds[kind, default: []].append("seed \(entry.seed) (\(url.lastPathComponent) still training: epoch \(epoch) of \(epochs))")
+          continue
+        }
+        do {
+          try LesionError.validate(
+            network: loaded.network, dataset: test, mean: loaded.metadata.normalizationMean,
+            std: loaded.metadata.normalizationStd)
+        } catch let error as LesionError {
+          throw FiguresError.modelDoesNotFit(role: "\(kind) seed \(entry.seed)", model: url.path, reason: "\(error)")
+        }
+        let digest = try SHA256.hash(fileAt: url).hexadecimal
+        if let expected = entry.sha256, expected.lowercased() != digest {
+          throw SeedManifestError.checksumMismatch(
+            file: url.path, kind: kind, seed: entry.seed, expected: expected, found: digest)
+        }
+        if entry.sha256 == nil { note("\(kind) seed \(entry.seed): \(url.lastPathComponent) SHA-256 \(digest) (not in the manifest yet)") }
+        found.append(SeedModel(kind: kind, seed: entry.seed, entry: entry, loaded: loaded, sha256: digest))
+      }
+      seedModels[kind] = found
+    }
+  }
+
+  /// Studies of every found model of `kind` on the test images.
+  func seededStudies(_ kind: String) throws -> [SeededStudy] {
+    guard let data = testData else { preconditionFailure("prepare loads the data first") }
+    return try (seedModels[kind] ?? []).map { model in
+      SeededStudy(
+        seed: model.seed,
+        study: try Study(
+          model: model.loaded, modelArgument: model.loaded.file.path, dataset: data, dataArgument: dataSource,
+          batchSize: settings.batchSize, progress: StudyArguments.progress(quiet: quiet, context: context)))
+    }
+  }
+
+  /// The sidecar records of the manifest models of `kinds`, and the missing ones.
+  func seedRecords(_ kinds: [String]) -> [(key: String, value: JSONValue)] {
+    var models: [JSONValue] = []
+    for kind in kinds {
+      for model in seedModels[kind] ?? [] {
+        var object: [(key: String, value: JSONValue)] = [
+          ("kind", .string(kind)), ("seed", .integer(model.seed)), ("file", .string(model.entry.path)),
+          ("bundled", .bool(model.entry.bundled == true)), ("sha256", .string(model.sha256)),
+          ("family", .string(model.loaded.familyDescription)),
+        ]
+        if let command = model.entry.command { object.append(("command", .string(command))) }
+        if let error = model.loaded.metadata.provenance["test_error"] { object.append(("test_error", .string(error))) }
+        models.append(.object(object))
+      }
+    }
+    let missing = kinds.flatMap { kind in (missingSeeds[kind] ?? []).map { JSONValue.string("\(kind) \($0)") } }
+    return [
+      ("seed_manifest", .string(seedManifestFile.map { FiguresCommand.relativeToData($0.path) } ?? "")),
+      ("seed_models", .array(models)), ("missing_seed_models", .array(missing)),
+    ]
   }
 
   /// The model for `role` (after `prepare`).

@@ -21,6 +21,14 @@ enum FiguresCommand: LesionCommand {
       .option("plain", value: "<path|none>", help: "Plain network for Fig. 3.", defaultDescription: "bundled plain, if it fits the data"),
       .option("stochastic", value: "<path|none>", help: "Stochastic-depth network for Fig. 8.", defaultDescription: "bundled resnet110-stochastic-depth, if it fits"),
       .option("short-paths", value: "<path|none>", help: "Network trained with short paths for the §5.2 table.", defaultDescription: "bundled resnet110-short-paths, if it fits"),
+      .option(
+        "seeds", value: "<manifest>",
+        help:
+          "Make Fig. 8 and the §5.2 table over training seeds from this manifest (e.g. notebooks-data/models/seeds.json) instead of one model per kind."
+      ),
+      .option(
+        "models-dir", value: "<folder>",
+        help: "With --seeds: the folder the manifest's non-bundled model paths are relative to (missing seeds are skipped)."),
       .option("data", short: "d", value: "<path>", help: "Data set: a bundled name, a CIFAR or MNIST folder or archive.", default: "mnist-5k"),
       .option("only", value: "<list>", help: "Make only these figures, e.g. fig3,fig6b."),
       .flag("quick", help: "Few images and draws: a smoke run in well under a minute."),
@@ -84,13 +92,37 @@ enum FiguresCommand: LesionCommand {
     let workspace = FigureWorkspace(
       settings: settings, outputFolder: out, dataSource: try arguments.string("data") ?? "mnist-5k", quiet: quiet,
       context: context)
-    try workspace.prepare(figures: figures, modelArguments: modelArguments)
+    let manifestFile = try arguments.path("seeds", mustExist: true)
+    let modelsDirectory = try arguments.path("models-dir", mustExist: true)
+    if modelsDirectory != nil && manifestFile == nil {
+      throw CommandLineError.invalidValue(
+        option: "--models-dir", value: modelsDirectory?.path ?? "", expected: "--seeds as well (it locates the manifest's models)")
+    }
+    // With a manifest, Fig. 8 and the §5.2 table use its models, not the single-model roles.
+    let seedFigures = manifestFile == nil ? [] : figures.filter { !SeedFigures.kinds(of: $0).isEmpty }
+    try workspace.prepare(figures: figures.filter { !seedFigures.contains($0) }, modelArguments: modelArguments)
+    if let manifestFile {
+      let manifest = try SeedManifest.read(manifestFile)
+      try workspace.prepareSeeds(
+        manifest: manifest, file: manifestFile, modelsDirectory: modelsDirectory,
+        kinds: seedFigures.flatMap(SeedFigures.kinds(of:)))
+      for (kind, missing) in workspace.missingSeeds.sorted(by: { $0.key < $1.key }) {
+        context.writeError("seeds: \(kind): skipped \(missing.joined(separator: ", "))\n")
+      }
+    }
 
     // Which figures can be made: each needs its required models.
     var runnable: [FigureID] = []
     var skipped: [String] = []
     for figure in figures {
-      if let missing = figure.requiredRoles.first(where: { workspace.models[$0] == nil }) {
+      if seedFigures.contains(figure) {
+        if let reason = SeedFigures.missingReason(figure, workspace) {
+          context.writeError(reason + "\n")
+          skipped.append(reason)
+        } else {
+          runnable.append(figure)
+        }
+      } else if let missing = figure.requiredRoles.first(where: { workspace.models[$0] == nil }) {
         let reason = "\(figure.rawValue) skipped: \(workspace.skippedRoles[missing] ?? "no \(missing.rawValue) model")"
         if only != nil, missing == .residual { throw FiguresError.nothingToDo(skipped: [reason]) }
         context.writeError(reason + "\n")
@@ -117,8 +149,12 @@ enum FiguresCommand: LesionCommand {
         case .fig6a: made = try PathFigures.fig6a(workspace)
         case .fig6b: made = try PathFigures.fig6b(workspace, cache: gradients)
         case .fig6c: made = try PathFigures.fig6c(workspace, cache: gradients)
-        case .fig8: made = try LesionFigures.fig8(workspace)
-        case .tableShortPaths: made = try LesionFigures.tableShortPaths(workspace)
+        case .fig8:
+          made = try seedFigures.contains(.fig8) ? SeedFigures.fig8(workspace) : LesionFigures.fig8(workspace)
+        case .tableShortPaths:
+          made =
+            try seedFigures.contains(.tableShortPaths)
+            ? SeedFigures.tableShortPaths(workspace) : LesionFigures.tableShortPaths(workspace)
         }
         context.write(made.summary + "\n")
         written += made.files.count
