@@ -98,6 +98,18 @@ def main():
         json.dump(manifest, f, indent=1)
         f.write("\n")
     os.replace(out + ".tmp", out)
+    print("| kind | seed | file | test error | wall time | images/s | SHA-256 (first 12) |")
+    print("|---|---|---|---|---|---|---|")
+    for kind, rows in manifest["kinds"].items():
+        for r in rows:
+            if r["test_error"] is None:
+                print("| `%s` | %d | `%s` | %s | | | |" % (kind, r["seed"], r["path"], r.get("status", "not run yet")))
+                continue
+            wall = r["wall_seconds"] or 0
+            print("| `%s` | %d | `%s`%s | %.2f%% (%d/1000) | %d min %02d s | %.1f | `%s` |" % (
+                kind, r["seed"], r["path"], " (bundled)" if r["bundled"] else "", 100 * r["test_error"],
+                round(1000 * r["test_error"]), wall // 60, wall % 60, r["images_per_second"] or 0, r["sha256"][:12]))
+    print()
     for kind, rows in manifest["kinds"].items():
         done = ["%d: %s" % (r["seed"], "%.2f%%" % (100 * r["test_error"]) if r["test_error"] is not None else "pending")
                 for r in rows]
