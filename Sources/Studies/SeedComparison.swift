@@ -175,7 +175,7 @@ public struct SeedPairedDeletion {
           .text("all"), .integer(k), .missing, .missing, .number(MeanInterval(perSeed.map(\.intactA)).mean),
           .number(MeanInterval(perSeed.map(\.intactB)).mean), .number(MeanInterval(perSeed.map(\.changeA)).mean),
           .number(MeanInterval(perSeed.map(\.changeB)).mean),
-        ] + across.cells + [.text("\(perSeed.count) seeds")])
+        ] + across.cells + [.text(perSeed.count == 1 ? "1 seed" : "\(perSeed.count) seeds")])
     }
     table.notes = [
       "error change: lesioned − intact error of the same model (each kind against its own intact network); difference: \(b) − \(a) change, draw by draw on the same block sets (common random numbers)",
@@ -208,7 +208,7 @@ public struct SeedPairedDeletion {
       let difference = SeedSummary(perSeed.map { $0.2.change - $0.1.change })
       table.addRow(
         [.text("all"), .text(block)] + changesA.cells + changesB.cells + difference.cells
-          + [.text("Student t over \(perSeed.count) seeds")])
+          + [.text(perSeed.count == 1 ? "1 seed, no interval" : "Student t over \(perSeed.count) seeds")])
     }
     table.notes = [
       "error change: error with the block deleted − the same model's intact error; difference: \(b) − \(a)",

@@ -147,7 +147,7 @@ final class FigureWorkspace {
         }
         let url = URL(fileURLWithPath: entry.path, relativeTo: base).standardizedFileURL
         guard FileManager.default.fileExists(atPath: url.path) else {
-          missingSeeds[kind, default: []].append("seed \(entry.seed) (\(url.path) not found)")
+          missingSeeds[kind, default: []].append("seed \(entry.seed) (\(entry.path) not found)")
           continue
         }
         let loaded = try ModelLoader.load(url.path, normalization: nil)
@@ -175,6 +175,13 @@ final class FigureWorkspace {
     }
   }
 
+  /// How commands and sidecars name a manifest model without machine-specific folders: a bundled
+  /// file as `notebooks-data/models/…`, any other as `$MODELS_DIR/…` (the `--models-dir` folder).
+  func displayPath(_ model: SeedModel) -> String {
+    model.entry.bundled == true
+      ? FiguresCommand.relativeToData(model.loaded.file.path) : "$MODELS_DIR/" + model.entry.path
+  }
+
   /// Studies of every found model of `kind` on the test images.
   func seededStudies(_ kind: String) throws -> [SeededStudy] {
     guard let data = testData else { preconditionFailure("prepare loads the data first") }
@@ -193,7 +200,7 @@ final class FigureWorkspace {
     for kind in kinds {
       for model in seedModels[kind] ?? [] {
         var object: [(key: String, value: JSONValue)] = [
-          ("kind", .string(kind)), ("seed", .integer(model.seed)), ("file", .string(model.entry.path)),
+          ("kind", .string(kind)), ("seed", .integer(model.seed)), ("file", .string(displayPath(model))),
           ("bundled", .bool(model.entry.bundled == true)), ("sha256", .string(model.sha256)),
           ("family", .string(model.loaded.familyDescription)),
         ]

@@ -125,8 +125,9 @@ enum SeedFigures {
         ("-single-difference", result.singleDifferenceTable),
       ],
       plots: [("", single), ("-random", random)], roles: [],
-      commands: (workspace.seedModels[a] ?? []).map { "resnet-lesion sweep --model \(Provenance.shellQuoted($0.loaded.file.path))\(workspace.dataArguments)" }
-        + (workspace.seedModels[b] ?? []).map { "resnet-lesion sweep --model \(Provenance.shellQuoted($0.loaded.file.path))\(workspace.dataArguments)" },
+      commands: ((workspace.seedModels[a] ?? []) + (workspace.seedModels[b] ?? [])).map {
+        "resnet-lesion sweep --model \"\(workspace.displayPath($0))\"\(workspace.dataArguments)"
+      },
       details: workspace.seedRecords(kinds), seconds: ProcessInfo.processInfo.systemUptime - start)
 
     var parts: [String] = []
