@@ -72,6 +72,12 @@ final class OutputHandlingCommandTests: XCTestCase {
     let object = try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any] ?? [:]
     XCTAssertEqual(((object["model"] as? [String: Any])?["sha256"] as? String)?.count, 64)
     XCTAssertEqual((object["blocks"] as? [Any])?.count, 3)
+    // Provenance recorded as text in the model file comes out typed (issue 19: "test_error": "0.8090").
+    let provenance = object["provenance"] as? [String: Any] ?? [:]
+    XCTAssertFalse(provenance.isEmpty)
+    for (key, value) in provenance {
+      if let text = value as? String { XCTAssertNil(Double(text), "provenance.\(key) is a number written as text") }
+    }
   }
 
   func testSweepOfZeroDeletionsIsOneRowAndPlainLayersHaveNoErrorText() throws {
