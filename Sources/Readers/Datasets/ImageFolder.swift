@@ -110,12 +110,20 @@ public enum ImageFolder {
     }
   }
 
-  /// File name extensions read as images (compared case-insensitively).
+  /// File name extensions our decoders read (compared case-insensitively).
   public static let extensions = ["jpg", "jpeg", "png"]
+
+  /// File name extensions torchvision's `ImageFolder` lists as images (`IMG_EXTENSIONS`).
+  ///
+  /// Every such file is an item, so image order and labels stay torchvision's even when a folder
+  /// holds formats we do not decode (BMP, WebP, TIFF, PPM/PGM): such a file fails to decode with
+  /// its name, like a corrupt JPEG, or is counted and listed with `--skip-bad` — never silently
+  /// dropped, which would shift the pairing of images with another framework's outputs.
+  public static let listedExtensions = ["jpg", "jpeg", "png", "ppm", "bmp", "pgm", "tif", "tiff", "webp"]
 
   static func isImageFile(_ name: String) -> Bool {
     guard let dot = name.lastIndex(of: ".") else { return false }
-    return extensions.contains(name[name.index(after: dot)...].lowercased())
+    return listedExtensions.contains(name[name.index(after: dot)...].lowercased())
   }
 
   /// Python's `sorted` order on strings: by Unicode code point.
@@ -239,8 +247,9 @@ public enum ImageFolder {
     return (items, classNames)
   }
 
-  /// Reads the folder into an in-memory data set (uint8 CHW at the transformed size), decoding
-  /// through an `ImageStream` (background threads, bounded queue).
+  /// Reads the folder into a data set (uint8 CHW at the transformed size), decoding through an
+  /// `ImageStream` (background threads, bounded queue) into a temporary file (`PixelStorage`):
+  /// memory holds the queue and one image, whatever the folder's size.
   ///
   /// `labels` selects the flat layout; without it the folder must hold class subfolders.
   /// Every image must end at the same size (give `resize`/`crop` for mixed sizes).
@@ -253,7 +262,8 @@ public enum ImageFolder {
       source: labels.map { "\(folder.path) + \($0.lastPathComponent)" } ?? folder.path,
       layout: labels == nil ? "class folders" : "flat folder + labels file", count: 0, classNames: classNames)
     let stream = ImageStream(items: items, options: options)
-    var pixels: [UInt8] = []
+    let spool = try PixelStorage.Spool()
+    var chw: [UInt8] = []
     var outputLabels: [Int] = []
     var size: (width: Int, height: Int, file: String)?
     while let next = stream.next() {
@@ -271,17 +281,16 @@ public enum ImageFolder {
             found: image.width * image.height,
             what: "pixels: images differ in size (\(image.width)×\(image.height) here, \(size.width)×\(size.height) in \(size.file)); give --resize and --crop")
         }
-        if size == nil {
-          size = (image.width, image.height, item.path)
-          pixels.reserveCapacity(items.count * image.width * image.height * 3)
-        }
+        if size == nil { size = (image.width, image.height, item.path) }
         // Interleaved HWC → planar CHW.
         let plane = image.width * image.height
+        chw.removeAll(keepingCapacity: true)
         image.pixels.withUnsafeBufferPointer { source in
           for c in 0..<3 {
-            for i in 0..<plane { pixels.append(source[3 * i + c]) }
+            for i in 0..<plane { chw.append(source[3 * i + c]) }
           }
         }
+        try chw.withUnsafeBufferPointer { try spool.append($0) }
         outputLabels.append(item.label)
         summary.count += 1
         summary.minWidth = min(summary.minWidth, decoded.width)
@@ -297,8 +306,8 @@ public enum ImageFolder {
       throw DatasetError.unrecognizedSource(source: folder.path, expected: "at least one decodable image")
     }
     let dataset = ImageDataset(
-      name: folder.path, channels: 3, height: size.height, width: size.width, pixels: pixels,
-      labels: outputLabels, classNames: classNames)
+      name: folder.path, channels: 3, height: size.height, width: size.width,
+      storage: try spool.finish(), labels: outputLabels, classNames: classNames)
     return (dataset, summary)
   }
 }
