@@ -170,7 +170,7 @@ enum Provenance {
   /// - Complexity: O(pixels).
   static func fingerprint(_ dataset: ImageDataset) -> String {
     var hash = SHA256()
-    hash.update(dataset.pixels)
+    for index in 0..<dataset.count { dataset.withImage(index) { hash.update($0) } }
     var labels: [UInt8] = []
     labels.reserveCapacity(dataset.count * 8)
     for label in dataset.labels {
