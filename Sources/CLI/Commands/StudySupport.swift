@@ -39,7 +39,11 @@ enum DataArguments {
     let perClass = try arguments.int("per-class", in: 1...Int.max)
     let quiet = (try? arguments.flag("quiet")) ?? false
     let labels = try arguments.string("labels")
-    if !DatasetLoader.hasSplits(source, labels: labels) {
+    let available = DatasetLoader.splits(of: source, labels: labels)
+    if let available, !available.contains(split) {
+      throw DataSplitError.missingSplit(source: source, requested: split, available: available)
+    }
+    if available == nil {
       if try arguments.wasGiven("split") {
         throw DataSplitError.noSplits(source: source, requested: split)
       }
@@ -69,6 +73,8 @@ enum DataArguments {
 enum DataSplitError: UsageError, Equatable, CustomStringConvertible {
   /// `--split` asked for a half of a data set that is one set of images.
   case noSplits(source: String, requested: DatasetSplit)
+  /// The data set has splits, but not the one asked for.
+  case missingSplit(source: String, requested: DatasetSplit, available: [DatasetSplit])
   /// Training on a data set without a separate test split would evaluate on the training images.
   case trainingOverlap(source: String)
 
@@ -76,6 +82,9 @@ enum DataSplitError: UsageError, Equatable, CustomStringConvertible {
     switch self {
     case .noSplits(let source, let requested):
       return "--split \(requested.rawValue): \(source) is one set of images without train and test splits (splits exist only for CIFAR and MNIST folders, CIFAR archives and bundled data sets); leave out --split to use all of its images"
+    case .missingSplit(let source, let requested, let available):
+      let names = available.map(\.rawValue).joined(separator: " and ")
+      return "--split \(requested.rawValue): \(source) has no \(requested.rawValue) split, only \(names)"
     case .trainingOverlap(let source):
       return "--data \(source) is one set of images without train and test splits, so training would be evaluated on its own training images; give a CIFAR or MNIST folder or archive with both splits, or --allow-overlap to accept that"
     }

@@ -129,6 +129,10 @@ enum TrainCommand: LesionCommand {
     } else {
       configuration = try configurationFromOptions(arguments, data: nil)
     }
+    if let available = DatasetLoader.splits(of: dataSource), available != DatasetSplit.allCases {
+      let missing = DatasetSplit.allCases.first { !available.contains($0) } ?? .train
+      throw DataSplitError.missingSplit(source: dataSource, requested: missing, available: available)
+    }
     if !DatasetLoader.hasSplits(dataSource) {
       guard try arguments.flag("allow-overlap") else { throw DataSplitError.trainingOverlap(source: dataSource) }
       if !quiet {
