@@ -248,9 +248,15 @@ enum Provenance {
 
   /// The command line as parsed, with every value that names an existing file made absolute and
   /// quoted for a POSIX shell.
-  static func equivalentCommand(_ arguments: ParsedArguments) -> String {
-    var words = ["resnet-lesion"] + arguments.commandPath.dropFirst()
-    for option in arguments.options {
+  ///
+  /// - Parameters:
+  ///   - leading: words placed right after the command (`--only fig3`).
+  ///   - omitting: options left out (by name).
+  static func equivalentCommand(
+    _ arguments: ParsedArguments, leading: [String] = [], omitting: Set<String> = []
+  ) -> String {
+    var words = ["resnet-lesion"] + arguments.commandPath.dropFirst() + leading
+    for option in arguments.options where !omitting.contains(option.name) {
       if arguments.flags.contains(option.name) {
         words.append("--" + option.name)
       } else if let values = arguments.values[option.name] {

@@ -141,15 +141,7 @@ enum FiguresCommand: LesionCommand {
   /// The command that remakes `figure` alone from any folder, into `./figures` there: this run's
   /// options with paths made absolute, `--only` naming the figure and no `--output`.
   static func figureCommand(_ arguments: ParsedArguments, figure: FigureID) -> String {
-    var words = ["resnet-lesion", "figures", "--only", figure.rawValue]
-    for option in arguments.options where option.name != "only" && option.name != "output" {
-      if arguments.flags.contains(option.name) {
-        words.append(option.flagName)
-      } else if let values = arguments.values[option.name] {
-        for value in values { words += [option.flagName, Provenance.absolute(value)] }
-      }
-    }
-    return words.map(Provenance.shellQuoted).joined(separator: " ")
+    Provenance.equivalentCommand(arguments, leading: ["--only", figure.rawValue], omitting: ["only", "output"])
   }
 
   /// `notebooks-data/models/x.safetensors` for a path inside the data folder (messages stay short
