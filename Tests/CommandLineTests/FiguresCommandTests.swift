@@ -239,6 +239,18 @@ final class FiguresCommandTests: XCTestCase {
     XCTAssertTrue(
       fig3.contains("downsampling block") && fig3.contains("not deletable"),
       "fig3 marks downsampling and undeletable layers")
+    // Every sidecar, Fig. 8 and the §5.2 table included, records the command that remakes it.
+    for (stem, id) in [
+      ("fig3-single-deletion", "fig3"), ("fig5b-reordering", "fig5b"), ("fig8-stochastic-depth", "fig8"),
+      ("table-short-paths", "table-short-paths"),
+    ] {
+      let sidecar = try json(out.appendingPathComponent(stem + ".json"))
+      let command = sidecar["equivalent_command"] as? String ?? ""
+      XCTAssertTrue(command.hasPrefix("resnet-lesion figures --only \(id) "), "\(stem): \(command)")
+      XCTAssertTrue(command.contains("--model " + URL(fileURLWithPath: Self.resnet).standardizedFileURL.path), command)
+      XCTAssertFalse(command.contains("--output"), command)
+      XCTAssertNil(sidecar["equivalent_commands"], "one key name")
+    }
   }
 
   func testUnknownFigureIsAOneLineUsageError() throws {
