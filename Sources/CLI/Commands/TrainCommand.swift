@@ -253,17 +253,10 @@ enum TrainCommand: LesionCommand {
     "epoch \(r.epoch)/\(r.epochs)  loss \(NumberFormat.fixed(r.loss, decimals: 4))  train accuracy \(NumberFormat.percent(r.trainAccuracy))  test error \(NumberFormat.percent(r.testError))  lr \(NumberFormat.fixed(Double(r.learningRate), decimals: 5))  \(NumberFormat.fixed(r.imagesPerSecond, decimals: 1)) images/s  elapsed \(ProgressReporter.duration(r.elapsed))  ETA \(ProgressReporter.duration(r.estimatedRemaining))"
   }
 
-  /// The command as typed (options in declaration order), for the model's provenance.
+  /// The command as typed (options in declaration order, input paths absolute), for the model's
+  /// provenance: it reruns the training from any folder.
   static func commandLine(_ arguments: ParsedArguments) -> String {
-    var parts = ["resnet-lesion", "train"]
-    for option in spec.options {
-      if case .flag = option.kind {
-        if arguments.flags.contains(option.name) { parts.append(option.flagName) }
-      } else if let values = arguments.values[option.name] {
-        for value in values { parts.append(option.flagName); parts.append(value) }
-      }
-    }
-    return parts.joined(separator: " ")
+    Provenance.equivalentCommand(arguments)
   }
 
   /// Builds the training configuration from the options (`data` fixes the input shape, class
