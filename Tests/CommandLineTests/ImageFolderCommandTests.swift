@@ -34,7 +34,7 @@ final class ImageFolderCommandTests: XCTestCase {
     defer { try? FileManager.default.removeItem(at: folder) }
     let result = try BinaryRunner.run(["drop", "--model", Self.model, "--data", folder.path, "--blocks", "2", "--format", "csv"])
     XCTAssertEqual(result.status, 0, result.standardError)
-    let rows = result.standardOutput.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+    let rows = result.standardOutput.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0.split(separator: ",").map(String.init) }
     XCTAssertEqual(rows.count, 3, result.standardOutput)
     XCTAssertEqual(rows.last?[2], "6", "the images column: \(result.standardOutput)")
     // The summary: layout, classes, sizes, formats and the model's default transform (32 → 32).
@@ -42,6 +42,14 @@ final class ImageFolderCommandTests: XCTestCase {
     XCTAssertTrue(result.standardError.contains("sizes 11–150 × 10–113"), result.standardError)
     XCTAssertTrue(result.standardError.contains("formats JPEG 4, PNG 2"), result.standardError)
     XCTAssertTrue(result.standardError.contains("Resize(32) → CenterCrop(32) (6)"), result.standardError)
+    // Decoding progress counts images (a plain line when standard error is not a terminal).
+    XCTAssertTrue(result.standardError.contains("decoding images: 6 images\n"), result.standardError)
+    XCTAssertTrue(result.standardError.contains("progress: 6/6 images (100%)"), result.standardError)
+  }
+
+  /// CSV output without its `# key: value` provenance lines.
+  static func withoutComments(_ csv: String) -> String {
+    csv.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0 + "\n" }.joined()
   }
 
   func testDataInfoListsClassesInImageFolderOrder() throws {
@@ -49,7 +57,7 @@ final class ImageFolderCommandTests: XCTestCase {
     defer { try? FileManager.default.removeItem(at: folder) }
     let result = try BinaryRunner.run(["data", "info", "--data", folder.path, "--resize", "40", "--crop", "24", "--format", "csv"])
     XCTAssertEqual(result.status, 0, result.standardError)
-    XCTAssertEqual(result.standardOutput, "class,name,images\n0,Zebra,2\n1,cat,2\n2,dog,2\n")
+    XCTAssertEqual(Self.withoutComments(result.standardOutput), "class,name,images\n0,Zebra,2\n1,cat,2\n2,dog,2\n")
   }
 
   func testBadFileFailsOrIsSkipped() throws {
@@ -57,8 +65,13 @@ final class ImageFolderCommandTests: XCTestCase {
     defer { try? FileManager.default.removeItem(at: folder) }
     let failing = try BinaryRunner.run(["data", "info", "--data", folder.path, "--resize", "40", "--crop", "32"])
     XCTAssertEqual(failing.status, 1)
-    XCTAssertTrue(failing.standardError.hasPrefix("Error: "), failing.standardError)
+    // Decoding progress may come first; the error is one last line.
+    let lines = failing.standardError.split(separator: "\n")
+    XCTAssertTrue(lines.last?.hasPrefix("Error: ") == true, failing.standardError)
+    XCTAssertEqual(lines.filter { $0.hasPrefix("Error: ") }.count, 1, failing.standardError)
     XCTAssertTrue(failing.standardError.contains("Zebra/f.jpg: truncated at byte "), failing.standardError)
+    let quiet = try BinaryRunner.run(["data", "info", "--data", folder.path, "--resize", "40", "--crop", "32", "--quiet"])
+    XCTAssertTrue(quiet.standardError.hasPrefix("Error: ") && quiet.standardError.split(separator: "\n").count == 1, quiet.standardError)
     let skipping = try BinaryRunner.run(["data", "info", "--data", folder.path, "--resize", "40", "--crop", "32", "--skip-bad"])
     XCTAssertEqual(skipping.status, 0, skipping.standardError)
     XCTAssertTrue(skipping.standardError.contains("skipped 1 bad file"), skipping.standardError)
@@ -82,6 +95,6 @@ final class ImageFolderCommandTests: XCTestCase {
       "data", "info", "--data", folder.path, "--labels", labels.path, "--resize", "32", "--crop", "32", "--format", "csv",
     ])
     XCTAssertEqual(result.status, 0, result.standardError)
-    XCTAssertEqual(result.standardOutput, "class,name,images\n0,0,1\n1,1,1\n2,2,1\n")
+    XCTAssertEqual(Self.withoutComments(result.standardOutput), "class,name,images\n0,0,1\n1,1,1\n2,2,1\n")
   }
 }
