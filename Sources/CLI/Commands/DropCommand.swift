@@ -17,10 +17,12 @@ enum DropCommand: LesionCommand {
       .option("blocks", short: "b", value: "<list>", help: "Blocks to delete: 1-based numbers as 'info' prints them, lists and ranges (5,9 or 10-18)."),
       .option("stage", value: "<n>", help: "Delete every block of this stage (1-based)."),
       .option("random", value: "<k>", help: "Delete k blocks chosen at random (see --samples, --seed)."),
-    ] + DrawArguments.options(defaultSamples: "10") + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet])
+    ] + DrawArguments.options(defaultSamples: "10") + ShardedRun.options
+      + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let output = try OutputTarget(arguments)
+    let run = try ShardedRun(arguments, context: context)
     let given = try ["blocks", "stage", "random"].filter { try arguments.wasGiven($0) }
     guard given.count == 1 else {
       throw CommandLineError.invalidValue(
@@ -32,7 +34,7 @@ enum DropCommand: LesionCommand {
     let k = try arguments.int("random", in: 0...100_000)
     let draws = try DrawArguments.drawCount(arguments)
     let seed = try DrawArguments.seed(arguments)
-    let study = try StudyArguments.load(arguments, context: context)
+    let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
     var table: ResultTable
     if let k {
       let result = try RandomDeletion(counts: [k], draws: draws, seed: seed, option: "--random").run(on: study)
@@ -56,6 +58,6 @@ enum DropCommand: LesionCommand {
     }
     table.notes.insert(study.description, at: 0)
     table.metadata = try Provenance.metadata(study, arguments: arguments)
-    try output.emit(table, context: context)
+    try run.emit(table, study: study, output: output, arguments: arguments, context: context)
   }
 }

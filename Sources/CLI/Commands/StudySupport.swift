@@ -111,11 +111,18 @@ enum Provenance {
   }
 
   /// The command line as parsed, with every value that names an existing file made absolute and
-  /// quoted for a POSIX shell.
+  /// quoted for a POSIX shell. Where the output went, how the run was split and whether it showed
+  /// progress (`--output`, `--shard`, `--shards`, `--journal`, `--quiet`) is left out, so an
+  /// unsharded run and a merge of its shards record the same command; the format an `--output`
+  /// extension implied is written as `--format`.
   static func equivalentCommand(_ arguments: ParsedArguments) -> String {
     var words = ["resnet-lesion"] + arguments.commandPath.dropFirst()
-    for option in arguments.options {
-      if arguments.flags.contains(option.name) {
+    let inferredFormat = arguments.values["format"] == nil
+      ? arguments.values["output"]?.last.flatMap { OutputFormat.inferred(from: URL(fileURLWithPath: $0)) } : nil
+    for option in arguments.options where !ShardedRun.placementOptions.contains(option.name) && option.name != "quiet" {
+      if option.name == "format", let inferredFormat, inferredFormat != .table {
+        words += ["--format", inferredFormat.rawValue]
+      } else if arguments.flags.contains(option.name) {
         words.append("--" + option.name)
       } else if let values = arguments.values[option.name] {
         for value in values {

@@ -16,15 +16,17 @@ enum SweepCommand: LesionCommand {
     options: ModelArguments.all() + DataArguments.all + [
       .option("deleted", value: "<list>", help: "Numbers of randomly deleted blocks, e.g. 1-20 or 1,5,10."),
       .option("random", value: "<list>", help: "The same as --deleted (older spelling)."),
-    ] + DrawArguments.options(defaultSamples: "10") + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet])
+    ] + DrawArguments.options(defaultSamples: "10") + ShardedRun.options
+      + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let output = try OutputTarget(arguments)
+    let run = try ShardedRun(arguments, context: context)
     let option = try arguments.wasGiven("random") ? "random" : "deleted"
     let ks = try arguments.integerList(option, in: 0...100_000)
     let draws = try DrawArguments.drawCount(arguments)
     let seed = try DrawArguments.seed(arguments)
-    let study = try StudyArguments.load(arguments, context: context)
+    let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
     var table: ResultTable
     if let ks {
       let experiment = RandomDeletion(counts: ks, draws: draws, seed: seed, option: "--" + option)
@@ -35,6 +37,6 @@ enum SweepCommand: LesionCommand {
     }
     table.notes.insert(study.description, at: 0)
     table.metadata = try Provenance.metadata(study, arguments: arguments)
-    try output.emit(table, context: context)
+    try run.emit(table, study: study, output: output, arguments: arguments, context: context)
   }
 }

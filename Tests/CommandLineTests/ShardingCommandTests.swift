@@ -1,0 +1,158 @@
+import _TestSupport
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Sharded runs merge to the unsharded bytes; refused part sets; `--shard auto`; a run killed at
+/// random moments and resumed from its journal gives the uninterrupted run's bytes.
+final class ShardingCommandTests: XCTestCase {
+  static var resnet8: String { LesionCommandTests.resnet }
+  static var resnet110: String { TestFiles.notebooksData().appendingPathComponent("models/resnet110.safetensors").path }
+
+  /// A fresh folder for one test's files.
+  func folder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("sharding-e2e-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+
+  /// Runs and requires exit 0; returns the result.
+  @discardableResult
+  func succeed(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> BinaryRunner.Result {
+    let result = try BinaryRunner.run(arguments, in: directory, environment: environment)
+    XCTAssertEqual(result.status, 0, "\(arguments.joined(separator: " ")): \(result.standardError)")
+    return result
+  }
+
+  /// For each command: the unsharded run in every format, then 1, 2, 3 and 7 shards merged
+  /// (every format for 2 shards, JSON — which carries the provenance — for the others).
+  func testShardedRunsMergeToTheUnshardedBytes() throws {
+    let data = ["--limit", "120", "--batch-size", "50", "--quiet"]
+    let commands: [[String]] = [
+      ["sweep", "--model", Self.resnet8] + data,
+      ["sweep", "--model", Self.resnet8, "--deleted", "1-3", "--samples", "4", "--seed", "3"] + data,
+      ["sweep", "--model", Self.resnet8, "--deleted", "1-3", "--samples", "auto", "--min-samples", "2", "--max-samples", "6", "--precision", "0.001"] + data,
+      ["drop", "--model", Self.resnet8, "--random", "2", "--samples", "5"] + data,
+      ["drop", "--model", Self.resnet8, "--blocks", "1,3"] + data,
+      ["reorder", "--model", Self.resnet110, "--swaps", "1-2", "--samples", "2", "--limit", "10", "--batch-size", "10", "--quiet"],
+      ["reorder", "--model", Self.resnet110, "--swaps", "3", "--samples", "auto", "--min-samples", "2", "--max-samples", "3", "--summary", "--limit", "10", "--batch-size", "10", "--quiet"],
+    ]
+    let formats = ["json", "csv", "table"]
+    for command in commands {
+      let directory = try folder()
+      let name = command.prefix(6).joined(separator: " ")
+      var reference: [String: Data] = [:]
+      for format in formats {
+        try succeed(command + ["--output", "full.\(format)", "--format", format], in: directory)
+        reference[format] = try Data(contentsOf: directory.appendingPathComponent("full.\(format)"))
+      }
+      for count in [1, 2, 3, 7] {
+        let parts = (0..<count).map { "part-\(count)-\($0).json" }
+        for (index, part) in parts.enumerated() {
+          try succeed(command + ["--shard", "\(index)/\(count)", "--output", part], in: directory)
+        }
+        for format in count == 2 ? formats : ["json"] {
+          let merged = "merged-\(count).\(format)"
+          try succeed(["merge"] + parts + ["--format", format, "--output", merged, "--quiet"], in: directory)
+          let bytes = try Data(contentsOf: directory.appendingPathComponent(merged))
+          XCTAssertEqual(bytes, reference[format], "\(name): \(count) shards, \(format)")
+          if bytes != reference[format] {
+            print(String(decoding: bytes, as: UTF8.self), String(decoding: reference[format] ?? Data(), as: UTF8.self))
+          }
+        }
+      }
+      let json = String(decoding: reference["json"] ?? Data(), as: UTF8.self)
+      XCTAssertFalse(json.contains("--shard") || json.contains("--output") || json.contains("part-"), "\(name): provenance mentions no shard")
+    }
+  }
+
+  func testMergeRefusesMissingDuplicateAndForeignPartsNamingThem() throws {
+    let directory = try folder()
+    let command = ["sweep", "--model", Self.resnet8, "--limit", "40", "--quiet"]
+    for index in 0..<3 { try succeed(command + ["--shard", "\(index)/3", "--output", "p\(index).json"], in: directory) }
+    try succeed(command + ["--seed", "1", "--shard", "2/3", "--output", "seed1.json"], in: directory)
+    try succeed(["sweep", "--model", Self.resnet8, "--limit", "41", "--quiet", "--shard", "2/3", "--output", "limit41.json"], in: directory)
+    let cases: [([String], [String])] = [
+      (["p0.json", "p2.json"], ["shard 1 of 3", "p0.json", "p2.json"]),
+      (["p0.json", "p1.json", "p2.json", "p1.json"], ["shard 1/3", "p1.json, p1.json"]),
+      (["p0.json", "p1.json", "seed1.json"], ["seed1.json", "p0.json", "run.options"]),
+      (["p0.json", "p1.json", "limit41.json"], ["limit41.json", "p0.json", "run."]),
+    ]
+    for (parts, fragments) in cases {
+      let result = try BinaryRunner.run(["merge"] + parts + ["--output", "out.csv"], in: directory)
+      XCTAssertEqual(result.status, 64, "\(parts): \(result.standardError)")
+      XCTAssertTrue(result.standardError.hasPrefix("Error: "), result.standardError)
+      for fragment in fragments { XCTAssertTrue(result.standardError.contains(fragment), "\(parts): \(result.standardError) lacks \(fragment)") }
+      XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("out.csv").path))
+    }
+    try Data("not json".utf8).write(to: directory.appendingPathComponent("junk.json"))
+    let junk = try BinaryRunner.run(["merge", "p0.json", "junk.json"], in: directory)
+    XCTAssertEqual(junk.status, 1, junk.standardError)
+    XCTAssertTrue(junk.standardError.contains("junk.json"), junk.standardError)
+  }
+
+  func testShardAutoReadsTheArrayJobOrSaysWhatIsMissing() throws {
+    let directory = try folder()
+    let command = ["sweep", "--model", Self.resnet8, "--limit", "40", "--quiet", "--shard", "auto"]
+    let missing = try BinaryRunner.run(command + ["--output", "x.json"], in: directory)
+    if ProcessInfo.processInfo.environment["SLURM_ARRAY_TASK_ID"] == nil && ProcessInfo.processInfo.environment["JOB_COMPLETION_INDEX"] == nil {
+      XCTAssertEqual(missing.status, 64, missing.standardError)
+      XCTAssertTrue(missing.standardError.contains("SLURM_ARRAY_TASK_ID") && missing.standardError.contains("JOB_COMPLETION_INDEX"), missing.standardError)
+    }
+    for id in 0..<2 {
+      try succeed(command + ["--output", "slurm\(id).json"], in: directory,
+        environment: ["SLURM_ARRAY_TASK_ID": "\(id + 5)", "SLURM_ARRAY_TASK_MIN": "5", "SLURM_ARRAY_TASK_MAX": "6"])
+      try succeed(command + ["--shards", "2", "--output", "k8s\(id).json"], in: directory, environment: ["JOB_COMPLETION_INDEX": "\(id)"])
+    }
+    try succeed(["sweep", "--model", Self.resnet8, "--limit", "40", "--quiet", "--format", "csv", "--output", "full.csv"], in: directory)
+    try succeed(["merge", "slurm0.json", "slurm1.json", "--output", "slurm.csv"], in: directory)
+    try succeed(["merge", "k8s1.json", "k8s0.json", "--output", "k8s.csv"], in: directory)
+    let full = try Data(contentsOf: directory.appendingPathComponent("full.csv"))
+    XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("slurm.csv")), full)
+    XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("k8s.csv")), full)
+    let noIndex = try BinaryRunner.run(command + ["--output", "y.json"], in: directory, environment: ["JOB_COMPLETION_INDEX": "1"])
+    XCTAssertEqual(noIndex.status, 64)
+    XCTAssertTrue(noIndex.standardError.contains("--shards"), noIndex.standardError)
+  }
+
+  /// Kills the built binary with SIGKILL at random moments (several times), resumes from the
+  /// journal each time, and compares with an uninterrupted run.
+  func testKilledRunsResumeFromTheJournalToTheSameBytes() throws {
+    let directory = try folder()
+    let command = ["sweep", "--model", Self.resnet110, "--limit", "20", "--batch-size", "20", "--format", "json"]
+    try succeed(command + ["--quiet", "--output", "reference.json"], in: directory)
+    let journaled = command + ["--journal", "run.journal", "--output", "resumed.json"]
+    var generator = SystemRandomNumberGenerator()
+    var killed = 0
+    for _ in 0..<6 {
+      let process = Process()
+      process.executableURL = BinaryRunner.productsDirectory.appendingPathComponent("resnet-lesion")
+      process.arguments = journaled + ["--quiet"]
+      process.currentDirectoryURL = directory
+      var environment = ProcessInfo.processInfo.environment
+      environment["RESNET_LESION_DATA"] = TestFiles.notebooksData().path
+      process.environment = environment
+      try process.run()
+      usleep(UInt32.random(in: 200_000...1_500_000, using: &generator))
+      if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        killed += 1
+      }
+      process.waitUntilExit()
+      if process.terminationReason == .exit { break }
+    }
+    XCTAssertGreaterThan(killed, 0, "at least one run was killed mid-way")
+    let last = try succeed(journaled, in: directory)
+    XCTAssertTrue(last.standardError.contains("journal"), last.standardError)
+    XCTAssertEqual(
+      try Data(contentsOf: directory.appendingPathComponent("resumed.json")),
+      try Data(contentsOf: directory.appendingPathComponent("reference.json")))
+    // A journal of another run is refused, naming the differing option.
+    let other = try BinaryRunner.run(command + ["--seed", "9", "--journal", "run.journal", "--quiet"], in: directory)
+    XCTAssertEqual(other.status, 64, other.standardError)
+    XCTAssertTrue(other.standardError.contains("run.options"), other.standardError)
+  }
+}
