@@ -37,6 +37,7 @@ final class ShardingCommandTests: XCTestCase {
       ["sweep", "--model", Self.resnet8, "--deleted", "1-3", "--samples", "auto", "--min-samples", "2", "--max-samples", "6", "--precision", "0.001"] + data,
       ["drop", "--model", Self.resnet8, "--random", "2", "--samples", "5"] + data,
       ["drop", "--model", Self.resnet8, "--blocks", "1,3"] + data,
+      ["paths", "--gradients", "--model", Self.resnet8, "--samples", "9", "--batch-size", "8", "--quiet"],
       ["reorder", "--model", Self.resnet110, "--swaps", "1-2", "--samples", "2", "--limit", "10", "--batch-size", "10", "--quiet"],
       ["reorder", "--model", Self.resnet110, "--swaps", "3", "--samples", "auto", "--min-samples", "2", "--max-samples", "3", "--summary", "--limit", "10", "--batch-size", "10", "--quiet"],
     ]
@@ -116,6 +117,30 @@ final class ShardingCommandTests: XCTestCase {
     let noIndex = try BinaryRunner.run(command + ["--output", "y.json"], in: directory, environment: ["JOB_COMPLETION_INDEX": "1"])
     XCTAssertEqual(noIndex.status, 64)
     XCTAssertTrue(noIndex.standardError.contains("--shards"), noIndex.standardError)
+  }
+
+  /// A journal cut at arbitrary byte counts (as a kill mid-write leaves it) resumes to the
+  /// uninterrupted bytes, for lesion evaluations and for path-gradient samples.
+  func testTruncatedJournalsResumeToTheSameBytes() throws {
+    let commands: [[String]] = [
+      ["drop", "--model", Self.resnet8, "--random", "2", "--samples", "20", "--limit", "60", "--format", "json", "--quiet"],
+      ["paths", "--gradients", "--model", Self.resnet8, "--samples", "6", "--batch-size", "8", "--format", "json", "--quiet"],
+    ]
+    for command in commands {
+      let directory = try folder()
+      try succeed(command + ["--output", "reference.json"], in: directory)
+      try succeed(command + ["--journal", "run.journal", "--output", "first.json"], in: directory)
+      let journal = directory.appendingPathComponent("run.journal")
+      let whole = try Data(contentsOf: journal)
+      for cut in [whole.count - 1, whole.count * 2 / 3, whole.count / 3, 20, 3] {
+        try whole.prefix(cut).write(to: journal)
+        try succeed(command + ["--journal", "run.journal", "--output", "resumed.json"], in: directory)
+        XCTAssertEqual(
+          try Data(contentsOf: directory.appendingPathComponent("resumed.json")),
+          try Data(contentsOf: directory.appendingPathComponent("reference.json")), "\(command[0]), journal cut to \(cut) bytes")
+        XCTAssertEqual(try Data(contentsOf: journal), whole, "the resumed journal holds every record again")
+      }
+    }
   }
 
   /// Kills the built binary with SIGKILL at random moments (several times), resumes from the

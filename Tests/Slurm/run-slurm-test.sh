@@ -7,12 +7,12 @@
 #
 # Usage: Tests/Slurm/run-slurm-test.sh [path/to/resnet-lesion]   (default .build/release/resnet-lesion)
 # Installs Debian's slurm-wlm and munge with apt-get when they are missing (needs root, as CI has).
-# Environment: SLURM_TEST_LIMIT (images, default 100), SLURM_TEST_KEEP=1 keeps the folder.
+# Environment: SLURM_TEST_LIMIT (images, default 60), SLURM_TEST_KEEP=1 keeps the folder.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repository=$(pwd)
 binary=$(realpath "${1:-.build/release/resnet-lesion}")
-limit=${SLURM_TEST_LIMIT:-100}
+limit=${SLURM_TEST_LIMIT:-60}
 started=$(date +%s)
 
 [ -x "$binary" ] || { echo "slurm test: $binary is not built (swift build -c release)" >&2; exit 1; }

@@ -104,6 +104,26 @@ public struct PathGradientResult: Sendable {
 /// pass serves every k of a sample, and a restricted backward through k branches costs about
 /// k/n of a full one.
 public final class PathGradientMeasurement {
+  /// Per-sample control of `measure` for sharded, resumable and merged runs.
+  public struct SampleHooks {
+    /// The norms of sample s when already known: exactly one per measured length, in order (the
+    /// hook checks this; a wrong count is a programming error).
+    public var known: (_ sample: Int) throws -> [Double]?
+    /// Whether to compute sample s when it is not known.
+    public var computes: (_ sample: Int) throws -> Bool
+    /// Called with each computed sample's norms.
+    public var finished: (_ sample: Int, _ norms: [Double]) throws -> Void
+
+    public init(
+      known: @escaping (Int) throws -> [Double]?, computes: @escaping (Int) throws -> Bool,
+      finished: @escaping (Int, [Double]) throws -> Void
+    ) {
+      self.known = known
+      self.computes = computes
+      self.finished = finished
+    }
+  }
+
   public let network: Network
   public let dataset: ImageDataset
   public let mean: [Float]
@@ -133,9 +153,16 @@ public final class PathGradientMeasurement {
   /// Random draws, in order, for each sample: the batch (indices without replacement), then for
   /// each length in ascending order its branch set. The same seed gives the same numbers
   /// whatever the thread count.
-  /// - Parameter progress: called with the number of backward passes just finished.
-  /// - Throws: `LesionError.notEnoughBlocks` for a length above the number of residual blocks.
-  public func measure(_ configuration: PathGradientConfiguration, progress: ((Int) -> Void)? = nil) throws -> PathGradientResult {
+  /// - Parameters:
+  ///   - samples: which samples to compute, and norms already known (a shard computes only its
+  ///     samples; a resumed or merged run reads the others). A skipped or known sample still makes
+  ///     its random draws, so every later sample sees the stream of the full run.
+  ///   - progress: called with the number of backward passes just finished.
+  /// - Throws: `LesionError.notEnoughBlocks` for a length above the number of residual blocks;
+  ///   whatever the sample hooks throw.
+  public func measure(
+    _ configuration: PathGradientConfiguration, samples hooks: SampleHooks? = nil, progress: ((Int) -> Void)? = nil
+  ) throws -> PathGradientResult {
     let residual = network.blocks.filter(\.isResidual).map(\.number)
     let n = residual.count
     let lengths = Self.lengths(blockCount: n, configuration: configuration)
@@ -147,8 +174,24 @@ public final class PathGradientMeasurement {
     let s = network.inputShape
     var norms = [[Double]](repeating: [], count: lengths.count)
     var buffer = [Float](repeating: 0, count: batch * s.count)
-    for _ in 0..<configuration.samples {
+    for sample in 0..<configuration.samples {
       let indices = generator.sample(batch, from: Array(0..<dataset.count))
+      if let hooks {
+        if let known = try hooks.known(sample) {
+          precondition(known.count == lengths.count, "the hook checks one norm per measured length")
+          for (index, k) in lengths.enumerated() {
+            _ = generator.sample(k, from: residual)
+            norms[index].append(known[index])
+          }
+          progress?(lengths.count)
+          continue
+        }
+        if try !hooks.computes(sample) {
+          for k in lengths { _ = generator.sample(k, from: residual) }
+          continue
+        }
+      }
+      var sampleNorms: [Double] = []
       buffer.withUnsafeMutableBufferPointer { dataset.writeBatch(indices: indices, mean: mean, std: std, into: $0) }
       let input = Tensor(shape: [batch, s.height, s.width, s.channels], scalars: buffer)
       let pass = try network.forward(input, mode: .inference)
@@ -164,8 +207,10 @@ public final class PathGradientMeasurement {
         var sum = 0.0
         for v in tensor.scalars { sum += Double(v) * Double(v) }
         norms[index].append(sum.squareRoot())
+        sampleNorms.append(sum.squareRoot())
         progress?(1)
       }
+      try hooks?.finished(sample, sampleNorms)
     }
     let points = zip(lengths, norms).map { k, values in
       let summary = Summary(values)

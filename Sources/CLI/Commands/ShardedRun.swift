@@ -72,7 +72,7 @@ struct ShardedRun {
       ])
       let file = try Journal(url: journal, header: header)
       store = EvaluationStore(journal: file)
-      for record in file.records { store.restore(try EvaluationRecord.decode(record, file: journal.path)) }
+      for record in file.records { try store.restore(record: record, file: journal.path) }
       if !((try? arguments.flag("quiet")) ?? false) {
         var line = "journal \(journal.path): \(file.records.count) evaluation\(file.records.count == 1 ? "" : "s") already done"
         if file.droppedBytes > 0 { line += "; dropped a torn last record (\(file.droppedBytes) bytes)" }
@@ -85,9 +85,19 @@ struct ShardedRun {
 
   /// Writes the part file of a shard to `--output`, or else the table as `output` says.
   func emit(_ table: ResultTable, study: Study, output: OutputTarget, arguments: ParsedArguments, context: CommandContext) throws {
-    guard let shard, let file = output.file else { return try output.emit(table, context: context) }
+    guard isShard else { return try output.emit(table, context: context) }
+    try writePart(study: study, output: output, arguments: arguments)
+  }
+
+  /// Whether this process computes one shard (and writes a part, not a table).
+  var isShard: Bool { shard != nil }
+
+  /// Writes what the shard computed (the study's evaluation store) as a part file to `--output`.
+  func writePart(study: Study, output: OutputTarget, arguments: ParsedArguments) throws {
+    guard let shard, let file = output.file else { return }
     let part = PartFile(
-      identity: try Self.identity(study, arguments: arguments), shard: shard, evaluations: study.evaluations?.all ?? [])
+      identity: try Self.identity(study, arguments: arguments), shard: shard, evaluations: study.evaluations?.all ?? [],
+      gradientSamples: study.evaluations?.allGradientSamples ?? [])
     try AtomicFile.write(part.encoded(), to: file)
   }
 

@@ -80,6 +80,33 @@ public enum EvaluationRecord {
   }
 }
 
+extension EvaluationRecord {
+  /// The record of one path-gradient sample: its index and one norm per measured length, as
+  /// float64 bit patterns (`{"gradient_sample": s, "norms": "<base64>"}`).
+  public static func encodeGradientSample(_ sample: Int, norms: [Double]) -> JSONValue {
+    var bytes = [UInt8]()
+    bytes.reserveCapacity(norms.count * 8)
+    for norm in norms { withUnsafeBytes(of: norm.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+    return .object([("gradient_sample", .integer(sample)), ("norms", .string(Data(bytes).base64EncodedString()))])
+  }
+
+  /// The sample index and norms of a gradient-sample record, or nil for another kind of record.
+  /// - Throws: `ShardFileError.invalid` for a malformed gradient-sample record.
+  public static func decodeGradientSample(_ record: JSONValue, file: String) throws -> (sample: Int, norms: [Double])? {
+    guard let index = record["gradient_sample"] else { return nil }
+    guard let sample = index.intValue, sample >= 0, let text = record["norms"]?.stringValue,
+      let data = Data(base64Encoded: text), data.count % 8 == 0
+    else {
+      throw ShardFileError.invalid(
+        file: file, key: "gradient_sample", expected: "a sample index and base64 float64 norms", found: String(record.encoded(pretty: false).prefix(60)))
+    }
+    let norms = [UInt8](data).withUnsafeBytes { raw in
+      (0..<(data.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+    }
+    return (sample, norms)
+  }
+}
+
 /// Lesion results already computed, by plan: filled by `Study.evaluate` as it goes (and written
 /// to a journal when one is attached), or holding every result of a merged run.
 ///
@@ -123,5 +150,43 @@ public final class EvaluationStore: @unchecked Sendable {
     guard results[result.plan] == nil else { return }
     results[result.plan] = result
     order.append(result.plan)
+  }
+
+  /// Stores a journal record of either kind without journaling it again.
+  /// - Throws: `ShardFileError.invalid` for a malformed record.
+  public func restore(record: JSONValue, file: String) throws {
+    if let (sample, norms) = try EvaluationRecord.decodeGradientSample(record, file: file) {
+      restoreGradientSample(sample, norms: norms)
+    } else {
+      restore(try EvaluationRecord.decode(record, file: file))
+    }
+  }
+
+  // MARK: Path-gradient samples
+
+  private var gradientSamples: [Int: [Double]] = [:]
+  private var gradientOrder: [Int] = []
+
+  /// The norms of path-gradient sample `sample` (one per measured length), if stored.
+  public func gradientSample(_ sample: Int) -> [Double]? { gradientSamples[sample] }
+
+  /// Every stored path-gradient sample, in the order first stored.
+  public var allGradientSamples: [(sample: Int, norms: [Double])] {
+    gradientOrder.compactMap { sample in gradientSamples[sample].map { (sample, $0) } }
+  }
+
+  /// Stores a computed sample and appends it to the journal when new.
+  /// - Throws: `ShardFileError.unreadable` when the journal cannot be written.
+  public func recordGradientSample(_ sample: Int, norms: [Double]) throws {
+    guard gradientSamples[sample] == nil else { return }
+    try journal?.append(EvaluationRecord.encodeGradientSample(sample, norms: norms))
+    restoreGradientSample(sample, norms: norms)
+  }
+
+  /// Stores a sample without journaling it.
+  public func restoreGradientSample(_ sample: Int, norms: [Double]) {
+    guard gradientSamples[sample] == nil else { return }
+    gradientSamples[sample] = norms
+    gradientOrder.append(sample)
   }
 }

@@ -14,15 +14,20 @@ public struct PartFile {
   public var shard: ShardSpec
   /// The lesions this shard evaluated, the intact network first.
   public var evaluations: [LesionResult]
+  /// The path-gradient samples this shard measured (`paths --gradients`).
+  public var gradientSamples: [(sample: Int, norms: [Double])]
 
   static let format = "resnet-lesion-part"
   /// The largest part file read (bigger files are refused before reading).
   public static let maximumBytes = 1 << 31
 
-  public init(identity: JSONValue, shard: ShardSpec, evaluations: [LesionResult]) {
+  public init(
+    identity: JSONValue, shard: ShardSpec, evaluations: [LesionResult], gradientSamples: [(sample: Int, norms: [Double])] = []
+  ) {
     self.identity = identity
     self.shard = shard
     self.evaluations = evaluations
+    self.gradientSamples = gradientSamples
   }
 
   /// The part as JSON text.
@@ -33,6 +38,7 @@ public struct PartFile {
       ("shard", .object([("index", .integer(shard.index)), ("count", .integer(shard.count))])),
       ("configurations", .array(evaluations.map { .string($0.plan.description) })),
       ("evaluations", .array(evaluations.map(EvaluationRecord.encode))),
+      ("gradient_samples", .array(gradientSamples.map { EvaluationRecord.encodeGradientSample($0.sample, norms: $0.norms) })),
     ]).encoded(pretty: false) + "\n"
   }
 
@@ -74,7 +80,18 @@ public struct PartFile {
     guard case .array(let records) = root["evaluations"] else {
       throw ShardFileError.invalid(file: file, key: "evaluations", expected: "an array", found: "something else")
     }
-    return PartFile(identity: identity, shard: shard, evaluations: try records.map { try EvaluationRecord.decode($0, file: file) })
+    var samples: [(sample: Int, norms: [Double])] = []
+    if case .array(let gradientRecords) = root["gradient_samples"] {
+      for record in gradientRecords {
+        guard let sample = try EvaluationRecord.decodeGradientSample(record, file: file) else {
+          throw ShardFileError.invalid(file: file, key: "gradient_samples", expected: "gradient-sample records", found: String(record.encoded(pretty: false).prefix(60)))
+        }
+        samples.append(sample)
+      }
+    }
+    return PartFile(
+      identity: identity, shard: shard, evaluations: try records.map { try EvaluationRecord.decode($0, file: file) },
+      gradientSamples: samples)
   }
 }
 
@@ -111,6 +128,7 @@ public struct PartSet {
     store = EvaluationStore(mode: .replay)
     for (_, part) in parts.sorted(by: { $0.part.shard.index < $1.part.shard.index }) {
       for result in part.evaluations { store.restore(result) }
+      for (sample, norms) in part.gradientSamples { store.restoreGradientSample(sample, norms: norms) }
     }
   }
 }
