@@ -112,6 +112,7 @@ cat > "$work/sweep.sbatch" <<JOB
 #SBATCH --job-name=resnet-lesion-sweep
 #SBATCH --cpus-per-task=1
 #SBATCH --output=$work/job-%a.log
+export RESNET_LESION_THREADS=\${SLURM_CPUS_PER_TASK:-1}
 exec "$binary" sweep --limit $limit --quiet --shard auto --output "$work/part-\$SLURM_ARRAY_TASK_ID.json"
 JOB
 export RESNET_LESION_DATA="$repository/notebooks-data"
