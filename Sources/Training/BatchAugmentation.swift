@@ -52,10 +52,9 @@ extension ImageDataset {
     precondition(mean.count == channels && std.count == channels)
     let scales = std.map { 1 / (255 * $0) }
     let shifts = zip(mean, std).map { $0 / $1 }
-    pixels.withUnsafeBufferPointer { source in
-      for (n, index) in indices.enumerated() {
+    for (n, index) in indices.enumerated() {
+      withImage(index) { source in
         let t = transforms[n]
-        let imageStart = index * size
         let outStart = n * size
         for y in 0..<height {
           let sourceRow = y + t.cropRow - padding
@@ -66,7 +65,7 @@ extension ImageDataset {
             let inside = rowInside && sourceColumn >= 0 && sourceColumn < width
             let out = outStart + (y * width + x) * channels
             for c in 0..<channels {
-              let raw: Float = inside ? Float(source[imageStart + c * plane + sourceRow * width + sourceColumn]) : 0
+              let raw: Float = inside ? Float(source[c * plane + sourceRow * width + sourceColumn]) : 0
               destination[out + c] = raw * scales[c] - shifts[c]
             }
           }

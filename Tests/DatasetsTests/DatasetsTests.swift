@@ -496,7 +496,7 @@ final class ImageDatasetTests: XCTestCase {
     let dataset = ImageDataset(
       name: "d", channels: 1, height: 1, width: 2, pixels: (0..<16).map(UInt8.init),
       labels: [0, 1, 0, 2, 1, 0, 2, 2], classNames: ["a", "b", "c"])
-    let subset = dataset.subset([3, 0, 3])
+    let subset = try dataset.subset([3, 0, 3])
     XCTAssertEqual(subset.pixels, [6, 7, 0, 1, 6, 7])
     XCTAssertEqual(subset.labels, [2, 0, 2])
     XCTAssertEqual(try dataset.selecting(offset: 0, limit: nil, perClass: 1).labels, [0, 1, 2])

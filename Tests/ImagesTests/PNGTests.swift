@@ -20,6 +20,20 @@ final class PNGTests: XCTestCase {
     }
   }
 
+  /// A 1×1 image whose IDAT inflates to 16 MiB is refused once inflation passes the scanlines'
+  /// size plus a small margin, not inflated whole (a decompression bomb costs the image's size).
+  func testInflateStopsAtTheScanlinesSize() throws {
+    let name = "png-inflate-bomb.png"
+    XCTAssertThrowsError(try ImageDecoder.decode(try fixture(name), file: name)) { error in
+      guard case .invalidData(_, let offset, let expected, let found)? = error as? ImageError else {
+        return XCTFail("\(error)")
+      }
+      XCTAssertEqual(offset, 41)  // signature 8 + IHDR 25 + IDAT length and type 8
+      XCTAssertEqual(expected, "2 bytes of scanlines for a 1×1 image")
+      XCTAssertEqual(found, "a zlib stream that inflates to more than 65538 bytes")
+    }
+  }
+
   /// Every prefix of a valid PNG fails cleanly with an offset inside the prefix.
   func testEveryTruncationOfAPNGIsAnError() throws {
     let bytes = try fixture("png-type2-depth8-adam7.png")

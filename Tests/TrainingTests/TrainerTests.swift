@@ -56,7 +56,7 @@ final class TrainerTests: XCTestCase {
 
   func testSameSeedGivesIdenticalWeights() throws {
     let train = halfResolution(try smallMNIST(perClass: 4))
-    let empty = train.subset([])
+    let empty = try train.subset([])
     func run(seed: UInt64) throws -> Network {
       let trainer = try Trainer(
         configuration: tinyConfiguration(epochs: 1, seed: seed, stochasticDepth: 0.5), trainingSet: train,
@@ -148,7 +148,7 @@ final class TrainerTests: XCTestCase {
     configuration.calibrationImageCount = 20
     XCTAssertTrue(configuration.recalibratesNormalization)
     XCTAssertFalse(try tinyConfiguration(epochs: 1).recalibratesNormalization)
-    let trainer = try Trainer(configuration: configuration, trainingSet: train, testSet: train.subset([]))
+    let trainer = try Trainer(configuration: configuration, trainingSet: train, testSet: try train.subset([]))
     let network = trainer.state.network
     // Every 2nd of 30 images → 15 images in batches of 10 and 5.
     let batches = [Array(stride(from: 0, to: 20, by: 2)), Array(stride(from: 20, to: 30, by: 2))]

@@ -1,7 +1,9 @@
 /// Labelled images kept as uint8, converted to Float one batch at a time.
 ///
 /// Pixels are stored image after image, each image channel-major (CHW), as in the CIFAR binary
-/// files: `pixels[((i · channels + c) · height + y) · width + x]`.
+/// files: `pixels[((i · channels + c) · height + y) · width + x]`. They live in memory, or, for
+/// image folders, in a temporary file read one image at a time (`PixelStorage`), so evaluating a
+/// folder of any size needs memory for a batch, not for the folder.
 public struct ImageDataset: Sendable, Equatable {
   /// E.g. `"mnist-5k/test"`, or the path the images were read from.
   public var name: String
@@ -12,7 +14,7 @@ public struct ImageDataset: Sendable, Equatable {
   /// Columns per image.
   public var width: Int
   /// `count × channels × height × width` bytes, CHW per image.
-  public var pixels: [UInt8]
+  public var storage: PixelStorage
   /// One label per image, each in `0..<classCount`.
   public var labels: [Int]
   /// The name of each class, indexed by label.
@@ -27,9 +29,42 @@ public struct ImageDataset: Sendable, Equatable {
     self.channels = channels
     self.height = height
     self.width = width
-    self.pixels = pixels
+    self.storage = PixelStorage(pixels)
     self.labels = labels
     self.classNames = classNames
+  }
+
+  /// Creates a data set over `storage` (in memory or spooled to a file).
+  public init(
+    name: String, channels: Int, height: Int, width: Int, storage: PixelStorage, labels: [Int],
+    classNames: [String]
+  ) {
+    self.name = name
+    self.channels = channels
+    self.height = height
+    self.width = width
+    self.storage = storage
+    self.labels = labels
+    self.classNames = classNames
+  }
+
+  /// Every pixel as one array, `count × channels × height × width` bytes (a copy of the whole
+  /// spool for a file-backed data set; batch readers use `withImage` instead).
+  public var pixels: [UInt8] {
+    get { storage.array() }
+    set { storage = PixelStorage(newValue) }
+  }
+
+  /// Calls `body` with image `index`'s `channels × height × width` bytes (CHW).
+  public func withImage<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    precondition(index >= 0 && index < count, "image index \(index) outside 0..<\(count)")
+    return try storage.withBytes(in: (index * imageSize)..<((index + 1) * imageSize), body)
+  }
+
+  public static func == (a: ImageDataset, b: ImageDataset) -> Bool {
+    a.name == b.name && a.channels == b.channels && a.height == b.height && a.width == b.width
+      && a.labels == b.labels && a.classNames == b.classNames
+      && (a.storage === b.storage || a.pixels == b.pixels)
   }
 
   /// The number of images.
@@ -43,25 +78,33 @@ public struct ImageDataset: Sendable, Equatable {
 
   /// The images at `indices`, in that order (indices may repeat).
   ///
-  /// Indices must lie in `0..<count` (a programming error otherwise).
+  /// Indices must lie in `0..<count` (a programming error otherwise). All of the images in order
+  /// give `self` (no copy); a file-backed data set's subset is spooled to a new file.
+  /// - Throws: `DatasetError.fileAccess` when a file-backed subset cannot be written.
   /// - Complexity: O(indices.count × imageSize).
-  public func subset(_ indices: [Int]) -> ImageDataset {
-    let size = imageSize
-    var newPixels = [UInt8]()
-    newPixels.reserveCapacity(indices.count * size)
-    for index in indices {
-      newPixels.append(contentsOf: pixels[(index * size)..<((index + 1) * size)])
+  public func subset(_ indices: [Int]) throws -> ImageDataset {
+    if indices.count == count && indices.elementsEqual(0..<count) { return self }
+    let newStorage: PixelStorage
+    if storage.isFileBacked {
+      let spool = try PixelStorage.Spool()
+      for index in indices { try withImage(index) { try spool.append($0) } }
+      newStorage = try spool.finish()
+    } else {
+      var newPixels = [UInt8]()
+      newPixels.reserveCapacity(indices.count * imageSize)
+      for index in indices { withImage(index) { newPixels.append(contentsOf: $0) } }
+      newStorage = PixelStorage(newPixels)
     }
     return ImageDataset(
-      name: name, channels: channels, height: height, width: width, pixels: newPixels,
+      name: name, channels: channels, height: height, width: width, storage: newStorage,
       labels: indices.map { labels[$0] }, classNames: classNames)
   }
 
   /// The first `maximum` images (all when nil or when there are fewer).
   /// - Complexity: O(min(count, maximum) × imageSize).
-  public func prefix(_ maximum: Int?) -> ImageDataset {
+  public func prefix(_ maximum: Int?) throws -> ImageDataset {
     guard let maximum, maximum < count else { return self }
-    return subset(Array(0..<max(0, maximum)))
+    return try subset(Array(0..<max(0, maximum)))
   }
 
   /// A selection for an evaluation run: starting at image `offset`, the first `perClass`
@@ -96,7 +139,7 @@ public struct ImageDataset: Sendable, Equatable {
       }
       indices.append(index)
     }
-    return subset(indices)
+    return try subset(indices)
   }
 
   /// The number of images of each class, indexed by label.
@@ -115,10 +158,10 @@ public struct ImageDataset: Sendable, Equatable {
     let plane = height * width
     var sums = [UInt64](repeating: 0, count: channels)
     var squares = [UInt64](repeating: 0, count: channels)
-    pixels.withUnsafeBufferPointer { buffer in
-      for image in 0..<count {
+    for image in 0..<count {
+      withImage(image) { buffer in
         for channel in 0..<channels {
-          let start = (image * channels + channel) * plane
+          let start = channel * plane
           var sum: UInt64 = 0
           var square: UInt64 = 0
           for index in start..<(start + plane) {
@@ -166,15 +209,13 @@ public struct ImageDataset: Sendable, Equatable {
     // (p/255 − m)/s = p · (1/(255 s)) − m/s, folded into one multiply-add per element.
     let scales = std.map { 1 / (255 * $0) }
     let shifts = zip(mean, std).map { $0 / $1 }
-    pixels.withUnsafeBufferPointer { source in
-      var outputIndex = 0
-      for index in indices {
-        precondition(index >= 0 && index < count, "image index \(index) outside 0..<\(count)")
-        let imageStart = index * size
+    var outputIndex = 0
+    for index in indices {
+      withImage(index) { source in
         for channel in 0..<channels {
           let scale = scales[channel]
           let shift = shifts[channel]
-          let planeStart = imageStart + channel * plane
+          let planeStart = channel * plane
           var out = outputIndex + channel
           for position in 0..<plane {
             destination[out] = Float(source[planeStart + position]) * scale - shift

@@ -239,8 +239,9 @@ public enum ImageFolder {
     return (items, classNames)
   }
 
-  /// Reads the folder into an in-memory data set (uint8 CHW at the transformed size), decoding
-  /// through an `ImageStream` (background threads, bounded queue).
+  /// Reads the folder into a data set (uint8 CHW at the transformed size), decoding through an
+  /// `ImageStream` (background threads, bounded queue) into a temporary file (`PixelStorage`):
+  /// memory holds the queue and one image, whatever the folder's size.
   ///
   /// `labels` selects the flat layout; without it the folder must hold class subfolders.
   /// Every image must end at the same size (give `resize`/`crop` for mixed sizes).
@@ -253,7 +254,8 @@ public enum ImageFolder {
       source: labels.map { "\(folder.path) + \($0.lastPathComponent)" } ?? folder.path,
       layout: labels == nil ? "class folders" : "flat folder + labels file", count: 0, classNames: classNames)
     let stream = ImageStream(items: items, options: options)
-    var pixels: [UInt8] = []
+    let spool = try PixelStorage.Spool()
+    var chw: [UInt8] = []
     var outputLabels: [Int] = []
     var size: (width: Int, height: Int, file: String)?
     while let next = stream.next() {
@@ -271,17 +273,16 @@ public enum ImageFolder {
             found: image.width * image.height,
             what: "pixels: images differ in size (\(image.width)×\(image.height) here, \(size.width)×\(size.height) in \(size.file)); give --resize and --crop")
         }
-        if size == nil {
-          size = (image.width, image.height, item.path)
-          pixels.reserveCapacity(items.count * image.width * image.height * 3)
-        }
+        if size == nil { size = (image.width, image.height, item.path) }
         // Interleaved HWC → planar CHW.
         let plane = image.width * image.height
+        chw.removeAll(keepingCapacity: true)
         image.pixels.withUnsafeBufferPointer { source in
           for c in 0..<3 {
-            for i in 0..<plane { pixels.append(source[3 * i + c]) }
+            for i in 0..<plane { chw.append(source[3 * i + c]) }
           }
         }
+        try chw.withUnsafeBufferPointer { try spool.append($0) }
         outputLabels.append(item.label)
         summary.count += 1
         summary.minWidth = min(summary.minWidth, decoded.width)
@@ -297,8 +298,8 @@ public enum ImageFolder {
       throw DatasetError.unrecognizedSource(source: folder.path, expected: "at least one decodable image")
     }
     let dataset = ImageDataset(
-      name: folder.path, channels: 3, height: size.height, width: size.width, pixels: pixels,
-      labels: outputLabels, classNames: classNames)
+      name: folder.path, channels: 3, height: size.height, width: size.width,
+      storage: try spool.finish(), labels: outputLabels, classNames: classNames)
     return (dataset, summary)
   }
 }

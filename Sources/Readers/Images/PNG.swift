@@ -116,9 +116,17 @@ public enum PNG {
     for pass in passes where pass.width > 0 && pass.height > 0 {
       expected += pass.height * (1 + (pass.width * bitsPerPixel + 7) / 8)
     }
+    // The scanlines' size is known from IHDR, so inflating stops just past it: a small IDAT that
+    // expands to gigabytes (a decompression bomb) costs at most the image's own size. The margin
+    // tolerates the few extra bytes some encoders leave after the last scanline, as libpng does.
+    let scanlineLimit = expected + 65_536
     let raw: [UInt8]
     do {
-      raw = try Inflate.decompress(Array(compressed[2...]))
+      raw = try Inflate.decompress(Array(compressed[2...]), limit: scanlineLimit)
+    } catch ArchiveError.tooLarge {
+      throw invalid(
+        firstIDAT, "\(expected) bytes of scanlines for a \(header.width)×\(header.height) image",
+        "a zlib stream that inflates to more than \(scanlineLimit) bytes")
     } catch let error as ArchiveError {
       throw invalid(firstIDAT, "a valid zlib stream in IDAT", error.description)
     }

@@ -372,6 +372,12 @@ def png_fixtures(errors):
     huge[29:33] = struct.pack(">I", crc)
     open(os.path.join(HERE, "png-huge.png"), "wb").write(huge)
     errors.append(("png-huge.png", "tooLarge"))
+    # A 1×1 image whose IDAT inflates to 16 MiB: refused once the output passes the scanlines'
+    # size (2 bytes here) instead of being inflated whole.
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * (16 << 20), 9)) + chunk(b"IEND", b""))
+    open(os.path.join(HERE, "png-inflate-bomb.png"), "wb").write(bomb)
+    errors.append(("png-inflate-bomb.png", "invalidData"))
     open(os.path.join(HERE, "not-an-image.png"), "wb").write(b"GIF89a not supported")
     errors.append(("not-an-image.png", "unknownFormat"))
 
