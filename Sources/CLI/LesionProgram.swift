@@ -48,8 +48,12 @@ public enum LesionProgram {
     name: "resnet-lesion", version: version,
     abstract: "Lesion studies of residual networks (Veit, Wilber & Belongie, NIPS 2016).",
     discussion:
-      "Load a trained ResNet, delete or reorder residual blocks at test time, enumerate path lengths, measure gradient per path length, and regenerate the paper's figures. Block numbers are 1-based in forward order, as 'info' prints them.",
-    commands: registeredCommands.map { $0.spec })
+      "Load a trained ResNet, delete or reorder residual blocks at test time, count the paths of each length exactly (paths) and measure the gradient that flows through paths of each length (paths --gradients), and regenerate the paper's figures. Block numbers are 1-based in forward order, as 'info' prints them. Bundled models and data are found in the notebooks-data folder named by RESNET_LESION_DATA, else the first one above the current folder or the executable.",
+    commands: registeredCommands.map { $0.spec },
+    examples: [
+      "info --model resnet110", "drop --blocks 5,9", "sweep --deleted 1-10 --samples auto --output sweep.csv",
+      "paths --gradients --quiet", "figures --quick --output figures",
+    ])
 
   /// Runs the program on `arguments` (without the executable name) and returns the exit status:
   /// 0 on success, 64 for usage errors, 1 for runtime errors.

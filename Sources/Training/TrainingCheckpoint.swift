@@ -94,7 +94,9 @@ public enum TrainingCheckpoint {
   /// Reads a resume state file: the configuration it was written with, the state, and every
   /// metadata entry (for the caller's `extra` values).
   /// - Throws: `TrainingError.invalidResumeState` naming the file and the entry that is missing
-  ///   or malformed; `SafeTensorsError` when the file cannot be read.
+  ///   or malformed; `CheckpointError.invalidParameterValue` for a NaN or infinite parameter or
+  ///   momentum value or a negative running variance; `SafeTensorsError` when the file cannot be
+  ///   read.
   public static func readTrainingState(_ url: URL) throws -> (
     configuration: TrainingConfiguration, state: TrainingState, metadata: [String: String]
   ) {
@@ -143,10 +145,16 @@ public enum TrainingCheckpoint {
       guard raw.dtype == .float32 else {
         throw TrainingError.invalidResumeState(file: file, key: name, expected: "float32", found: raw.dtype.rawValue)
       }
+      // The same refusal as for model files: training on from NaN or infinite parameters, SGD
+      // buffers or batch-norm statistics (or a negative variance) would only spread them.
       if name.hasPrefix("param.") {
-        parameters[String(name.dropFirst(6))] = Tensor(shape: raw.shape, scalars: raw.floats())
+        let scalars = raw.floats()
+        try ParameterValues.check(scalars, key: name, file: file)
+        parameters[String(name.dropFirst(6))] = Tensor(shape: raw.shape, scalars: scalars)
       } else if name.hasPrefix("momentum.") {
-        optimizer.momentumBuffers[String(name.dropFirst(9))] = raw.floats()
+        let scalars = raw.floats()
+        try ParameterValues.check(scalars, key: name, file: file)
+        optimizer.momentumBuffers[String(name.dropFirst(9))] = scalars
       }
     }
     try network.loadStateDictionary(parameters)

@@ -31,6 +31,33 @@ struct Options {
   var cpuTime = false
 }
 
+/// The help screen (`--help`, exit 0).
+let benchHelp = """
+  OVERVIEW: The engine's speed on CIFAR ResNet-110, beside PyTorch measured in the same run.
+
+  USAGE: resnet-lesion-bench [<options>]
+         resnet-lesion-bench --sweep [--model <name|path>] [--repeats <n>] [--no-pytorch]
+
+  OPTIONS:
+    --batch <list>          Batch sizes to time (default: 128,1).
+    --repeats <n>           Runs per measurement; the median is reported (default: 5).
+    --seconds <s>           Least duration of each run (default: 3).
+    --depth <n>             Depth 6n+2 of the CIFAR ResNet (default: 110).
+    --threads <n>           Threads of both engines (default: RESNET_LESION_THREADS or all cores).
+    --cpu-time              Report images per CPU-second of the measuring process.
+    --no-pytorch            Skip the PyTorch and onnxruntime references.
+    --no-memory             Skip the peak-memory measurement.
+    --sweep                 Time the single-deletion sweep of a model instead.
+    --model <name|path>     Model for --sweep (default: resnet110).
+    -h, --help              Show help information.
+
+  EXAMPLES:
+    resnet-lesion-bench --batch 128 --repeats 3 --no-memory
+    resnet-lesion-bench --threads 1 --cpu-time --no-pytorch
+    resnet-lesion-bench --sweep --repeats 1
+
+  """
+
 func parseOptions() -> Options {
   var options = Options()
   var arguments = Array(CommandLine.arguments.dropFirst())
@@ -52,6 +79,9 @@ func parseOptions() -> Options {
       EngineThreads.count = max(1, Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? EngineThreads.count)
     case "--sweep": options.sweep = true
     case "--model": options.model = arguments.isEmpty ? "resnet110" : arguments.removeFirst()
+    case "--help", "-h":
+      print(benchHelp, terminator: "")
+      exit(0)
     case "--training-memory-child":
       // Internal: peak memory of training steps at this batch in a fresh process (JSON on stdout).
       options.trainingMemoryChild = Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 128

@@ -27,9 +27,12 @@ struct BinaryRunner {
 
   /// Runs `resnet-lesion arguments…` in `directory` (default: a fresh temporary folder, so tests
   /// prove the binary finds its bundled data on its own).
-  static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Result {
+  static func run(
+    _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
+    executable: String = "resnet-lesion"
+  ) throws -> Result {
     let process = Process()
-    process.executableURL = productsDirectory.appendingPathComponent("resnet-lesion")
+    process.executableURL = productsDirectory.appendingPathComponent(executable)
     process.arguments = arguments
     let folder = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("resnet-lesion-e2e-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -124,7 +124,7 @@ final class LesionCommandTests: XCTestCase {
       (["drop", "--model", Self.resnet, "--blocks", "4"], 64, "valid blocks are 1–3"),
       (["drop", "--model", Self.resnet, "--blocks", "2,2"], 64, "2"),
       (["drop", "--model", Self.resnet, "--blocks", "x"], 64, "--blocks"),
-      (["drop", "--model", Self.resnet], 64, "exactly one of --blocks, --stage or --random"),
+      (["drop", "--model", Self.resnet], 64, "exactly one of --blocks, --stage or --deleted"),
       (["drop", "--model", "/nonexistent/model.pt", "--blocks", "1"], 1, "model.pt"),
       (["drop", "--model", Self.resnet, "--blocks", "1", "--data", "/nonexistent/data"], 1, "/nonexistent/data"),
     ]

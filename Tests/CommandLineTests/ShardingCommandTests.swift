@@ -37,9 +37,9 @@ final class ShardingCommandTests: XCTestCase {
       ["sweep", "--model", Self.resnet8] + data,
       ["sweep", "--model", Self.resnet8, "--deleted", "1-3", "--samples", "4", "--seed", "3"] + data,
       ["sweep", "--model", Self.resnet8, "--deleted", "1-3", "--samples", "auto", "--min-samples", "2", "--max-samples", "6", "--precision", "0.001"] + data,
-      ["drop", "--model", Self.resnet8, "--random", "2", "--samples", "5"] + data,
+      ["drop", "--model", Self.resnet8, "--deleted", "1,2", "--samples", "5"] + data,
       ["drop", "--model", Self.resnet8, "--blocks", "1,3"] + data,
-      ["paths", "--gradients", "--model", Self.resnet8, "--samples", "9", "--batch-size", "8", "--quiet"],
+      ["paths", "--gradients", "--model", Self.resnet8, "--gradient-samples", "9", "--gradient-batch", "8", "--quiet"],
       ["reorder", "--model", Self.vgg, "--swaps", "1-2", "--samples", "3"] + data,
       ["reorder", "--model", Self.vgg, "--swaps", "1-3", "--samples", "auto", "--min-samples", "2", "--max-samples", "4", "--summary"] + data,
     ]
@@ -125,8 +125,8 @@ final class ShardingCommandTests: XCTestCase {
   /// uninterrupted bytes, for lesion evaluations and for path-gradient samples.
   func testTruncatedJournalsResumeToTheSameBytes() throws {
     let commands: [[String]] = [
-      ["drop", "--model", Self.resnet8, "--random", "2", "--samples", "20", "--limit", "60", "--format", "json", "--quiet"],
-      ["paths", "--gradients", "--model", Self.resnet8, "--samples", "6", "--batch-size", "8", "--format", "json", "--quiet"],
+      ["drop", "--model", Self.resnet8, "--deleted", "2", "--samples", "20", "--limit", "60", "--format", "json", "--quiet"],
+      ["paths", "--gradients", "--model", Self.resnet8, "--gradient-samples", "6", "--gradient-batch", "8", "--format", "json", "--quiet"],
     ]
     for command in commands {
       let directory = try folder()

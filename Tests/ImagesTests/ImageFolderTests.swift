@@ -33,6 +33,24 @@ final class ImageFolderTests: XCTestCase {
     XCTAssertEqual(items.map(\.label), [0, 1, 2, 3, 3, 3])
   }
 
+  /// A format torchvision lists but we do not decode (WebP here) keeps its place: loading fails
+  /// naming the file, and `skipBad` counts and lists it instead of silently dropping it.
+  func testUndecodableListedFormatIsNamedOrSkipped() throws {
+    let root = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: root) }
+    try place("gray-13x11.jpg", at: "a/1.jpg", in: root)
+    try place("gray-13x11.jpg", at: "b/3.jpg", in: root)
+    try Data("RIFF\u{0}\u{0}\u{0}\u{0}WEBPVP8 ".utf8).write(to: root.appendingPathComponent("b/2.webp"))
+    let (items, _) = try ImageFolder.classFolders(root)
+    XCTAssertEqual(items.map { URL(fileURLWithPath: $0.path).lastPathComponent }, ["1.jpg", "2.webp", "3.jpg"])
+    XCTAssertThrowsError(try ImageFolder.load(root, labels: nil, options: ImageFolderOptions(workers: 1))) { error in
+      XCTAssertEqual((error as? ImageError)?.file, root.appendingPathComponent("b/2.webp").path, "\(error)")
+    }
+    let (dataset, summary) = try ImageFolder.load(root, labels: nil, options: ImageFolderOptions(skipBad: true, workers: 1))
+    XCTAssertEqual(dataset.labels, [0, 1])
+    XCTAssertEqual(summary.skipped.map { URL(fileURLWithPath: $0.0).lastPathComponent }, ["2.webp"])
+  }
+
   func testEmptyClassFolderIsAnError() throws {
     let root = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: root) }

@@ -100,5 +100,12 @@ final class PathGradientTests: XCTestCase {
     XCTAssertEqual(bootstrap.lengths.map(\.mean.estimate), a.points.map(\.mean))
     XCTAssertEqual(bootstrap.ranges[1].point, try effective.narrowestRange(holding: 0.9))
     XCTAssertThrowsError(try measurement.measure(PathGradientConfiguration(samples: 1, lengths: [7])))
+    // Draws are keyed by (seed, sample, length): asking for fewer lengths or samples leaves each
+    // measurement as it was (issue 19: the k = 0 value moved with --lengths).
+    let subset = try measurement.measure(PathGradientConfiguration(samples: 2, batchSize: 8, seed: 4, lengths: [0, 2, 5]))
+    XCTAssertEqual(subset.points.map(\.length), [0, 2, 5])
+    for point in subset.points {
+      XCTAssertEqual(point.measurements, Array(a.points[point.length].measurements.prefix(2)), "length \(point.length)")
+    }
   }
 }

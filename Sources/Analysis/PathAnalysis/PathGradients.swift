@@ -138,6 +138,11 @@ public final class PathGradientMeasurement {
     self.std = std
   }
 
+  /// Keys of the measurement's sub-streams ("GRAD", "BTCH", "PATH" in ASCII).
+  static let streamKey: UInt64 = 0x4752_4144
+  static let batchKey: UInt64 = 0x4254_4348
+  static let pathKey: UInt64 = 0x5041_5448
+
   /// The path lengths a configuration measures.
   public static func lengths(blockCount: Int, configuration: PathGradientConfiguration) -> [Int] {
     configuration.lengths ?? Array(0...blockCount)
@@ -150,13 +155,13 @@ public final class PathGradientMeasurement {
 
   /// Runs the measurement.
   ///
-  /// Random draws, in order, for each sample: the batch (indices without replacement), then for
-  /// each length in ascending order its branch set. The same seed gives the same numbers
-  /// whatever the thread count.
+  /// Random draws come from keyed sub-streams of the seed (`SplitMix64.init(seed:keys:)`): sample
+  /// j's batch (indices without replacement) from keys ("GRAD", "BTCH", j), the branch set of
+  /// length k in sample j from ("GRAD", "PATH", j, k). So a measurement at (j, k) does not depend on
+  /// which other lengths or how many samples a run asks for, nor on the thread count.
   /// - Parameters:
   ///   - samples: which samples to compute, and norms already known (a shard computes only its
-  ///     samples; a resumed or merged run reads the others). A skipped or known sample still makes
-  ///     its random draws, so every later sample sees the stream of the full run.
+  ///     samples; a resumed or merged run reads the others).
   ///   - progress: called with the number of backward passes just finished.
   /// - Throws: `LesionError.notEnoughBlocks` for a length above the number of residual blocks;
   ///   whatever the sample hooks throw.
@@ -169,35 +174,31 @@ public final class PathGradientMeasurement {
     if let bad = lengths.first(where: { $0 < 0 || $0 > n }) {
       throw LesionError.notEnoughBlocks(asked: bad, available: n, what: "back-propagate through")
     }
-    var generator = SplitMix64(seed: configuration.seed)
     let batch = min(configuration.batchSize, dataset.count)
     let s = network.inputShape
     var norms = [[Double]](repeating: [], count: lengths.count)
     var buffer = [Float](repeating: 0, count: batch * s.count)
     for sample in 0..<configuration.samples {
-      let indices = generator.sample(batch, from: Array(0..<dataset.count))
       if let hooks {
         if let known = try hooks.known(sample) {
           precondition(known.count == lengths.count, "the hook checks one norm per measured length")
-          for (index, k) in lengths.enumerated() {
-            _ = generator.sample(k, from: residual)
-            norms[index].append(known[index])
-          }
+          for index in lengths.indices { norms[index].append(known[index]) }
           progress?(lengths.count)
           continue
         }
-        if try !hooks.computes(sample) {
-          for k in lengths { _ = generator.sample(k, from: residual) }
-          continue
-        }
+        if try !hooks.computes(sample) { continue }
       }
       var sampleNorms: [Double] = []
+      let j = UInt64(sample)
+      var batchGenerator = SplitMix64(seed: configuration.seed, keys: [Self.streamKey, Self.batchKey, j])
+      let indices = batchGenerator.sample(batch, from: Array(0..<dataset.count))
       buffer.withUnsafeMutableBufferPointer { dataset.writeBatch(indices: indices, mean: mean, std: std, into: $0) }
       let input = Tensor(shape: [batch, s.height, s.width, s.channels], scalars: buffer)
       let pass = try network.forward(input, mode: .inference)
       let (_, dLogits) = try softmaxCrossEntropy(logits: pass.logits, labels: indices.map { dataset.labels[$0] })
       for (index, k) in lengths.enumerated() {
-        let branches = Set(generator.sample(k, from: residual))
+        var pathGenerator = SplitMix64(seed: configuration.seed, keys: [Self.streamKey, Self.pathKey, j, UInt64(k)])
+        let branches = Set(pathGenerator.sample(k, from: residual))
         let gradients = network.backward(
           pass, logitsGradient: dLogits,
           options: BackwardOptions(

@@ -78,7 +78,11 @@ struct CommandResult {
 
   /// Renders in the format chosen by `--format` (or the `--output` extension) and writes it.
   func emit(_ arguments: ParsedArguments, context: CommandContext) throws {
-    let target = try OutputTarget(arguments)
+    try emit(try OutputTarget(arguments), context: context)
+  }
+
+  /// Renders in the target's format and writes it.
+  func emit(_ target: OutputTarget, context: CommandContext) throws {
     switch target.format {
     case .table: try target.write(table(), context: context)
     case .csv: try target.write(csv(), context: context)

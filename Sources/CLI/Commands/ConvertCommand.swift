@@ -13,6 +13,10 @@ enum ConvertCommand: LesionCommand {
     options: ModelArguments.all(required: true) + [
       .option("output", short: "o", value: "<path>", help: "The model file to write (.safetensors).", required: true),
       .flag("half", help: "Store tensors as float16 (half the size; values rounded to nearest)."),
+    ],
+    examples: [
+      "convert --model resnet56-4bfd9763.th --normalize cifar10 --output resnet56.safetensors",
+      "convert --model checkpoint.pt --half --output small.safetensors",
     ])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {

@@ -6,7 +6,8 @@ import Report
 enum DataCommand: LesionCommand {
   static let infoSpec = CommandSpec(
     name: "info", abstract: "Count, image shape, classes, class counts and pixel statistics of a data set.",
-    options: DataArguments.all.filter { $0.name != "batch-size" } + [CommonOptions.format, CommonOptions.output])
+    options: DataArguments.all.filter { $0.name != "batch-size" } + [CommonOptions.format, CommonOptions.output],
+    examples: ["data info", "data info --data cifar-10-batches-bin --split train --format json"])
 
   static let fetchSpec = CommandSpec(
     name: "fetch",
@@ -18,11 +19,13 @@ enum DataCommand: LesionCommand {
       .option("from", value: "<url>", help: "Mirror to fetch the same file names from instead of the official address."),
       CommonOptions.quiet,
     ],
-    arguments: [ArgumentSpec("name", help: "cifar10, cifar100 or mnist.")])
+    arguments: [ArgumentSpec("name", help: "cifar10, cifar100 or mnist.")],
+    examples: ["data fetch cifar10", "data fetch mnist --dir ./data"])
 
   static let spec = CommandSpec(
     name: "data", abstract: "Inspect a data set (data info) or download one (data fetch).",
-    subcommands: [infoSpec, fetchSpec])
+    subcommands: [infoSpec, fetchSpec],
+    examples: ["data info --data mnist-5k", "data fetch cifar10"])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     switch arguments.commandName {

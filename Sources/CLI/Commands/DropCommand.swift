@@ -12,38 +12,43 @@ enum DropCommand: LesionCommand {
     name: "drop",
     abstract: "Delete residual blocks at test time and measure the error (Figs. 3, 5a).",
     discussion:
-      "Evaluates the intact network and the network with the given residual blocks deleted: a deleted block keeps its shortcut and loses its residual branch. Each lesion is compared with the intact network on the same images: error with its 95% Wilson interval, the change in error with its 95% Newcombe paired interval and the exact McNemar p-value, the mean loss change with its paired t interval, and agreement of predictions. With --random K, deletes K blocks chosen at random, --samples times. Example: resnet-lesion drop --blocks 5,9",
+      "Evaluates the intact network and the network with the given residual blocks deleted: a deleted block keeps its shortcut and loses its residual branch. Each lesion is compared with the intact network on the same images: error with its 95% Wilson interval, the change in error with its 95% Newcombe paired interval and the exact McNemar p-value, the mean loss change with its paired t interval, and agreement of predictions. With --deleted K, deletes K blocks chosen at random, --samples times (one row per draw; several counts like 1,5,10 are allowed).",
     options: ModelArguments.all() + DataArguments.all + [
       .option("blocks", short: "b", value: "<list>", help: "Blocks to delete: 1-based numbers as 'info' prints them, lists and ranges (5,9 or 10-18)."),
       .option("stage", value: "<n>", help: "Delete every block of this stage (1-based)."),
-      .option("random", value: "<k>", help: "Delete k blocks chosen at random (see --samples, --seed)."),
+      .option("deleted", value: "<list>", help: "Numbers of blocks to delete at random, e.g. 3 or 1,5,10 (see --samples, --seed).").aliased("random"),
     ] + DrawArguments.options(defaultSamples: "10") + ShardedRun.options
-      + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet])
+      + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
+    examples: [
+      "drop --blocks 5,9",
+      "drop --model resnet56.th --data cifar-10-batches-bin --stage 2 --output stage2.csv",
+      "drop --deleted 10 --samples 20 --seed 1 --format json",
+    ])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let output = try OutputTarget(arguments)
     let run = try ShardedRun(arguments, context: context)
-    let given = try ["blocks", "stage", "random"].filter { try arguments.wasGiven($0) }
+    let given = try ["blocks", "stage", "deleted"].filter { try arguments.wasGiven($0) }
     guard given.count == 1 else {
       throw CommandLineError.invalidValue(
         option: given.isEmpty ? "--blocks" : "--" + given[1], value: given.isEmpty ? "" : (try arguments.string(given[1]) ?? ""),
-        expected: "exactly one of --blocks, --stage or --random")
+        expected: "exactly one of --blocks, --stage or --deleted")
     }
     let blocks = try arguments.blockList("blocks")?.blocks
     let stage = try arguments.int("stage", in: 1...Int.max)
-    let k = try arguments.int("random", in: 0...100_000)
+    let ks = try arguments.integerList("deleted", in: 0...100_000)
     let draws = try DrawArguments.drawCount(arguments)
     let seed = try DrawArguments.seed(arguments)
     let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
     var table: ResultTable
-    if let k {
-      let result = try RandomDeletion(counts: [k], draws: draws, seed: seed, option: "--random").run(on: study)
+    if let ks {
+      let result = try RandomDeletion(counts: ks, draws: draws, seed: seed, option: "--deleted").run(on: study)
       table = result.drawsTable
       table.notes += result.table.notes
-      if let point = result.points.first {
+      for point in result.points {
         let mean = point.errorMean
         table.notes.append(
-          "\(k) random blocks deleted, \(point.draws.count) draws: mean error \(NumberFormat.fixed(mean.mean, decimals: 4)) (95% \(NumberFormat.fixed(mean.lower, decimals: 4))–\(NumberFormat.fixed(mean.upper, decimals: 4))); intact \(NumberFormat.fixed(result.intact.error, decimals: 4))")
+          "\(point.point) random blocks deleted, \(point.draws.count) draws: mean error \(NumberFormat.fixed(mean.mean, decimals: 4)) (95% \(NumberFormat.fixed(mean.lower, decimals: 4))–\(NumberFormat.fixed(mean.upper, decimals: 4))); intact \(NumberFormat.fixed(result.intact.error, decimals: 4))")
       }
     } else {
       var set = blocks ?? []

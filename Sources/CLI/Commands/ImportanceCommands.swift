@@ -10,12 +10,13 @@ enum RankCommand: LesionCommand {
     name: "rank",
     abstract: "Rank blocks by lesion change, Block Influence, first-order estimate and Shapley value.",
     discussion:
-      "On the selected (calibration) images: per deletable block, the change in error (95% Newcombe paired interval, exact McNemar p) and in mean loss (95% paired t interval) when the block alone is deleted; Block Influence (1 − mean cosine similarity of the block's output with and without its branch, per position); the first-order estimate of the loss change (gradient at the block output · change of the output); Shapley values of the blocks for the loss over --permutations random deletion orders, with standard errors. Notes give the top blocks by each measure and the Spearman correlations between measures. Example: resnet-lesion rank --limit 200 --permutations 20",
+      "On the selected (calibration) images: per deletable block, the change in error (95% Newcombe paired interval, exact McNemar p) and in mean loss (95% paired t interval) when the block alone is deleted; Block Influence (1 − mean cosine similarity of the block's output with and without its branch, per position); the first-order estimate of the loss change (gradient at the block output · change of the output); Shapley values of the blocks for the loss over --permutations random deletion orders, with standard errors. Notes give the top blocks by each measure and the Spearman correlations between measures.",
     options: ModelArguments.all() + DataArguments.all + [
       .option("permutations", value: "<n>", help: "Random deletion orders for the Shapley values: 0 skips them, else at least 2.", default: "20"),
       .option("seed", value: "<n>", help: "Seed of the deletion orders (each keyed by seed and index).", default: "0"),
       CommonOptions.format, CommonOptions.output, CommonOptions.quiet,
-    ])
+    ],
+    examples: ["rank --limit 200 --permutations 20", "rank --model resnet56.th --data cifar-10-batches-bin --per-class 20 --output rank.csv"])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let output = try OutputTarget(arguments)
@@ -38,13 +39,14 @@ enum PruneCommand: LesionCommand {
     name: "prune",
     abstract: "Remove blocks one at a time: greedily and in the order of each importance measure.",
     discussion:
-      "On the selected (calibration) images: greedy pruning removes, at each step, the block whose removal gives the lowest mean loss given the blocks already removed (re-measured after each removal); the static orders remove blocks with the smallest single-deletion loss change, Block Influence or first-order estimate first; --random-orders random orders give the baseline of Fig. 5a. One row per method and number removed: error and mean loss. Example: resnet-lesion prune --limit 200 --steps 20",
+      "On the selected (calibration) images: greedy pruning removes, at each step, the block whose removal gives the lowest mean loss given the blocks already removed (re-measured after each removal); the static orders remove blocks with the smallest single-deletion loss change, Block Influence or first-order estimate first; --random-orders random orders give the baseline of Fig. 5a. One row per method and number removed: error and mean loss.",
     options: ModelArguments.all() + DataArguments.all + [
       .option("steps", value: "<n>", help: "Greedy removals (default: every deletable block)."),
       .option("random-orders", value: "<n>", help: "Random removal orders for the baseline.", default: "3"),
       .option("seed", value: "<n>", help: "Seed of the random orders.", default: "0"),
       CommonOptions.format, CommonOptions.output, CommonOptions.quiet,
-    ])
+    ],
+    examples: ["prune --limit 200 --steps 20", "prune --random-orders 5 --seed 1 --output prune.json"])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let output = try OutputTarget(arguments)
@@ -66,11 +68,12 @@ enum InteractionsCommand: LesionCommand {
     name: "interactions",
     abstract: "Delete every pair of blocks: interaction Δ(a,b) − Δ(a) − Δ(b) with paired intervals.",
     discussion:
-      "On the selected (calibration) images: the loss and error with each pair of blocks deleted (pairs with the same first block share activations), the interaction L(a,b) − L(a) − L(b) + L(intact) per image with its 95% t interval, and the error interaction. Notes give the share of pairs whose interval contains zero: all pairs, within each stage, across stages, with and near downsampling blocks. Example: resnet-lesion interactions --limit 100 --blocks 1-18",
+      "On the selected (calibration) images: the loss and error with each pair of blocks deleted (pairs with the same first block share activations), the interaction L(a,b) − L(a) − L(b) + L(intact) per image with its 95% t interval, and the error interaction. Notes give the share of pairs whose interval contains zero: all pairs, within each stage, across stages, with and near downsampling blocks.",
     options: ModelArguments.all() + DataArguments.all + [
       .option("blocks", short: "b", value: "<list>", help: "Blocks to pair (default: every deletable block), e.g. 1-18."),
       CommonOptions.format, CommonOptions.output, CommonOptions.quiet,
-    ])
+    ],
+    examples: ["interactions --limit 100 --blocks 1-18", "interactions --limit 100 --output pairs.csv"])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let output = try OutputTarget(arguments)

@@ -122,27 +122,37 @@ enum ModelArguments {
 /// `resnet-lesion info`: what a model is — family, input, classes, normalization — and every
 /// residual block with its shapes, parameters and multiply-accumulates.
 enum InfoCommand: LesionCommand {
-  /// The formats `info` writes.
-  enum Format: String, CaseIterable {
-    case table, json
-  }
-
   static let spec = CommandSpec(
     name: "info",
     abstract: "Describe a model: family, input, normalization and every residual block.",
     discussion:
-      "Blocks are numbered from 1 in forward order; these are the numbers --drop and --order take. MACs are multiply-accumulates per image (convolutions and classifier). For checkpoints without resnet-lesion metadata the architecture is inferred from tensor names and shapes.",
-    options: ModelArguments.all() + [
-      .option("format", value: "<format>", help: "Output format: table or json.", default: "table")
-    ])
+      "Blocks are numbered from 1 in forward order; these are the numbers --blocks and --order take. MACs are multiply-accumulates per image (convolutions and classifier). For checkpoints without resnet-lesion metadata the architecture is inferred from tensor names and shapes.",
+    options: ModelArguments.all() + [CommonOptions.format, CommonOptions.output],
+    examples: ["info", "info --model resnet56-4bfd9763.th --format json", "info --model resnet110 --output blocks.csv"])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
-    let format = try arguments.choice("format", as: Format.self) ?? .table
+    let output = try OutputTarget(arguments)
     let model = try ModelArguments.load(arguments)
-    switch format {
-    case .table: context.write(table(model))
-    case .json: context.write(json(model).encoded(pretty: true) + "\n")
+    let result = CommandResult(
+      table: { table(model) }, csv: { csv(model).rendered() }, json: { json(model) })
+    try result.emit(output, context: context)
+  }
+
+  /// One CSV row per block: the block table of the text report.
+  static func csv(_ model: LoadedModel) -> CSVTable {
+    var csv = CSVTable(header: [
+      "block", "name", "stage", "input_chw", "output_chw", "downsampling", "shortcut", "branch_scale", "parameters",
+      "multiply_accumulates",
+    ])
+    for block in model.network.blocks {
+      csv.addRow([
+        .integer(block.number), .text(block.name), .integer(block.stage), .text("\(block.inputShape)"),
+        .text("\(block.outputShape)"), .text(block.isDownsampling ? "yes" : "no"), .text(block.shortcutKind),
+        .number(ModelArguments.decimal(block.branchScale)), .integer(block.parameterCount),
+        .integer(block.multiplyAccumulates),
+      ])
     }
+    return csv
   }
 
   /// The text report.

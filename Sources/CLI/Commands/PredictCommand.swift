@@ -16,12 +16,16 @@ enum PredictCommand: LesionCommand {
         "input", short: "i", value: "<path>", help: "Images as .npy: float32 normalized, or uint8 pixels.",
         required: true),
       .option(
-        "drop", value: "<list>", help: "Residual blocks to delete, e.g. 5,9 or 10-18 (1-based, as 'info' numbers them)."
-      ),
+        "blocks", short: "b", value: "<list>", help: "Residual blocks to delete, e.g. 5,9 or 10-18 (1-based, as 'info' numbers them)."
+      ).aliased("drop"),
       .option(
         "output", short: "o", value: "<path>", help: "Where to write the logits (.npy, float32 (N, classes)).",
         required: true),
       .option("batch-size", value: "<n>", help: "Images per forward pass.", default: "128"),
+    ],
+    examples: [
+      "predict --model resnet110 --input images.npy --output logits.npy",
+      "predict --model resnet56.th --input batch.npy --blocks 5,9 --output lesioned.npy",
     ])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
@@ -30,7 +34,7 @@ enum PredictCommand: LesionCommand {
     else {
       throw CommandLineError.missingOption(option: "--input", valueName: "<path>")
     }
-    let drop = try arguments.blockList("drop")
+    let drop = try arguments.blockList("blocks")
     let batchSize = try arguments.int("batch-size", in: 1...65_536) ?? 128
     let array = try InputArray.read(contentsOf: inputURL)
     var shape = array.tensor.shape

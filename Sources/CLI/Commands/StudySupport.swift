@@ -38,6 +38,16 @@ enum DataArguments {
     let limit = try arguments.int("limit", in: 1...Int.max)
     let perClass = try arguments.int("per-class", in: 1...Int.max)
     let quiet = (try? arguments.flag("quiet")) ?? false
+    let labels = try arguments.string("labels")
+    if !DatasetLoader.hasSplits(source, labels: labels) {
+      if try arguments.wasGiven("split") {
+        throw DataSplitError.noSplits(source: source, requested: split)
+      }
+      if split == .train {
+        context?.writeError(
+          "warning: \(source) has no separate training split; using all of its images (the default --split train needs a data set with train and test images)\n")
+      }
+    }
     let images = ImageFolderOptions(
       resize: try arguments.int("resize", in: 1...65_536), crop: try arguments.int("crop", in: 1...65_536),
       skipBad: try arguments.flag("skip-bad"), inputSize: inputSize,
@@ -46,12 +56,29 @@ enum DataArguments {
     var needed: Int?
     if perClass == nil, let limit, case let (sum, false) = offset.addingReportingOverflow(limit) { needed = sum }
     let dataset = try DatasetLoader.load(
-      source, split: split, labels: try arguments.string("labels"), layout: layout, images: images,
+      source, split: split, labels: labels, layout: layout, images: images,
       maximumImages: needed)
     guard offset < dataset.count else {
       throw StudyError.emptySelection(option: "--offset", value: offset, available: dataset.count)
     }
     return try dataset.selecting(offset: offset, limit: limit, perClass: perClass)
+  }
+}
+
+/// A data set used in a way its splits do not allow (exit 64).
+enum DataSplitError: UsageError, Equatable, CustomStringConvertible {
+  /// `--split` asked for a half of a data set that is one set of images.
+  case noSplits(source: String, requested: DatasetSplit)
+  /// Training on a data set without a separate test split would evaluate on the training images.
+  case trainingOverlap(source: String)
+
+  var description: String {
+    switch self {
+    case .noSplits(let source, let requested):
+      return "--split \(requested.rawValue): \(source) is one set of images without train and test splits (splits exist only for CIFAR and MNIST folders, CIFAR archives and bundled data sets); leave out --split to use all of its images"
+    case .trainingOverlap(let source):
+      return "--data \(source) is one set of images without train and test splits, so training would be evaluated on its own training images; give a CIFAR or MNIST folder or archive with both splits, or --allow-overlap to accept that"
+    }
   }
 }
 
@@ -68,7 +95,7 @@ enum StudyArguments {
     return try Study(
       model: model, modelArgument: try arguments.string("model") ?? ModelLoader.defaultBundledName, dataset: dataset,
       dataArgument: try arguments.string("data") ?? "mnist-5k",
-      batchSize: try arguments.int("batch-size", in: 1...100_000) ?? 100,
+      batchSize: arguments.declares("batch-size") ? try arguments.int("batch-size", in: 1...100_000) ?? 100 : 100,
       progress: progress(quiet: try arguments.flag("quiet"), context: context))
   }
 

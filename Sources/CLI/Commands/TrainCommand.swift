@@ -40,7 +40,8 @@ enum TrainCommand: LesionCommand {
         default: "A"),
       .option(
         "data", value: "<source>", help: "Data set: a bundled name or a path DatasetLoader reads.", default: "mnist-5k"),
-      .option("limit", value: "<n>", help: "Train on n training images only: the first ⌈n/classes⌉ of each class."),
+      .option("per-class", value: "<n>", help: "Train on the first n training images of every class (a class-balanced subset)."),
+      .option("limit", value: "<n>", help: "Older spelling: n training images in all, the first ⌈n/classes⌉ of each class.").hidden(),
       .option(
         "normalize", value: "<name>",
         help:
@@ -83,7 +84,13 @@ enum TrainCommand: LesionCommand {
           "Continue the run whose model (or .state.safetensors) file this is, with its saved settings (only --epochs may change)."
       ),
       .flag("keep-state", help: "Keep the .state.safetensors resume file after the run finishes."),
+      .flag("allow-overlap", help: "Allow a data set without a test split: test errors are then measured on the training images."),
       CommonOptions.quiet,
+    ],
+    examples: [
+      "train --depth 20 --epochs 2 --per-class 100 --output r20.safetensors",
+      "train --data cifar-10-batches-bin --depth 56 --epochs 160 --schedule step:80,120 --crop-padding 4 --flip --output r56.safetensors",
+      "train --resume r56.safetensors --epochs 200",
     ])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
@@ -94,6 +101,11 @@ enum TrainCommand: LesionCommand {
     var state: TrainingState? = nil
     var dataSource = try arguments.string("data") ?? "mnist-5k"
     var limit = try arguments.int("limit", in: 2...Int.max)
+    var perClass = try arguments.int("per-class", in: 1...Int.max)
+    if limit != nil && perClass != nil {
+      throw CommandLineError.invalidValue(
+        option: "--limit", value: try arguments.string("limit") ?? "", expected: "either --per-class or --limit, not both")
+    }
     var command = commandLine(arguments)
     if let resume = try arguments.path("resume", mustExist: true) {
       let stateFile = TrainingCheckpoint.stateURL(forModel: resume)
@@ -109,14 +121,25 @@ enum TrainCommand: LesionCommand {
         configuration.epochs = epochs
       }
       if !(try arguments.wasGiven("data")) { dataSource = saved.metadata["data"] ?? dataSource }
-      if !(try arguments.wasGiven("limit")) { limit = saved.metadata["limit"].flatMap { Int($0) } }
+      if try !arguments.wasGiven("limit") && !arguments.wasGiven("per-class") {
+        limit = saved.metadata["limit"].flatMap { Int($0) }
+        perClass = saved.metadata["per_class"].flatMap { Int($0) }
+      }
       if let original = saved.metadata["command"] { command = original }
     } else {
       configuration = try configurationFromOptions(arguments, data: nil)
     }
+    if !DatasetLoader.hasSplits(dataSource) {
+      guard try arguments.flag("allow-overlap") else { throw DataSplitError.trainingOverlap(source: dataSource) }
+      if !quiet {
+        context.writeError("warning: \(dataSource) has no test split; test errors are measured on the training images\n")
+      }
+    }
     var trainingSet = try DatasetLoader.load(dataSource, split: .train)
     let testSet = try DatasetLoader.load(dataSource, split: .test)
-    if let limit {
+    if let perClass {
+      trainingSet = try trainingSet.selecting(offset: 0, limit: nil, perClass: perClass)
+    } else if let limit {
       // Data sets may be sorted by class (mnist-5k is): take the first images of every class.
       let perClass = (limit + max(1, trainingSet.classCount) - 1) / max(1, trainingSet.classCount)
       trainingSet = try trainingSet.selecting(offset: 0, limit: limit, perClass: perClass)
@@ -139,6 +162,7 @@ enum TrainCommand: LesionCommand {
     }
     var extra = ["data": dataSource, "command": command]
     if let limit { extra["limit"] = String(limit) }
+    if let perClass { extra["per_class"] = String(perClass) }
     let metadata = { (state: TrainingState) -> ModelMetadata in
       ModelMetadata(
         normalizationMean: configuration.normalizationMean, normalizationStd: configuration.normalizationStd,

@@ -22,6 +22,8 @@ public struct CommandLineProgram: Sendable {
   public let discussion: String
   /// The commands, in help order.
   public let commands: [CommandSpec]
+  /// Example invocations without the program name, shown under EXAMPLES.
+  public let examples: [String]
 
   /// Exit status for a usage error (`EX_USAGE`).
   public static let usageErrorStatus: Int32 = 64
@@ -31,13 +33,14 @@ public struct CommandLineProgram: Sendable {
   /// Creates a program.
   public init(
     name: String, version: String, abstract: String, discussion: String = "",
-    commands: [CommandSpec]
+    commands: [CommandSpec], examples: [String] = []
   ) {
     self.name = name
     self.version = version
     self.abstract = abstract
     self.discussion = discussion
     self.commands = commands
+    self.examples = examples
   }
 
   /// Parses the arguments after the executable's name.
@@ -81,6 +84,9 @@ public struct CommandLineProgram: Sendable {
     text += "\nOPTIONS:\n"
     text += HelpLayout.entry("--version", "Show the version.")
     text += HelpLayout.entry("-h, --help", "Show help information.")
+    if !examples.isEmpty {
+      text += "\nEXAMPLES:\n" + examples.map { "  \(name) \($0)\n" }.joined()
+    }
     text += "\n  See '\(name) help <command>' for detailed help.\n"
     return text
   }

@@ -27,9 +27,31 @@ public struct OptionSpec: Sendable, Equatable {
   public let isRepeatable: Bool
   /// Whether the option must be given.
   public let isRequired: Bool
+  /// Older spellings (without dashes) accepted for one release and not shown in help; a value
+  /// given under an alias is stored under `name`.
+  public var aliases: [String] = []
+  /// Whether help leaves the option out (an older option kept for one release).
+  public var isHidden = false
 
   /// The option as written on the command line, `--name`.
   public var flagName: String { "--" + name }
+
+  /// This option, also accepting the hidden older spellings `names` (`--random` for `--deleted`).
+  public func aliased(_ names: String...) -> OptionSpec {
+    var copy = self
+    copy.aliases += names
+    return copy
+  }
+
+  /// This option, accepted but left out of help (an older option kept for one release).
+  public func hidden() -> OptionSpec {
+    var copy = self
+    copy.isHidden = true
+    return copy
+  }
+
+  /// Whether `--word` names this option, by its name or an alias.
+  func answers(to word: Substring) -> Bool { word == name || aliases.contains { word == $0 } }
 
   /// The value placeholder (`<path>`), empty for flags.
   public var valueName: String {
@@ -110,11 +132,13 @@ public struct CommandSpec: Sendable {
   /// Subcommands (`resnet-lesion <command> <subcommand>`); a command with subcommands takes no
   /// options or arguments of its own.
   public let subcommands: [CommandSpec]
+  /// Example invocations without the program name (`drop --blocks 5,9`), shown under EXAMPLES.
+  public let examples: [String]
 
   /// Creates a command.
   public init(
     name: String, abstract: String, discussion: String = "", options: [OptionSpec] = [],
-    arguments: [ArgumentSpec] = [], subcommands: [CommandSpec] = []
+    arguments: [ArgumentSpec] = [], subcommands: [CommandSpec] = [], examples: [String] = []
   ) {
     self.name = name
     self.abstract = abstract
@@ -122,6 +146,7 @@ public struct CommandSpec: Sendable {
     self.options = options
     self.arguments = arguments
     self.subcommands = subcommands
+    self.examples = examples
   }
 
   /// Parses the arguments that follow the command name.
@@ -243,12 +268,12 @@ public struct CommandSpec: Sendable {
       } else {
         name = body
       }
-      guard let spec = options.first(where: { $0.name == name }) else {
+      guard let spec = options.first(where: { $0.answers(to: name) }) else {
         let written = "--" + name
         throw CommandLineError.unknownOption(
           written,
           suggestion: CommandLineError.closest(
-            to: written, among: options.map(\.flagName) + ["--help"]))
+            to: written, among: options.filter { !$0.isHidden }.map(\.flagName) + ["--help"]))
       }
       return (spec, inlineValue)
     }

@@ -70,12 +70,14 @@ extension CommandSpec {
         text += HelpLayout.entry(subcommand.name, subcommand.abstract)
       }
       text += "\nOPTIONS:\n" + HelpLayout.entry("-h, --help", "Show help information.")
+      text += examplesSection(parents: parents)
       text += "\n  See '\(path) <subcommand> --help' for detailed help.\n"
       return text
     }
-    var usage = ([path] + options.map(HelpLayout.synopsis(of:))).joined(separator: " ")
+    let shown = options.filter { !$0.isHidden }
+    var usage = ([path] + shown.map(HelpLayout.synopsis(of:))).joined(separator: " ")
     if usage.count + 7 > HelpLayout.lineWidth {
-      let required = options.filter(\.isRequired).map(HelpLayout.synopsis(of:))
+      let required = shown.filter(\.isRequired).map(HelpLayout.synopsis(of:))
       usage = ([path] + required + ["[<options>]"]).joined(separator: " ")
     }
     for argument in arguments {
@@ -88,15 +90,23 @@ extension CommandSpec {
       for argument in arguments { text += HelpLayout.entry("<\(argument.name)>", argument.help) }
     }
     text += "\nOPTIONS:\n"
-    for option in options {
+    for option in shown {
       var description = option.help
-      if let shown = option.defaultValue ?? option.defaultDescription {
-        description += " (default: \(shown))"
+      if let defaultText = option.defaultValue ?? option.defaultDescription {
+        description += " (default: \(defaultText))"
       }
       if option.isRepeatable { description += " (can be repeated)" }
       text += HelpLayout.entry(HelpLayout.label(for: option), description)
     }
     text += HelpLayout.entry("-h, --help", "Show help information.")
+    text += examplesSection(parents: parents)
     return text
+  }
+
+  /// `EXAMPLES:` with one indented line per example, prefixed by the program name.
+  func examplesSection(parents: [String]) -> String {
+    guard !examples.isEmpty else { return "" }
+    let program = parents.first ?? "resnet-lesion"
+    return "\nEXAMPLES:\n" + examples.map { "  \(program) \($0)\n" }.joined()
   }
 }

@@ -28,6 +28,9 @@ public struct ParsedArguments: Sendable {
     return spec
   }
 
+  /// Whether the command declares the option (for helpers shared by several commands).
+  public func declares(_ name: String) -> Bool { options.contains { $0.name == name } }
+
   /// Whether the option or flag was given on the command line (defaults do not count).
   ///
   /// - Throws: `CommandLineError.undeclaredOption` if the command does not declare it.

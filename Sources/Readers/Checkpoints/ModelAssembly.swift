@@ -249,23 +249,6 @@ enum ModelAssembly {
     }
   }
 
-  /// Refuses values no trained network holds: NaN or infinite parameters and statistics, and
-  /// negative running variances (which would make batch norm divide by a NaN square root).
-  /// - Throws: `CheckpointError.invalidParameterValue` naming the tensor and element.
-  /// - Complexity: O(scalars.count).
-  static func checkValues(_ scalars: [Float], key: String, file: String) throws {
-    if let index = scalars.firstIndex(where: { !$0.isFinite }) {
-      throw CheckpointError.invalidParameterValue(
-        file: file, key: key, element: index, value: scalars[index],
-        expected: "a finite number (weights, biases and batch-norm statistics must be finite)")
-    }
-    if key.hasSuffix(".running_var"), let index = scalars.firstIndex(where: { $0 < 0 }) {
-      throw CheckpointError.invalidParameterValue(
-        file: file, key: key, element: index, value: scalars[index],
-        expected: "a running variance ≥ 0")
-    }
-  }
-
   /// Checks every key and shape against the network, then loads the parameters.
   /// - Throws: `CheckpointError.keyMismatch` listing missing and unexpected keys,
   ///   `.shapeMismatch` naming the first tensor whose shape differs.
@@ -297,7 +280,7 @@ enum ModelAssembly {
           file: file, reason: "tensor '\(name)' has dtype \(raw.dtype.rawValue), expected a floating-point type")
       }
       let scalars = raw.floats()
-      try checkValues(scalars, key: name, file: file)
+      try ParameterValues.check(scalars, key: name, file: file)
       do {
         tensors[name] = try Tensor.validated(shape: shape, scalars: scalars, what: name)
       } catch {
@@ -311,6 +294,27 @@ enum ModelAssembly {
         throw CheckpointError.keyMismatch(file: file, missing: missing, unexpected: unexpected)
       }
       throw CheckpointError.unsupportedArchitecture(file: file, reason: "\(error)")
+    }
+  }
+}
+
+/// The values a trained network can hold, checked wherever parameters are read (model files and
+/// training resume states).
+public enum ParameterValues {
+  /// Refuses values no trained network holds: NaN or infinite parameters and statistics, and
+  /// negative running variances (which would make batch norm divide by a NaN square root).
+  /// - Throws: `CheckpointError.invalidParameterValue` naming the tensor and element.
+  /// - Complexity: O(scalars.count).
+  public static func check(_ scalars: [Float], key: String, file: String) throws {
+    if let index = scalars.firstIndex(where: { !$0.isFinite }) {
+      throw CheckpointError.invalidParameterValue(
+        file: file, key: key, element: index, value: scalars[index],
+        expected: "a finite number (weights, biases and batch-norm statistics must be finite)")
+    }
+    if key.hasSuffix(".running_var"), let index = scalars.firstIndex(where: { $0 < 0 }) {
+      throw CheckpointError.invalidParameterValue(
+        file: file, key: key, element: index, value: scalars[index],
+        expected: "a running variance ≥ 0")
     }
   }
 }

@@ -114,6 +114,36 @@ public enum DatasetLoader {
       expected: "a CIFAR .bin/.tar.gz, an MNIST IDX file or folder, an images .npy, or a folder")
   }
 
+  /// Whether `source` holds separate training and test images that `split` chooses between: a
+  /// CIFAR or MNIST folder, a CIFAR archive, or a bundled data set. A single `.bin`, IDX or `.npy`
+  /// file and an image folder are one set of images, which `load` returns whatever `split` says.
+  /// A source that does not exist counts as having splits (`load` reports it).
+  public static func hasSplits(_ source: String, labels: String? = nil) -> Bool {
+    let fileManager = FileManager.default
+    var isDirectory: ObjCBool = false
+    guard fileManager.fileExists(atPath: source, isDirectory: &isDirectory) else {
+      let isBareName = !source.isEmpty && !source.contains("/") && !source.hasPrefix(".")
+      if isBareName, let directory = try? BundledData.directory() {
+        let bundled = directory.appendingPathComponent(source).path
+        if fileManager.fileExists(atPath: bundled) { return hasSplits(bundled, labels: labels) }
+      }
+      return true
+    }
+    let url = URL(fileURLWithPath: source)
+    guard isDirectory.boolValue else {
+      let name = url.lastPathComponent.lowercased()
+      return name.hasSuffix(".tar.gz") || name.hasSuffix(".tgz") || name.hasSuffix(".tar")
+    }
+    if let labels, !labels.lowercased().hasSuffix(".npy") { return false }
+    guard let names = try? contents(of: url) else { return true }
+    if [CIFAR.Variant.cifar10, .cifar100].contains(where: { names.contains($0.folderName) }) { return true }
+    for split in DatasetSplit.allCases {
+      let images = MNIST.fileNames(for: split).images
+      if names.contains(images) || names.contains(images + ".gz") { return true }
+    }
+    return ["data_batch_1.bin", "test_batch.bin", "train.bin", "test.bin"].contains(where: names.contains)
+  }
+
   /// The data sets shipped in the repository's notebooks-data folder.
   public static let bundledDataSets = ["mnist-5k"]
 

@@ -110,12 +110,20 @@ public enum ImageFolder {
     }
   }
 
-  /// File name extensions read as images (compared case-insensitively).
+  /// File name extensions our decoders read (compared case-insensitively).
   public static let extensions = ["jpg", "jpeg", "png"]
+
+  /// File name extensions torchvision's `ImageFolder` lists as images (`IMG_EXTENSIONS`).
+  ///
+  /// Every such file is an item, so image order and labels stay torchvision's even when a folder
+  /// holds formats we do not decode (BMP, WebP, TIFF, PPM/PGM): such a file fails to decode with
+  /// its name, like a corrupt JPEG, or is counted and listed with `--skip-bad` — never silently
+  /// dropped, which would shift the pairing of images with another framework's outputs.
+  public static let listedExtensions = ["jpg", "jpeg", "png", "ppm", "bmp", "pgm", "tif", "tiff", "webp"]
 
   static func isImageFile(_ name: String) -> Bool {
     guard let dot = name.lastIndex(of: ".") else { return false }
-    return extensions.contains(name[name.index(after: dot)...].lowercased())
+    return listedExtensions.contains(name[name.index(after: dot)...].lowercased())
   }
 
   /// Python's `sorted` order on strings: by Unicode code point.

@@ -30,14 +30,14 @@ public enum RunIdentity {
   }
 
   /// SHA-256 of the selected images' shape, labels and pixels: equal exactly when every image
-  /// and label of the selection is.
+  /// and label of the selection is. Reads one image at a time (spooled image folders stay on disk).
   /// - Complexity: O(count × imageSize).
   public static func dataFingerprint(_ dataset: ImageDataset) -> String {
     var hash = SHA256()
     for number in [dataset.count, dataset.channels, dataset.height, dataset.width] + dataset.labels {
       withUnsafeBytes(of: UInt64(truncatingIfNeeded: number).littleEndian) { hash.update($0) }
     }
-    hash.update(dataset.pixels)
+    for index in 0..<dataset.count { dataset.withImage(index) { hash.update($0) } }
     return hash.finalize().hexadecimal
   }
 

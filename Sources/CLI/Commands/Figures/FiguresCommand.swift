@@ -13,10 +13,9 @@ enum FiguresCommand: LesionCommand {
     name: "figures",
     abstract: "Regenerate the paper's figures as CSV + SVG with provenance (Figs. 3, 5a, 5b, 6a–c, 8, §5.2).",
     discussion:
-      "Writes <figure>.csv (the experiment's table: the same columns as sweep, reorder and paths), <figure>.svg and a sidecar <figure>.json recording the models (path, SHA-256), data, settings, tool version, equivalent commands and wall time, into ./figures or --output. Each figure is written as soon as it is done. Lesion figures use the test split, Figs. 6b/6c the training split. Every model is checked against the data before anything is computed: a model named on the command line must fit; a bundled comparison model (plain, stochastic depth, short paths) is used only when it fits the data, else its series or figure is skipped with one line saying why; --plain none (and likewise for the others) skips it. Random draws per point: until the mean error's 95% half-width is at most --precision, or --max-samples. Figures: \(FigureID.allCases.map(\.rawValue).joined(separator: ", ")). Example: resnet-lesion figures --model resnet56.th --data cifar-10-batches-bin --only fig3,fig5a",
+      "Writes <figure>.csv (the experiment's table: the same columns as sweep, reorder and paths), <figure>.svg and a sidecar <figure>.json recording the models (path, SHA-256), data, settings, tool version, equivalent commands and wall time, into ./figures or --output. Each figure is written as soon as it is done. Lesion figures use the test split, Figs. 6b/6c the training split. Every model is checked against the data before anything is computed: a model named on the command line must fit; a bundled comparison model (plain, stochastic depth, short paths) is used only when it fits the data, else its series or figure is skipped with one line saying why; --plain none (and likewise for the others) skips it. Random draws per point: until the mean error's 95% half-width is at most --precision, or --max-samples. Figures: \(FigureID.allCases.map(\.rawValue).joined(separator: ", ")).",
     options: [
-      .option("output", short: "o", value: "<folder>", help: "Output folder.", defaultDescription: "./figures"),
-      .option("out", value: "<folder>", help: "The same as --output (older spelling)."),
+      .option("output", short: "o", value: "<folder>", help: "Output folder.", defaultDescription: "./figures").aliased("out"),
       .option("model", short: "m", value: "<path>", help: "Residual network (Figs. 3, 5, 6, 8, table).", defaultDescription: "bundled resnet110"),
       .option("plain", value: "<path|none>", help: "Plain network for Fig. 3.", defaultDescription: "bundled plain, if it fits the data"),
       .option("stochastic", value: "<path|none>", help: "Stochastic-depth network for Fig. 8.", defaultDescription: "bundled resnet110-stochastic-depth, if it fits"),
@@ -45,6 +44,10 @@ enum FiguresCommand: LesionCommand {
       .option("gradient-share", value: "<p>", help: "Share of the total gradient the effective paths of Fig. 6c carry.", default: "0.9"),
       .option("batch-size", value: "<n>", help: "Images per evaluation batch.", default: "100"),
       CommonOptions.quiet,
+    ],
+    examples: [
+      "figures --quick --only fig3,fig6a --output smoke",
+      "figures --model resnet56.th --data cifar-10-batches-bin --plain none --only fig3,fig5a",
     ])
 
   /// Parses every option, checks models against data, then makes the figures in catalog order,
@@ -74,7 +77,7 @@ enum FiguresCommand: LesionCommand {
     if modelArguments[.residual] == "none" {
       throw CommandLineError.invalidValue(option: "--model", value: "none", expected: "a residual network: every figure needs one")
     }
-    let out = try arguments.path("output") ?? arguments.path("out")
+    let out = try arguments.path("output")
       ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("figures")
     var isFolder: ObjCBool = false
     if FileManager.default.fileExists(atPath: out.path, isDirectory: &isFolder), !isFolder.boolValue {
