@@ -91,6 +91,16 @@ final class ShardingCommandTests: XCTestCase {
       for fragment in fragments { XCTAssertTrue(result.standardError.contains(fragment), "\(parts): \(result.standardError) lacks \(fragment)") }
       XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("out.csv").path))
     }
+    // The model file changed between the shards and the merge: refused, naming what differs.
+    let model = directory.appendingPathComponent("model.safetensors")
+    try FileManager.default.copyItem(atPath: Self.resnet8, toPath: model.path)
+    let local = ["sweep", "--model", model.path, "--limit", "40", "--quiet"]
+    for index in 0..<2 { try succeed(local + ["--shard", "\(index)/2", "--output", "m\(index).json"], in: directory) }
+    try FileManager.default.removeItem(at: model)
+    try FileManager.default.copyItem(atPath: Self.vgg, toPath: model.path)
+    let changed = try BinaryRunner.run(["merge", "m0.json", "m1.json", "--quiet"], in: directory)
+    XCTAssertEqual(changed.status, 64, changed.standardError)
+    XCTAssertTrue(changed.standardError.hasPrefix("Error: the parts were computed with 'model.sha256'"), changed.standardError)
     try Data("not json".utf8).write(to: directory.appendingPathComponent("junk.json"))
     let junk = try BinaryRunner.run(["merge", "p0.json", "junk.json"], in: directory)
     XCTAssertEqual(junk.status, 1, junk.standardError)

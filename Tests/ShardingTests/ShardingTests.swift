@@ -70,9 +70,9 @@ final class ShardingTests: XCTestCase {
   // MARK: Records
 
   /// A result with awkward values: NaN, −0, subnormal and huge losses, an order and deletions.
-  func sampleResult(images: Int = 13, seed: UInt64 = 1) -> LesionResult {
+  func sampleResult(images: Int = 13, seed: UInt64 = 1, plan: LesionPlan = LesionPlan(order: [1, 3, 2, 4], deleted: [4, 2])) -> LesionResult {
     var generator = SplitMix64(seed: seed)
-    var result = LesionResult(plan: LesionPlan(order: [1, 3, 2, 4], deleted: [4, 2]))
+    var result = LesionResult(plan: plan)
     for i in 0..<images {
       let special: [Double] = [.nan, -0.0, .leastNonzeroMagnitude, 1e300]
       let loss = i % 2 == 0 ? special[(i / 2) % 4] : Double(generator.next() % 1000) / 7
@@ -176,7 +176,8 @@ final class ShardingTests: XCTestCase {
   func part(_ index: Int, of count: Int, seed: String = "0") throws -> PartFile {
     PartFile(
       identity: .object([("options", .object([("seed", .array([.string(seed)]))]))]),
-      shard: try ShardSpec(index: index, count: count), evaluations: [sampleResult(seed: UInt64(index))])
+      shard: try ShardSpec(index: index, count: count),
+      evaluations: [sampleResult(seed: UInt64(index), plan: LesionPlan(deleted: [index + 1]))])
   }
 
   func testPartsRoundTripThroughTheirFile() throws {
@@ -185,6 +186,7 @@ final class ShardingTests: XCTestCase {
     let back = try PartFile.read(url)
     XCTAssertEqual(back.shard, try ShardSpec(index: 1, count: 3))
     XCTAssertEqual(back.evaluations.first?.losses.map(\.bitPattern), sampleResult(seed: 1).losses.map(\.bitPattern))
+    XCTAssertEqual(back.evaluations.first?.plan, LesionPlan(deleted: [2]))
     try Data("{\"format\": \"something\"}".utf8).write(to: url)
     XCTAssertThrowsError(try PartFile.read(url)) { XCTAssertTrue("\($0)".contains(url.path) && "\($0)".contains("format")) }
   }
@@ -202,6 +204,14 @@ final class ShardingTests: XCTestCase {
     }
     XCTAssertThrowsError(try PartSet([("a", try part(0, of: 2)), ("y", try part(1, of: 3))])) {
       XCTAssertEqual($0 as? ShardingError, .foreignPart(file: "y", reference: "a", key: "shard.count"))
+    }
+    // The same plan (as the intact network is in every part) with other numbers: refused.
+    var drifted = try part(1, of: 2)
+    drifted.evaluations.append(try part(0, of: 2).evaluations[0])
+    XCTAssertNoThrow(try PartSet([("a", try part(0, of: 2)), ("b", drifted)]), "equal copies are fine")
+    drifted.evaluations[1].losses[1] = drifted.evaluations[1].losses[1].nextUp
+    XCTAssertThrowsError(try PartSet([("a", try part(0, of: 2)), ("b", drifted)])) {
+      XCTAssertEqual($0 as? ShardingError, .inconsistentParts(files: ["a", "b"], plan: "delete 1"))
     }
   }
 }

@@ -60,7 +60,8 @@ struct ShardedRun {
     let identity = try Self.identity(study, arguments: arguments)
     if let merged {
       if let key = RunIdentity.firstDifference(merged.identity, identity) {
-        throw ShardingError.foreignPart(file: "this machine's model and data", reference: "the parts", key: "run." + key)
+        throw ShardingError.mergeMismatch(
+          key: key, parts: RunIdentity.value(at: key, in: merged.identity), here: RunIdentity.value(at: key, in: identity))
       }
       study.evaluations = merged.store
       return study

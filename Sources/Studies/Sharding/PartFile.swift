@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Engine
 import Lesion
 
 /// What one shard computed: the run's identity, its shard I/N, the configurations it owned and
@@ -126,9 +127,27 @@ public struct PartSet {
     guard missing.isEmpty else { throw ShardingError.missingParts(shards: missing, count: count, given: parts.map(\.file)) }
     identity = reference.part.identity
     store = EvaluationStore(mode: .replay)
-    for (_, part) in parts.sorted(by: { $0.part.shard.index < $1.part.shard.index }) {
-      for result in part.evaluations { store.restore(result) }
+    var source: [LesionPlan: String] = [:]
+    for (file, part) in parts.sorted(by: { $0.part.shard.index < $1.part.shard.index }) {
+      for result in part.evaluations {
+        if let stored = store.result(for: result.plan) {
+          // Every shard evaluates the intact network: the copies must agree bit for bit.
+          guard Self.identical(stored, result) else {
+            throw ShardingError.inconsistentParts(files: [source[result.plan] ?? "?", file], plan: result.plan.description)
+          }
+        } else {
+          store.restore(result)
+          source[result.plan] = file
+        }
+      }
       for (sample, norms) in part.gradientSamples { store.restoreGradientSample(sample, norms: norms) }
     }
+  }
+
+  /// Whether two results are the same bit for bit.
+  static func identical(_ a: LesionResult, _ b: LesionResult) -> Bool {
+    a.count == b.count && a.errors == b.errors && a.agreements == b.agreements
+      && a.lossSum.bitPattern == b.lossSum.bitPattern && a.correct == b.correct
+      && a.losses.map(\.bitPattern) == b.losses.map(\.bitPattern)
   }
 }

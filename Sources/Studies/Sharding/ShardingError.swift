@@ -19,6 +19,10 @@ public enum ShardingError: UsageError, Equatable, CustomStringConvertible {
   case missingParts(shards: [Int], count: Int, given: [String])
   /// A journal written by another run (another command, model, data or shard).
   case journalMismatch(file: String, key: String, journal: String, run: String)
+  /// The same evaluation differs between two parts (shards built or run differently).
+  case inconsistentParts(files: [String], plan: String)
+  /// The model, data or tool here is not what the parts were computed with.
+  case mergeMismatch(key: String, parts: String, here: String)
   /// `merge` reached a configuration that no part holds.
   case missingEvaluation(plan: String)
   /// An option that a sharded run needs or refuses.
@@ -42,6 +46,10 @@ public enum ShardingError: UsageError, Equatable, CustomStringConvertible {
       return "missing part\(shards.count == 1 ? "" : "s") for shard\(shards.count == 1 ? "" : "s") \(shards.map(String.init).joined(separator: ", ")) of \(count) (given: \(given.joined(separator: ", ")))"
     case .journalMismatch(let file, let key, let journal, let run):
       return "journal \(file) belongs to another run: '\(key)' is \(journal) in the journal and \(run) in this run; use another --journal file or delete it"
+    case .inconsistentParts(let files, let plan):
+      return "\(files.joined(separator: " and ")) hold different results for \(plan): their shards computed differently (another build or instruction set?); run every shard with the same binary on the same kind of CPU"
+    case .mergeMismatch(let key, let parts, let here):
+      return "the parts were computed with '\(key)' = \(parts), but here it is \(here): merge with the model, data and tool version the shards used"
     case .missingEvaluation(let plan):
       return "no part holds the evaluation of \(plan); the parts do not cover this run"
     case .invalidCombination(let option, let reason):
