@@ -40,6 +40,7 @@ final class ShardingCommandTests: XCTestCase {
       ["drop", "--model", Self.resnet8, "--deleted", "1,2", "--samples", "5"] + data,
       ["drop", "--model", Self.resnet8, "--blocks", "1,3"] + data,
       ["paths", "--gradients", "--model", Self.resnet8, "--gradient-samples", "9", "--gradient-batch", "8", "--quiet"],
+      ["interactions", "--model", Self.vgg] + data,
       ["reorder", "--model", Self.vgg, "--swaps", "1-2", "--samples", "3"] + data,
       ["reorder", "--model", Self.vgg, "--swaps", "1-3", "--samples", "auto", "--min-samples", "2", "--max-samples", "4", "--summary"] + data,
     ]
@@ -132,11 +133,12 @@ final class ShardingCommandTests: XCTestCase {
   }
 
   /// A journal cut at arbitrary byte counts (as a kill mid-write leaves it) resumes to the
-  /// uninterrupted bytes, for lesion evaluations and for path-gradient samples.
+  /// uninterrupted bytes, for lesion evaluations, path-gradient samples and interaction rows.
   func testTruncatedJournalsResumeToTheSameBytes() throws {
     let commands: [[String]] = [
       ["drop", "--model", Self.resnet8, "--deleted", "2", "--samples", "20", "--limit", "60", "--format", "json", "--quiet"],
       ["paths", "--gradients", "--model", Self.resnet8, "--gradient-samples", "6", "--gradient-batch", "8", "--format", "json", "--quiet"],
+      ["interactions", "--model", Self.vgg, "--limit", "60", "--format", "json", "--quiet"],
     ]
     for command in commands {
       let directory = try folder()
