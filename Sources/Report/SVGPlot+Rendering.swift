@@ -25,14 +25,14 @@ struct PlotScale {
 }
 
 extension SVGPlot {
-  private static let fontFamily = "DejaVu Sans, Helvetica, Arial, sans-serif"
+  static let fontFamily = "DejaVu Sans, Helvetica, Arial, sans-serif"
 
   /// Approximate rendered width of `text` at `fontSize` (average glyph ≈ 0.6 em).
-  private static func textWidth(_ text: String, fontSize: Double) -> Double {
+  static func textWidth(_ text: String, fontSize: Double) -> Double {
     Double(text.count) * fontSize * 0.6
   }
 
-  private static func format(_ value: Double) -> String { NumberFormat.fixed(value, decimals: 2) }
+  static func format(_ value: Double) -> String { NumberFormat.fixed(value, decimals: 2) }
 
   /// Escapes text for SVG content and attribute values.
   static func escape(_ text: String) -> String {

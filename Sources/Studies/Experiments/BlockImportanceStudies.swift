@@ -246,6 +246,34 @@ public struct BlockInteractionsResult: Sendable {
   public var matrix: InteractionMatrix
   public var summary: [InteractionMatrix.GroupSummary]
 
+  /// The loss interactions as a symmetric blocks × blocks heatmap (the diagonal empty), a dot
+  /// on each pair whose 95% interval excludes zero; downsampling blocks are labelled `19↓`.
+  public var heatmap: SVGHeatmap {
+    let index = Dictionary(uniqueKeysWithValues: matrix.blocks.enumerated().map { ($1, $0) })
+    let n = matrix.blocks.count
+    var values = [[Double]](repeating: [Double](repeating: .nan, count: n), count: n)
+    var marked = [[Bool]](repeating: [Bool](repeating: false, count: n), count: n)
+    for p in matrix.pairs {
+      guard let a = index[p.first], let b = index[p.second] else { continue }
+      values[a][b] = p.lossInteraction.mean
+      values[b][a] = p.lossInteraction.mean
+      marked[a][b] = !p.isIndistinguishableFromZero
+      marked[b][a] = marked[a][b]
+    }
+    let labels = matrix.blocks.map { block in
+      block >= 1 && block <= blocks.count && blocks[block - 1].isDownsampling ? "\(block)↓" : "\(block)"
+    }
+    var map = SVGHeatmap(
+      title: "Pairwise block interactions (\(matrix.intact.count) images)", rowLabels: labels,
+      columnLabels: labels, values: values)
+    map.marked = marked
+    map.rowTitle = "block deleted"
+    map.columnTitle = "block deleted with it"
+    map.scaleLabel = "L(a,b) − L(a) − L(b) + L(intact) (nats)"
+    map.markLabel = "95% interval excludes 0"
+    return map
+  }
+
   public var table: ResultTable {
     var table = ResultTable(columns: [
       .init("first", .integer), .init("second", .integer), .init("first_stage", .integer),
