@@ -51,7 +51,7 @@ struct ShardedRun {
 
   /// The study with this run's shard and its evaluation store (the journal's or the merged
   /// parts'), after checking that a journal or the parts belong to this very run.
-  /// - Throws: `ShardingError.journalMismatch` or `.foreignPart` when they do not,
+  /// - Throws: `ShardingError.journalMismatch` or `.mergeMismatch` when they do not,
   ///   `ShardFileError` for an unusable journal.
   func prepare(_ study: Study, arguments: ParsedArguments, context: CommandContext) throws -> Study {
     var study = study
