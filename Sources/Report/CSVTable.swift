@@ -55,6 +55,9 @@ public enum CSVWriter {
 public struct CSVTable: Sendable {
   /// The column names.
   public var header: [String]
+  /// Lines written before the header, each prefixed with `# ` (provenance as `key: value`); a
+  /// reader skips them with pandas' `comment='#'` or R's `comment.char = "#"`.
+  public var comments: [String] = []
   /// The records, each with `header.count` fields.
   public private(set) var rows: [[CSVValue]] = []
 
@@ -70,11 +73,15 @@ public struct CSVTable: Sendable {
     rows.append(row)
   }
 
-  /// The whole file: header then records, each line ending in `\n`.
+  /// The whole file: comment lines, header, then records, each line ending in `\n`.
   ///
   /// - Complexity: O(total characters).
   public func rendered() -> String {
-    var output = CSVWriter.line(header)
+    var output = ""
+    for comment in comments {
+      output += "# " + comment.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ") + "\n"
+    }
+    output += CSVWriter.line(header)
     for row in rows { output += CSVWriter.line(row.map(\.text)) }
     return output
   }

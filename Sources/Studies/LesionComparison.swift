@@ -27,6 +27,7 @@ public struct LesionComparison: Sendable {
     var compact = lesion
     compact.correct = []
     compact.losses = []
+    compact.predictions = []
     result = compact
   }
 

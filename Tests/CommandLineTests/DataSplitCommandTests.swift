@@ -35,6 +35,20 @@ final class DataSplitCommandTests: XCTestCase {
     XCTAssertEqual(bundled.status, 0, bundled.standardError)
   }
 
+  func testASplitAFolderLacksIsAUsageErrorNamingTheOthers() throws {
+    // An MNIST folder holding only the test files.
+    let (folder, _) = try singleFileData()
+    let result = try BinaryRunner.run(
+      ["drop", "--model", Self.resnet, "--data", ".", "--split", "train", "--blocks", "2", "--quiet"], in: folder)
+    XCTAssertEqual(result.status, 64, result.standardError)
+    XCTAssertEqual(result.standardError, "Error: --split train: . has no train split, only test\n")
+    let test = try BinaryRunner.run(["drop", "--model", Self.resnet, "--data", ".", "--blocks", "2", "--limit", "10", "--quiet"], in: folder)
+    XCTAssertEqual(test.status, 0, test.standardError)
+    let train = try BinaryRunner.run(["train", "--data", ".", "--depth", "8", "--epochs", "1", "--quiet"], in: folder)
+    XCTAssertEqual(train.status, 64, train.standardError)
+    XCTAssertTrue(train.standardError.contains("has no train split, only test"), train.standardError)
+  }
+
   func testPathGradientsSayWhenThereIsNoTrainingSplit() throws {
     let (folder, images) = try singleFileData()
     let result = try BinaryRunner.run(

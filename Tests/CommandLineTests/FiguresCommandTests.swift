@@ -117,7 +117,7 @@ final class FiguresCommandTests: XCTestCase {
     let data = sidecar["data"] as? [String: Any]
     XCTAssertEqual(data?["images"] as? Int, 50)
     XCTAssertEqual(data?["split"] as? String, "test")
-    let commands = sidecar["equivalent_commands"] as? [String] ?? []
+    let commands = sidecar["experiment_commands"] as? [String] ?? []
     XCTAssertEqual(commands.count, 2)
     XCTAssertTrue(commands.first?.contains("--model " + URL(fileURLWithPath: Self.resnet).standardizedFileURL.path) ?? false, "\(commands)")
   }
@@ -128,15 +128,29 @@ final class FiguresCommandTests: XCTestCase {
     let result = try BinaryRunner.run(["figures", "--only", "fig3", "--output", out.path, "--plain", "none"] + Self.small + ["--model", Self.resnet])
     XCTAssertEqual(result.status, 0, result.standardError)
     guard result.status == 0 else { return }
-    let command = (try json(out.appendingPathComponent("fig3-single-deletion.json"))["equivalent_commands"] as? [String])?.first ?? ""
+    let command = (try json(out.appendingPathComponent("fig3-single-deletion.json"))["experiment_commands"] as? [String])?.first ?? ""
     var words = command.split(separator: " ").map(String.init)
     XCTAssertEqual(words.first, "resnet-lesion")
     words.removeFirst()
     let sweep = try BinaryRunner.run(words + ["--format", "csv", "--quiet"])
     XCTAssertEqual(sweep.status, 0, sweep.standardError)
     let figure = try lines(out.appendingPathComponent("fig3-single-deletion.csv")).dropFirst().map { String($0.dropFirst("residual,".count)) }
-    let rows = sweep.standardOutput.split(separator: "\n").dropFirst().map(String.init)
+    let rows = sweep.standardOutput.split(separator: "\n").filter { !$0.hasPrefix("#") }.dropFirst().map(String.init)
     XCTAssertEqual(figure, rows, "the figure's rows are the sweep's rows")
+    // The sidecar's equivalent command remakes the same files, byte for byte, from another folder
+    // (the wall time aside).
+    let sidecar = try json(out.appendingPathComponent("fig3-single-deletion.json"))
+    let remake = (sidecar["equivalent_command"] as? String ?? "").split(separator: " ").map(String.init)
+    XCTAssertEqual(Array(remake.prefix(4)), ["resnet-lesion", "figures", "--only", "fig3"])
+    let elsewhere = temporaryFolder("remake")
+    let again = try BinaryRunner.run(Array(remake.dropFirst()), in: elsewhere)
+    XCTAssertEqual(again.status, 0, again.standardError)
+    for name in ["fig3-single-deletion.csv", "fig3-single-deletion.svg", "fig3-single-deletion.json"] {
+      let first = try String(contentsOf: out.appendingPathComponent(name), encoding: .utf8)
+      let second = try String(contentsOf: elsewhere.appendingPathComponent("figures/" + name), encoding: .utf8)
+      func stable(_ text: String) -> [Substring] { text.split(separator: "\n").filter { !$0.contains("\"wall_time_seconds\"") } }
+      XCTAssertEqual(stable(first), stable(second), name)
+    }
   }
 
   func testSameSeedGivesIdenticalBytesAndAnotherSeedDiffers() throws {
@@ -225,6 +239,18 @@ final class FiguresCommandTests: XCTestCase {
     XCTAssertTrue(
       fig3.contains("downsampling block") && fig3.contains("not deletable"),
       "fig3 marks downsampling and undeletable layers")
+    // Every sidecar, Fig. 8 and the §5.2 table included, records the command that remakes it.
+    for (stem, id) in [
+      ("fig3-single-deletion", "fig3"), ("fig5b-reordering", "fig5b"), ("fig8-stochastic-depth", "fig8"),
+      ("table-short-paths", "table-short-paths"),
+    ] {
+      let sidecar = try json(out.appendingPathComponent(stem + ".json"))
+      let command = sidecar["equivalent_command"] as? String ?? ""
+      XCTAssertTrue(command.hasPrefix("resnet-lesion figures --only \(id) "), "\(stem): \(command)")
+      XCTAssertTrue(command.contains("--model " + URL(fileURLWithPath: Self.resnet).standardizedFileURL.path), command)
+      XCTAssertFalse(command.contains("--output"), command)
+      XCTAssertNil(sidecar["equivalent_commands"], "one key name")
+    }
   }
 
   func testUnknownFigureIsAOneLineUsageError() throws {

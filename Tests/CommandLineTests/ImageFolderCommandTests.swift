@@ -34,7 +34,7 @@ final class ImageFolderCommandTests: XCTestCase {
     defer { try? FileManager.default.removeItem(at: folder) }
     let result = try BinaryRunner.run(["drop", "--model", Self.model, "--data", folder.path, "--blocks", "2", "--format", "csv"])
     XCTAssertEqual(result.status, 0, result.standardError)
-    let rows = result.standardOutput.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+    let rows = result.standardOutput.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0.split(separator: ",").map(String.init) }
     XCTAssertEqual(rows.count, 3, result.standardOutput)
     XCTAssertEqual(rows.last?[2], "6", "the images column: \(result.standardOutput)")
     // The summary: layout, classes, sizes, formats and the model's default transform (32 → 32).
@@ -44,12 +44,17 @@ final class ImageFolderCommandTests: XCTestCase {
     XCTAssertTrue(result.standardError.contains("Resize(32) → CenterCrop(32) (6)"), result.standardError)
   }
 
+  /// CSV output without its `# key: value` provenance lines.
+  static func withoutComments(_ csv: String) -> String {
+    csv.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0 + "\n" }.joined()
+  }
+
   func testDataInfoListsClassesInImageFolderOrder() throws {
     let folder = try makeFolder(withBadFile: false)
     defer { try? FileManager.default.removeItem(at: folder) }
     let result = try BinaryRunner.run(["data", "info", "--data", folder.path, "--resize", "40", "--crop", "24", "--format", "csv"])
     XCTAssertEqual(result.status, 0, result.standardError)
-    XCTAssertEqual(result.standardOutput, "class,name,images\n0,Zebra,2\n1,cat,2\n2,dog,2\n")
+    XCTAssertEqual(Self.withoutComments(result.standardOutput), "class,name,images\n0,Zebra,2\n1,cat,2\n2,dog,2\n")
   }
 
   func testBadFileFailsOrIsSkipped() throws {
@@ -82,6 +87,6 @@ final class ImageFolderCommandTests: XCTestCase {
       "data", "info", "--data", folder.path, "--labels", labels.path, "--resize", "32", "--crop", "32", "--format", "csv",
     ])
     XCTAssertEqual(result.status, 0, result.standardError)
-    XCTAssertEqual(result.standardOutput, "class,name,images\n0,0,1\n1,1,1\n2,2,1\n")
+    XCTAssertEqual(Self.withoutComments(result.standardOutput), "class,name,images\n0,0,1\n1,1,1\n2,2,1\n")
   }
 }

@@ -10,7 +10,7 @@ final class ImportanceCommandTests: XCTestCase {
   func csvRows(_ arguments: [String]) throws -> [[String]] {
     let run = try BinaryRunner.run(arguments + ["--model", Self.resnet, "--limit", "60", "--format", "csv", "--quiet"])
     XCTAssertEqual(run.status, 0, run.standardError)
-    return run.standardOutput.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    return run.standardOutput.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
   }
 
   /// Column `name` of CSV rows (header first).

@@ -54,11 +54,19 @@ final class ModelCommandTests: XCTestCase {
   func testConvertRoundTripKeepsPredictions() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("convert-\(UUID().uuidString)")
     let converted = folder.appendingPathComponent("copy.safetensors")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let result = try BinaryRunner.run(["convert", "--model", Self.resnet, "--output", converted.path])
     XCTAssertEqual(result.status, 0, result.standardError)
     let a = try BinaryRunner.run(["drop", "--model", Self.resnet, "--blocks", "1", "--limit", "100", "--format", "csv", "--quiet"])
     let b = try BinaryRunner.run(["drop", "--model", converted.path, "--blocks", "1", "--limit", "100", "--format", "csv", "--quiet"])
-    XCTAssertEqual(a.standardOutput, b.standardOutput)
+    func rows(_ csv: String) -> [Substring] { csv.split(separator: "\n").filter { !$0.hasPrefix("#") } }
+    XCTAssertEqual(rows(a.standardOutput), rows(b.standardOutput))
+    XCTAssertNotEqual(a.standardOutput, b.standardOutput, "the provenance names each model file")
+    // A .pt name would promise a file torch.load reads: refused before any work (issue 19).
+    let pt = try BinaryRunner.run(["convert", "--model", Self.resnet, "--output", folder.appendingPathComponent("r.pt").path])
+    XCTAssertEqual(pt.status, 64, pt.standardError)
+    XCTAssertTrue(pt.standardError.contains("a .safetensors file name"), pt.standardError)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("r.pt").path))
   }
 
   func testDataInfoCountsTheBundledSet() throws {
@@ -79,7 +87,7 @@ final class ModelCommandTests: XCTestCase {
     guard a.status == 0 else { return }
     let b = try BinaryRunner.run(arguments, environment: ["RESNET_LESION_THREADS": "1"])
     XCTAssertEqual(a.standardOutput, b.standardOutput, "same seed → same CSV bytes, whatever the thread count")
-    let lines = a.standardOutput.split(separator: "\n")
+    let lines = a.standardOutput.split(separator: "\n").filter { !$0.hasPrefix("#") }
     XCTAssertEqual(
       lines.first,
       "path_length_k_blocks,paths_count,gradient_l2_mean,gradient_l2_low95,gradient_l2_high95,gradient_l2_std,measurements,log10_total_gradient,total_gradient_share_fraction")
@@ -89,6 +97,6 @@ final class ModelCommandTests: XCTestCase {
     XCTAssertEqual(subset.status, 0, subset.standardError)
     XCTAssertTrue(subset.standardOutput.contains("of the measured lengths 0–1 only"), subset.standardOutput)
     let model = try BinaryRunner.run(["paths", "--model", Self.resnet, "--format", "csv"])
-    XCTAssertEqual(model.standardOutput.split(separator: "\n").count, 1 + 4, "n taken from the model")
+    XCTAssertEqual(model.standardOutput.split(separator: "\n").filter { !$0.hasPrefix("#") }.count, 1 + 4, "n taken from the model")
   }
 }

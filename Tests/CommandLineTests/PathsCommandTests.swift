@@ -20,7 +20,7 @@ final class PathsCommandTests: XCTestCase {
     let result = try BinaryRunner.run(["paths", "--blocks", "10", "--format", "csv"])
     XCTAssertEqual(result.status, 0, result.standardError)
     guard result.status == 0 else { return }
-    let lines = result.standardOutput.split(separator: "\n")
+    let lines = result.standardOutput.split(separator: "\n").filter { !$0.hasPrefix("#") }
     XCTAssertEqual(lines.first, "path_length_k_blocks,paths_count,paths_share_fraction,log10_paths_count")
     XCTAssertEqual(lines.count, 12)
     guard lines.count == 12 else { return }

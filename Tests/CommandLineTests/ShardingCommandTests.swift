@@ -30,7 +30,8 @@ final class ShardingCommandTests: XCTestCase {
   }
 
   /// For each command: the unsharded run in every format, then 1, 2, 3 and 7 shards merged
-  /// (every format for 2 shards, JSON — which carries the provenance — for the others).
+  /// (every format for 2 shards, JSON for the others). Outputs carry their equivalent command,
+  /// which names the output file as given, so each is written as `out.<format>` in its own folder.
   func testShardedRunsMergeToTheUnshardedBytes() throws {
     let data = ["--limit", "120", "--batch-size", "50", "--quiet"]
     let commands: [[String]] = [
@@ -47,21 +48,27 @@ final class ShardingCommandTests: XCTestCase {
     let formats = ["json", "csv", "table"]
     for command in commands {
       let directory = try folder()
+      func sub(_ name: String) throws -> URL {
+        let url = directory.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+      }
       let name = command.prefix(6).joined(separator: " ")
       var reference: [String: Data] = [:]
       for format in formats {
-        try succeed(command + ["--output", "full.\(format)", "--format", format], in: directory)
-        reference[format] = try Data(contentsOf: directory.appendingPathComponent("full.\(format)"))
+        let place = try sub("unsharded-\(format)")
+        try succeed(command + ["--format", format, "--output", "out.\(format)"], in: place)
+        reference[format] = try Data(contentsOf: place.appendingPathComponent("out.\(format)"))
       }
       for count in [1, 2, 3, 7] {
-        let parts = (0..<count).map { "part-\(count)-\($0).json" }
+        let parts = (0..<count).map { directory.appendingPathComponent("part-\(count)-\($0).json").path }
         for (index, part) in parts.enumerated() {
           try succeed(command + ["--shard", "\(index)/\(count)", "--output", part], in: directory)
         }
         for format in count == 2 ? formats : ["json"] {
-          let merged = "merged-\(count).\(format)"
-          try succeed(["merge"] + parts + ["--format", format, "--output", merged, "--quiet"], in: directory)
-          let bytes = try Data(contentsOf: directory.appendingPathComponent(merged))
+          let place = try sub("merged-\(count)-\(format)")
+          try succeed(["merge"] + parts + ["--format", format, "--output", "out.\(format)", "--quiet"], in: place)
+          let bytes = try Data(contentsOf: place.appendingPathComponent("out.\(format)"))
           XCTAssertEqual(bytes, reference[format], "\(name): \(count) shards, \(format)")
           if bytes != reference[format] {
             print(String(decoding: bytes, as: UTF8.self), String(decoding: reference[format] ?? Data(), as: UTF8.self))
@@ -69,7 +76,8 @@ final class ShardingCommandTests: XCTestCase {
         }
       }
       let json = String(decoding: reference["json"] ?? Data(), as: UTF8.self)
-      XCTAssertFalse(json.contains("--shard") || json.contains("--output") || json.contains("part-"), "\(name): provenance mentions no shard")
+      XCTAssertTrue(json.contains("\"equivalent_command\""), name)
+      XCTAssertFalse(json.contains("--shard") || json.contains("--journal") || json.contains("part-"), "\(name): provenance mentions no shard")
     }
   }
 
@@ -121,12 +129,19 @@ final class ShardingCommandTests: XCTestCase {
         environment: ["SLURM_ARRAY_TASK_ID": "\(id + 5)", "SLURM_ARRAY_TASK_MIN": "5", "SLURM_ARRAY_TASK_MAX": "6"])
       try succeed(command + ["--shards", "2", "--output", "k8s\(id).json"], in: directory, environment: ["JOB_COMPLETION_INDEX": "\(id)"])
     }
-    try succeed(["sweep", "--model", Self.resnet8, "--limit", "40", "--quiet", "--format", "csv", "--output", "full.csv"], in: directory)
-    try succeed(["merge", "slurm0.json", "slurm1.json", "--output", "slurm.csv"], in: directory)
-    try succeed(["merge", "k8s1.json", "k8s0.json", "--output", "k8s.csv"], in: directory)
-    let full = try Data(contentsOf: directory.appendingPathComponent("full.csv"))
-    XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("slurm.csv")), full)
-    XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("k8s.csv")), full)
+    var outputs: [Data] = []
+    for (place, words) in [
+      ("unsharded", ["sweep", "--model", Self.resnet8, "--limit", "40", "--quiet", "--output", "out.csv"]),
+      ("slurm", ["merge", "../slurm0.json", "../slurm1.json", "--output", "out.csv", "--quiet"]),
+      ("k8s", ["merge", "../k8s1.json", "../k8s0.json", "--output", "out.csv", "--quiet"]),
+    ] {
+      let folder = directory.appendingPathComponent(place)
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      try succeed(words, in: folder)
+      outputs.append(try Data(contentsOf: folder.appendingPathComponent("out.csv")))
+    }
+    XCTAssertEqual(outputs[1], outputs[0], "Slurm array variables")
+    XCTAssertEqual(outputs[2], outputs[0], "Kubernetes completion index")
     let noIndex = try BinaryRunner.run(command + ["--output", "y.json"], in: directory, environment: ["JOB_COMPLETION_INDEX": "1"])
     XCTAssertEqual(noIndex.status, 64)
     XCTAssertTrue(noIndex.standardError.contains("--shards"), noIndex.standardError)
@@ -142,16 +157,19 @@ final class ShardingCommandTests: XCTestCase {
     ]
     for command in commands {
       let directory = try folder()
-      try succeed(command + ["--output", "reference.json"], in: directory)
-      try succeed(command + ["--journal", "run.journal", "--output", "first.json"], in: directory)
+      let reference = directory.appendingPathComponent("reference")
+      try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
+      try succeed(command + ["--output", "out.json"], in: reference)
+      try succeed(command + ["--journal", "run.journal", "--output", "out.json"], in: directory)
       let journal = directory.appendingPathComponent("run.journal")
       let whole = try Data(contentsOf: journal)
       for cut in [whole.count - 1, whole.count * 2 / 3, whole.count / 3, 20, 3] {
         try whole.prefix(cut).write(to: journal)
-        try succeed(command + ["--journal", "run.journal", "--output", "resumed.json"], in: directory)
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("out.json"))
+        try succeed(command + ["--journal", "run.journal", "--output", "out.json"], in: directory)
         XCTAssertEqual(
-          try Data(contentsOf: directory.appendingPathComponent("resumed.json")),
-          try Data(contentsOf: directory.appendingPathComponent("reference.json")), "\(command[0]), journal cut to \(cut) bytes")
+          try Data(contentsOf: directory.appendingPathComponent("out.json")),
+          try Data(contentsOf: reference.appendingPathComponent("out.json")), "\(command[0]), journal cut to \(cut) bytes")
         XCTAssertEqual(try Data(contentsOf: journal), whole, "the resumed journal holds every record again")
       }
     }
@@ -161,9 +179,11 @@ final class ShardingCommandTests: XCTestCase {
   /// journal each time, and compares with an uninterrupted run.
   func testKilledRunsResumeFromTheJournalToTheSameBytes() throws {
     let directory = try folder()
-    let command = ["sweep", "--model", Self.resnet110, "--limit", "20", "--batch-size", "20", "--format", "json"]
-    try succeed(command + ["--quiet", "--output", "reference.json"], in: directory)
-    let journaled = command + ["--journal", "run.journal", "--output", "resumed.json"]
+    let reference = directory.appendingPathComponent("reference")
+    try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
+    let command = ["sweep", "--model", Self.resnet110, "--limit", "20", "--batch-size", "20", "--format", "json", "--output", "out.json"]
+    try succeed(command, in: reference)
+    let journaled = command + ["--journal", "run.journal"]
     var generator = SystemRandomNumberGenerator()
     var killed = 0
     for _ in 0..<6 {
@@ -187,10 +207,10 @@ final class ShardingCommandTests: XCTestCase {
     let last = try succeed(journaled, in: directory)
     XCTAssertTrue(last.standardError.contains("journal"), last.standardError)
     XCTAssertEqual(
-      try Data(contentsOf: directory.appendingPathComponent("resumed.json")),
-      try Data(contentsOf: directory.appendingPathComponent("reference.json")))
+      try Data(contentsOf: directory.appendingPathComponent("out.json")),
+      try Data(contentsOf: reference.appendingPathComponent("out.json")))
     // A journal of another run is refused, naming the differing option.
-    let other = try BinaryRunner.run(command + ["--seed", "9", "--journal", "run.journal", "--quiet"], in: directory)
+    let other = try BinaryRunner.run(command + ["--seed", "9", "--journal", "run.journal"], in: directory)
     XCTAssertEqual(other.status, 64, other.standardError)
     XCTAssertTrue(other.standardError.contains("run.options"), other.standardError)
   }

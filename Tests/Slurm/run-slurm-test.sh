@@ -119,13 +119,15 @@ export RESNET_LESION_DATA="$repository/notebooks-data"
 sbatch --array=0-3 --wait --chdir="$work" "$work/sweep.sbatch" >"$work/sbatch.log"
 submitted=$(date +%s)
 
-"$binary" merge "$work"/part-0.json "$work"/part-1.json "$work"/part-2.json "$work"/part-3.json \
-  --format csv --output "$work/merged.csv" --quiet
-"$binary" sweep --limit "$limit" --quiet --format csv --output "$work/unsharded.csv"
-if cmp "$work/merged.csv" "$work/unsharded.csv"; then
-  echo "slurm test: 4 array tasks merged to the unsharded sweep's bytes ($(wc -l <"$work/merged.csv") lines); cluster up in $((ready - started)) s, array job $((submitted - ready)) s, total $(( $(date +%s) - started )) s"
+# Outputs record their command with --output as given: the same relative name in two folders.
+mkdir -p "$work/merged" "$work/unsharded"
+(cd "$work/merged" && "$binary" merge ../part-0.json ../part-1.json ../part-2.json ../part-3.json \
+  --output sweep.csv --quiet)
+(cd "$work/unsharded" && "$binary" sweep --limit "$limit" --output sweep.csv --quiet)
+if cmp "$work/merged/sweep.csv" "$work/unsharded/sweep.csv"; then
+  echo "slurm test: 4 array tasks merged to the unsharded sweep's bytes ($(wc -l <"$work/merged/sweep.csv") lines); cluster up in $((ready - started)) s, array job $((submitted - ready)) s, total $(( $(date +%s) - started )) s"
 else
-  diff "$work/merged.csv" "$work/unsharded.csv" | head -n 20 >&2
+  diff "$work/merged/sweep.csv" "$work/unsharded/sweep.csv" | head -n 20 >&2
   echo "slurm test: merged parts differ from the unsharded run" >&2
   exit 1
 fi

@@ -20,6 +20,8 @@ public struct LesionResult: Sendable {
   public var correct: [Bool] = []
   /// Per image, in data-set order: the cross-entropy loss (natural log).
   public var losses: [Double] = []
+  /// Per image, in data-set order: the predicted class (the first largest logit).
+  public var predictions: [Int] = []
 
   /// Test error, errors / count.
   public var error: Double { count > 0 ? Double(errors) / Double(count) : .nan }
@@ -146,6 +148,7 @@ public final class LesionEvaluator {
       result.lossSum += loss
       result.losses.append(loss)
       result.correct.append(prediction == label)
+      result.predictions.append(prediction)
       if prediction != label { result.errors += 1 }
       if let reference, reference[i] == prediction { result.agreements += 1 }
       result.count += 1

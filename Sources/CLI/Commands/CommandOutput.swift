@@ -36,19 +36,24 @@ struct OutputTarget {
   /// - Throws: `CommandLineError.invalidValue` (exit 64) for a bad format, a folder, or a missing
   ///   parent folder.
   init(_ arguments: ParsedArguments) throws {
-    file = try arguments.path("output")
-    if let file {
-      var isFolder: ObjCBool = false
-      if FileManager.default.fileExists(atPath: file.path, isDirectory: &isFolder), isFolder.boolValue {
-        throw CommandLineError.invalidValue(option: "--output", value: file.path, expected: "a file name, not a folder")
-      }
-      let parent = file.deletingLastPathComponent()
-      if !FileManager.default.fileExists(atPath: parent.path, isDirectory: &isFolder) || !isFolder.boolValue {
-        throw CommandLineError.invalidValue(
-          option: "--output", value: file.path, expected: "a file in an existing folder (\(parent.path) does not exist)")
-      }
-    }
+    file = try Self.file(arguments, "output")
     format = try arguments.choice("format", as: OutputFormat.self) ?? file.flatMap(OutputFormat.inferred) ?? .table
+  }
+
+  /// The file an option names, checked before any work: not a folder, in an existing folder.
+  /// - Throws: `CommandLineError.invalidValue` (exit 64).
+  static func file(_ arguments: ParsedArguments, _ option: String) throws -> URL? {
+    guard let file = try arguments.path(option) else { return nil }
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: file.path, isDirectory: &isFolder), isFolder.boolValue {
+      throw CommandLineError.invalidValue(option: "--" + option, value: file.path, expected: "a file name, not a folder")
+    }
+    let parent = file.deletingLastPathComponent()
+    if !FileManager.default.fileExists(atPath: parent.path, isDirectory: &isFolder) || !isFolder.boolValue {
+      throw CommandLineError.invalidValue(
+        option: "--" + option, value: file.path, expected: "a file in an existing folder (\(parent.path) does not exist)")
+    }
+    return file
   }
 
   /// Writes `text` to the file (atomically) or standard output.
@@ -60,21 +65,31 @@ struct OutputTarget {
     }
   }
 
-  /// Renders `table` in the chosen format and writes it.
+  /// Renders `table` in the chosen format and writes it, with its provenance (`table.metadata`)
+  /// as the JSON's leading keys, the CSV's `# key: value` lines, or the text table's last lines.
   func emit(_ table: ResultTable, context: CommandContext) throws {
     switch format {
-    case .table: try write(table.renderedText(), context: context)
-    case .csv: try write(table.csv().rendered(), context: context)
+    case .table:
+      var text = table
+      text.notes += Provenance.footerLines(table.metadata)
+      try write(text.renderedText(), context: context)
+    case .csv:
+      var csv = table.csv()
+      csv.comments = Provenance.commentLines(table.metadata)
+      try write(csv.rendered(), context: context)
     case .json: try write(table.json().encoded(pretty: true) + "\n", context: context)
     }
   }
 }
 
-/// One result in three renderings, for commands whose output is not a `ResultTable`.
+/// One result in three renderings, for commands whose output is not a `ResultTable`, with the
+/// same provenance a table carries.
 struct CommandResult {
   var table: () -> String
-  var csv: () -> String
+  var csv: () -> CSVTable
   var json: () -> JSONValue
+  /// Provenance: the JSON's leading keys, the CSV's comment lines, the text's last lines.
+  var metadata: [(key: String, value: JSONValue)] = []
 
   /// Renders in the format chosen by `--format` (or the `--output` extension) and writes it.
   func emit(_ arguments: ParsedArguments, context: CommandContext) throws {
@@ -84,9 +99,17 @@ struct CommandResult {
   /// Renders in the target's format and writes it.
   func emit(_ target: OutputTarget, context: CommandContext) throws {
     switch target.format {
-    case .table: try target.write(table(), context: context)
-    case .csv: try target.write(csv(), context: context)
-    case .json: try target.write(json().encoded(pretty: true) + "\n", context: context)
+    case .table:
+      let footer = Provenance.footerLines(metadata).map { $0 + "\n" }.joined()
+      try target.write(table() + (footer.isEmpty ? "" : "\n" + footer), context: context)
+    case .csv:
+      var csv = csv()
+      csv.comments = Provenance.commentLines(metadata)
+      try target.write(csv.rendered(), context: context)
+    case .json:
+      var value = json()
+      if case .object(let members) = value { value = .object(metadata + members) }
+      try target.write(value.encoded(pretty: true) + "\n", context: context)
     }
   }
 }

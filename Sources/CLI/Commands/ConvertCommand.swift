@@ -11,7 +11,7 @@ enum ConvertCommand: LesionCommand {
     discussion:
       "Reads a resnet-lesion .safetensors file or a torch.save checkpoint (zip or legacy, plain state dict or training checkpoint, 'module.' prefixes stripped), infers the architecture when the file does not record it, and writes the tensors in PyTorch keys and layouts with the architecture, normalization statistics and provenance in the safetensors metadata. Record the statistics the checkpoint was trained with: --normalize or --mean/--std override the family default (akamaster's CIFAR checkpoints used ImageNet statistics).",
     options: ModelArguments.all(required: true) + [
-      .option("output", short: "o", value: "<path>", help: "The model file to write (.safetensors).", required: true),
+      .option("output", short: "o", value: "<path>", help: "The model file to write; its name must end in .safetensors.", required: true),
       .flag("half", help: "Store tensors as float16 (half the size; values rounded to nearest)."),
     ],
     examples: [
@@ -20,8 +20,14 @@ enum ConvertCommand: LesionCommand {
     ])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
-    guard let output = try arguments.path("output") else {
+    guard let output = try OutputTarget.file(arguments, "output") else {
       throw CommandLineError.missingOption(option: "--output", valueName: "<path>")
+    }
+    guard output.pathExtension.lowercased() == "safetensors" else {
+      // A .pt name would promise a file torch.load reads; convert writes safetensors only.
+      throw CommandLineError.invalidValue(
+        option: "--output", value: try arguments.string("output") ?? output.path,
+        expected: "a .safetensors file name (convert writes safetensors with metadata; PyTorch reads it with safetensors.torch.load_file)")
     }
     let half = try arguments.flag("half")
     let model = try ModelArguments.load(arguments)

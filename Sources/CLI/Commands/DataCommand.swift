@@ -51,7 +51,7 @@ enum DataCommand: LesionCommand {
       csv: {
         var csv = CSVTable(header: ["class", "name", "images"])
         for (label, count) in counts.enumerated() { csv.addRow([.integer(label), .text(dataset.classNames[label]), .integer(count)]) }
-        return csv.rendered()
+        return csv
       },
       json: {
         .object([
@@ -60,7 +60,12 @@ enum DataCommand: LesionCommand {
           ("classes", .array(dataset.classNames.map { .string($0) })), ("class_counts", .array(counts.map { .integer($0) })),
           ("pixel_mean", .array(mean.map { .number($0) })), ("pixel_std", .array(std.map { .number($0) })),
         ])
-      })
+      },
+      metadata: Provenance.tool + [
+        ("data", Provenance.data(dataset, argument: try arguments.string("data") ?? "mnist-5k")),
+        ("selection", try Provenance.selection(arguments)),
+        ("equivalent_command", .string(Provenance.equivalentCommand(arguments))),
+      ])
     try result.emit(arguments, context: context)
   }
 

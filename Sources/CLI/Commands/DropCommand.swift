@@ -17,12 +17,14 @@ enum DropCommand: LesionCommand {
       .option("blocks", short: "b", value: "<list>", help: "Blocks to delete: 1-based numbers as 'info' prints them, lists and ranges (5,9 or 10-18)."),
       .option("stage", value: "<n>", help: "Delete every block of this stage (1-based)."),
       .option("deleted", value: "<list>", help: "Numbers of blocks to delete at random, e.g. 3 or 1,5,10 (see --samples, --seed).").aliased("random"),
+      .option("per-image", value: "<path>", help: "With --blocks or --stage: also write a CSV with one row per image: label, intact and lesioned prediction and loss."),
     ] + DrawArguments.options(defaultSamples: "10") + ShardedRun.options
       + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
     examples: [
       "drop --blocks 5,9",
       "drop --model resnet56.th --data cifar-10-batches-bin --stage 2 --output stage2.csv",
       "drop --deleted 10 --samples 20 --seed 1 --format json",
+      "drop --blocks 28 --per-image images.csv --output drop.csv",
     ])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
@@ -34,12 +36,21 @@ enum DropCommand: LesionCommand {
         option: given.isEmpty ? "--blocks" : "--" + given[1], value: given.isEmpty ? "" : (try arguments.string(given[1]) ?? ""),
         expected: "exactly one of --blocks, --stage or --deleted")
     }
+    let perImage = try OutputTarget.file(arguments, "per-image")
+    if perImage != nil && given[0] == "deleted" {
+      throw CommandLineError.invalidValue(
+        option: "--per-image", value: try arguments.string("per-image") ?? "", expected: "--blocks or --stage (not --deleted)")
+    }
+    if perImage != nil && run.isShard {
+      throw ShardingError.invalidCombination(option: "--per-image", reason: "applies to an unsharded run only (a shard writes a part file)")
+    }
     let blocks = try arguments.blockList("blocks")?.blocks
     let stage = try arguments.int("stage", in: 1...Int.max)
     let ks = try arguments.integerList("deleted", in: 0...100_000)
     let draws = try DrawArguments.drawCount(arguments)
     let seed = try DrawArguments.seed(arguments)
     let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
+    let provenance = try Provenance.metadata(study, arguments: arguments)
     var table: ResultTable
     if let ks {
       let result = try RandomDeletion(counts: ks, draws: draws, seed: seed, option: "--deleted").run(on: study)
@@ -59,10 +70,16 @@ enum DropCommand: LesionCommand {
         }
         set = study.network.blocks.filter { $0.stage == stage && $0.isDeletable }.map(\.number)
       }
-      table = try BlockDeletion(blockSets: [set], option: given[0] == "stage" ? "--stage" : "--blocks").run(on: study).table
+      let result = try BlockDeletion(blockSets: [set], option: given[0] == "stage" ? "--stage" : "--blocks").run(on: study)
+      table = result.table
+      if let perImage {
+        var csv = result.perImage.table.csv()
+        csv.comments = Provenance.commentLines(provenance)
+        try csv.write(to: perImage)
+      }
     }
     table.notes.insert(study.description, at: 0)
-    table.metadata = try Provenance.metadata(study, arguments: arguments)
+    table.metadata = provenance
     try run.emit(table, study: study, output: output, arguments: arguments, context: context)
   }
 }

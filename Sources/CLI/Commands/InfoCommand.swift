@@ -134,7 +134,11 @@ enum InfoCommand: LesionCommand {
     let output = try OutputTarget(arguments)
     let model = try ModelArguments.load(arguments)
     let result = CommandResult(
-      table: { table(model) }, csv: { csv(model).rendered() }, json: { json(model) })
+      table: { table(model) }, csv: { csv(model) }, json: { json(model) },
+      metadata: Provenance.tool + [
+        ("model", try Provenance.model(model, argument: try arguments.string("model") ?? ModelLoader.defaultBundledName)),
+        ("equivalent_command", .string(Provenance.equivalentCommand(arguments))),
+      ])
     try result.emit(output, context: context)
   }
 
@@ -252,7 +256,7 @@ enum InfoCommand: LesionCommand {
           ("std", .numbers(metadata.normalizationStd.map(ModelArguments.decimal))), ("source", source),
         ])
       ),
-      ("provenance", .object(metadata.provenance.keys.sorted().map { ($0, .string(metadata.provenance[$0] ?? "")) })),
+      ("provenance", .object(metadata.provenance.keys.sorted().map { ($0, Provenance.typed(metadata.provenance[$0] ?? "")) })),
       ("blocks", .array(blocks)),
       ("parameters", .integer(network.parameterCount)),
       ("multiply_accumulates", .integer(network.multiplyAccumulates)),

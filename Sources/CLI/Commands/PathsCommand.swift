@@ -54,8 +54,7 @@ enum PathsCommand: LesionCommand {
     }
     let range = try rangeText.map { try parseRange($0, limit: n) }
     var table = try PathLengths(blockCount: n, share: share, range: range).run().table
-    table.metadata = [("tool", .string("resnet-lesion")), ("tool_version", .string(LesionProgram.version)),
-      ("command", .string(Provenance.equivalentCommand(arguments)))] + table.metadata
+    table.metadata = Provenance.tool + table.metadata + [("equivalent_command", .string(Provenance.equivalentCommand(arguments)))]
     try output.emit(table, context: context)
   }
 

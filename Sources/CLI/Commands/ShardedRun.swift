@@ -19,11 +19,12 @@ struct ShardedRun {
     .option("journal", value: "<path>", help: "Append each finished evaluation to this file (fsync'd); rerunning the same command skips what it holds."),
   ]
 
-  /// Options that say where results go and how the run is split, not what is computed: left out
-  /// of a run's identity and of the equivalent command.
-  static let placementOptions: Set<String> = ["shard", "shards", "journal", "output"]
-  /// Options that change only how results are shown: also left out of a run's identity.
-  static let presentationOptions: Set<String> = ["format", "quiet"]
+  /// Options that say how a run is split and resumed, not what it computes: left out of a run's
+  /// identity and of the equivalent command (so a merged output records the unsharded command).
+  static let splitOptions: Set<String> = ["shard", "shards", "journal"]
+  /// Options that say where and how results are written: also left out of a run's identity (the
+  /// merge gives its own).
+  static let outputOptions: Set<String> = ["output", "format", "quiet"]
 
   var shard: ShardSpec?
   var journal: URL?
@@ -104,7 +105,7 @@ struct ShardedRun {
 
   /// The identity of the run `arguments` describe on `study`.
   static func identity(_ study: Study, arguments: ParsedArguments) throws -> JSONValue {
-    let left = placementOptions.union(presentationOptions)
+    let left = splitOptions.union(outputOptions)
     return try RunIdentity.make(
       toolVersion: LesionProgram.version, command: arguments.commandPath,
       options: arguments.values.filter { !left.contains($0.key) }, flags: arguments.flags.subtracting(left), study: study)

@@ -39,7 +39,11 @@ enum DataArguments {
     let perClass = try arguments.int("per-class", in: 1...Int.max)
     let quiet = (try? arguments.flag("quiet")) ?? false
     let labels = try arguments.string("labels")
-    if !DatasetLoader.hasSplits(source, labels: labels) {
+    let available = DatasetLoader.splits(of: source, labels: labels)
+    if let available, !available.contains(split) {
+      throw DataSplitError.missingSplit(source: source, requested: split, available: available)
+    }
+    if available == nil {
       if try arguments.wasGiven("split") {
         throw DataSplitError.noSplits(source: source, requested: split)
       }
@@ -69,6 +73,8 @@ enum DataArguments {
 enum DataSplitError: UsageError, Equatable, CustomStringConvertible {
   /// `--split` asked for a half of a data set that is one set of images.
   case noSplits(source: String, requested: DatasetSplit)
+  /// The data set has splits, but not the one asked for.
+  case missingSplit(source: String, requested: DatasetSplit, available: [DatasetSplit])
   /// Training on a data set without a separate test split would evaluate on the training images.
   case trainingOverlap(source: String)
 
@@ -76,6 +82,9 @@ enum DataSplitError: UsageError, Equatable, CustomStringConvertible {
     switch self {
     case .noSplits(let source, let requested):
       return "--split \(requested.rawValue): \(source) is one set of images without train and test splits (splits exist only for CIFAR and MNIST folders, CIFAR archives and bundled data sets); leave out --split to use all of its images"
+    case .missingSplit(let source, let requested, let available):
+      let names = available.map(\.rawValue).joined(separator: " and ")
+      return "--split \(requested.rawValue): \(source) has no \(requested.rawValue) split, only \(names)"
     case .trainingOverlap(let source):
       return "--data \(source) is one set of images without train and test splits, so training would be evaluated on its own training images; give a CIFAR or MNIST folder or archive with both splits, or --allow-overlap to accept that"
     }
@@ -113,19 +122,29 @@ enum StudyArguments {
 }
 
 /// What every output records about how it was made: tool version, model (as given, absolute
-/// path, SHA-256), data, and a command that reproduces it from any folder.
+/// path, SHA-256), data (as given, absolute path, fingerprint of the images used), the selection,
+/// the seed, and `equivalent_command`, a command line that reproduces it from any folder.
+///
+/// The same record is the JSON output's leading keys, the CSV's `# key: value` comment lines
+/// (nested keys joined with dots) and the text table's last lines.
 enum Provenance {
   /// The typed provenance of a study.
   static func metadata(_ study: Study, arguments: ParsedArguments) throws -> [(key: String, value: JSONValue)] {
-    [
-      ("tool", .string("resnet-lesion")), ("tool_version", .string(LesionProgram.version)),
+    var record = tool + [
       ("model", try model(study.model, argument: study.modelArgument)),
-      ("data", .object([
-        ("argument", .string(study.dataArgument)), ("name", .string(study.dataset.name)),
-        ("images", .integer(study.dataset.count)),
-      ])),
-      ("command", .string(equivalentCommand(arguments))),
+      ("data", data(study.dataset, argument: study.dataArgument)),
+      ("selection", try selection(arguments)),
     ]
+    if arguments.declares("seed"), let seed = try arguments.int("seed", in: 0...Int.max) {
+      record.append(("seed", .integer(seed)))
+    }
+    record.append(("equivalent_command", .string(equivalentCommand(arguments, omitting: ShardedRun.splitOptions))))
+    return record
+  }
+
+  /// Tool name and version.
+  static var tool: [(key: String, value: JSONValue)] {
+    [("tool", .string("resnet-lesion")), ("tool_version", .string(LesionProgram.version))]
   }
 
   /// The record of one model file.
@@ -137,23 +156,113 @@ enum Provenance {
     ])
   }
 
+  /// The record of the images a result was computed on.
+  static func data(_ dataset: ImageDataset, argument: String) -> JSONValue {
+    .object([
+      ("argument", .string(argument)), ("path", dataPath(argument).map { .string($0) } ?? .null),
+      ("name", .string(dataset.name)), ("images", .integer(dataset.count)),
+      ("fingerprint_sha256", .string(fingerprint(dataset))),
+    ])
+  }
+
+  /// The absolute path of a data argument: the file or folder it names, or the bundled data set.
+  static func dataPath(_ argument: String) -> String? {
+    if FileManager.default.fileExists(atPath: argument) { return absolute(argument) }
+    guard !argument.contains("/"), let folder = try? BundledData.directory() else { return nil }
+    let bundled = folder.appendingPathComponent(argument)
+    return FileManager.default.fileExists(atPath: bundled.path) ? bundled.standardizedFileURL.path : nil
+  }
+
+  /// SHA-256 of the selected images as evaluated: their pixels (uint8, CHW, image after image)
+  /// followed by their labels (int64, little-endian). The same images give the same fingerprint
+  /// whatever file format they were read from.
+  /// - Complexity: O(pixels).
+  static func fingerprint(_ dataset: ImageDataset) -> String {
+    var hash = SHA256()
+    for index in 0..<dataset.count { dataset.withImage(index) { hash.update($0) } }
+    var labels: [UInt8] = []
+    labels.reserveCapacity(dataset.count * 8)
+    for label in dataset.labels {
+      let value = UInt64(bitPattern: Int64(label)).littleEndian
+      withUnsafeBytes(of: value) { labels.append(contentsOf: $0) }
+    }
+    hash.update(labels)
+    return hash.finalize().hexadecimal
+  }
+
+  /// Which images of the data set were used: split, offset, limit and per-class quota.
+  static func selection(_ arguments: ParsedArguments) throws -> JSONValue {
+    func integer(_ name: String) throws -> JSONValue {
+      guard arguments.declares(name), let value = try arguments.int(name, in: 0...Int.max) else { return .null }
+      return .integer(value)
+    }
+    let split = arguments.declares("split") ? try arguments.string("split") : nil
+    return .object([
+      ("split", split.map { .string($0) } ?? .null), ("offset", try integer("offset")),
+      ("limit", try integer("limit")), ("per_class", try integer("per-class")),
+    ])
+  }
+
+  /// Provenance values recorded as text (model-file metadata is string to string): numbers,
+  /// booleans, objects and arrays written as JSON become typed values; anything else stays text.
+  static func typed(_ text: String) -> JSONValue {
+    guard let value = try? JSONValue.parse(text) else { return .string(text) }
+    switch value {
+    case .number, .integer, .bool, .object, .array: return value
+    case .string, .null: return .string(text)
+    }
+  }
+
+  /// `# key: value` lines of a record, nested keys joined with dots (`model.sha256`), for the
+  /// head of a CSV file; values on one line.
+  static func commentLines(_ record: [(key: String, value: JSONValue)], prefix: String = "") -> [String] {
+    record.flatMap { key, value -> [String] in
+      let name = prefix + key
+      switch value {
+      case .object(let members): return commentLines(members, prefix: name + ".")
+      case .string(let text): return ["\(name): " + text.replacingOccurrences(of: "\n", with: " ")]
+      case .null: return ["\(name):"]
+      default: return ["\(name): " + value.encoded(pretty: false)]
+      }
+    }
+  }
+
+  /// The provenance lines under a text table: tool, model, data, seed and equivalent command.
+  static func footerLines(_ record: [(key: String, value: JSONValue)]) -> [String] {
+    let values = Dictionary(record.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+    var lines: [String] = []
+    if let version = values["tool_version"]?.stringValue { lines.append("resnet-lesion \(version)") }
+    if let model = values["model"], let path = model["path"]?.stringValue {
+      lines.append("model: \(path) (SHA-256 \(model["sha256"]?.stringValue ?? "?"))")
+    }
+    if let data = values["data"], let name = data["name"]?.stringValue {
+      var line = "data: \(name)"
+      if let images = data["images"]?.intValue { line += ", \(images) images" }
+      if let fingerprint = data["fingerprint_sha256"]?.stringValue { line += " (fingerprint \(fingerprint.prefix(16))…)" }
+      lines.append(line)
+    }
+    if let seed = values["seed"]?.intValue { lines.append("seed: \(seed)") }
+    if let command = values["equivalent_command"]?.stringValue { lines.append("equivalent command: \(command)") }
+    return lines
+  }
+
   /// The command line as parsed, with every value that names an existing file made absolute and
-  /// quoted for a POSIX shell. Where the output went, how the run was split and whether it showed
-  /// progress (`--output`, `--shard`, `--shards`, `--journal`, `--quiet`) is left out, so an
-  /// unsharded run and a merge of its shards record the same command; the format an `--output`
-  /// extension implied is written as `--format`.
-  static func equivalentCommand(_ arguments: ParsedArguments) -> String {
-    var words = ["resnet-lesion"] + arguments.commandPath.dropFirst()
-    let inferredFormat = arguments.values["format"] == nil
-      ? arguments.values["output"]?.last.flatMap { OutputFormat.inferred(from: URL(fileURLWithPath: $0)) } : nil
-    for option in arguments.options where !ShardedRun.placementOptions.contains(option.name) && option.name != "quiet" {
-      if option.name == "format", let inferredFormat, inferredFormat != .table {
-        words += ["--format", inferredFormat.rawValue]
-      } else if arguments.flags.contains(option.name) {
+  /// quoted for a POSIX shell.
+  ///
+  /// - Parameters:
+  ///   - leading: words placed right after the command (`--only fig3`).
+  ///   - omitting: options left out (by name).
+  static func equivalentCommand(
+    _ arguments: ParsedArguments, leading: [String] = [], omitting: Set<String> = []
+  ) -> String {
+    var words = ["resnet-lesion"] + arguments.commandPath.dropFirst() + leading
+    for option in arguments.options where !omitting.contains(option.name) {
+      if arguments.flags.contains(option.name) {
         words.append("--" + option.name)
       } else if let values = arguments.values[option.name] {
         for value in values {
-          words += ["--" + option.name, absolute(value)]
+          // The output keeps its spelling: a re-run writes beside it, or where it is run from.
+          words += ["--" + option.name, option.name == "output" ? value : absolute(value)]
         }
       }
     }

@@ -76,7 +76,7 @@ enum TrainCommand: LesionCommand {
       .flag(
         "zero-init-residual",
         help: "Start each residual branch's last batch norm at γ = 0 (every block begins as its shortcut)."),
-      .option("output", value: "<file>", help: "Model file to write (checkpointed every epoch)."),
+      .option("output", value: "<file>", help: "Model file to write (checkpointed every epoch); default <arch><depth>-seed<seed>.safetensors here, never overwriting."),
       .flag("half", help: "Store the model's tensors as float16."),
       .option(
         "resume", value: "<file>",
@@ -95,7 +95,7 @@ enum TrainCommand: LesionCommand {
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let quiet = try arguments.flag("quiet")
-    let output = try arguments.path("output")
+    let requestedOutput = try OutputTarget.file(arguments, "output")
     let half = try arguments.flag("half")
     var configuration: TrainingConfiguration
     var state: TrainingState? = nil
@@ -129,6 +129,10 @@ enum TrainCommand: LesionCommand {
     } else {
       configuration = try configurationFromOptions(arguments, data: nil)
     }
+    if let available = DatasetLoader.splits(of: dataSource), available != DatasetSplit.allCases {
+      let missing = DatasetSplit.allCases.first { !available.contains($0) } ?? .train
+      throw DataSplitError.missingSplit(source: dataSource, requested: missing, available: available)
+    }
     if !DatasetLoader.hasSplits(dataSource) {
       guard try arguments.flag("allow-overlap") else { throw DataSplitError.trainingOverlap(source: dataSource) }
       if !quiet {
@@ -147,6 +151,7 @@ enum TrainCommand: LesionCommand {
     if state == nil {
       configuration = try configurationFromOptions(arguments, data: trainingSet)
     }
+    let output: URL? = try requestedOutput ?? arguments.path("resume") ?? defaultOutput(configuration)
     let trainer: Trainer
     if let state {
       trainer = try Trainer(configuration: configuration, trainingSet: trainingSet, testSet: testSet, state: state)
@@ -158,7 +163,9 @@ enum TrainCommand: LesionCommand {
       context.writeError(
         "training \(network.configuration.family.rawValue) with \(network.blockCount) blocks, \(network.parameterCount) parameters on \(trainingSet.count) images of \(dataSource) (test: \(testSet.count)); \(trainer.batchesPerEpoch) batches of \(configuration.batchSize) per epoch, \(EngineThreads.count) threads\n"
       )
-      if output == nil { context.writeError("note: no --output given; the trained model is not saved\n") }
+      if !(try arguments.wasGiven("output")), let output {
+        context.writeError("note: no --output given; the model is saved as \(output.lastPathComponent)\n")
+      }
     }
     var extra = ["data": dataSource, "command": command]
     if let limit { extra["limit"] = String(limit) }
@@ -215,22 +222,41 @@ enum TrainCommand: LesionCommand {
     }
   }
 
+  /// Where a run without --output saves its model: `<arch><depth>-seed<seed>.safetensors` in the
+  /// current folder (`resnet110-seed0.safetensors`; `vgg-2-2-2-seed0…` when there is no 6n+2 depth).
+  /// - Throws: `CommandLineError.invalidValue` (exit 64) when that file exists: a run never
+  ///   overwrites a model it was not told to write.
+  static func defaultOutput(_ configuration: TrainingConfiguration) throws -> URL {
+    let architecture = configuration.architecture
+    let blocks = architecture.blocksPerStage
+    let arch: String
+    switch architecture.family {
+    case .preActivationResNet: arch = "preact"
+    case .plainCIFAR: arch = "plain"
+    case .vgg: arch = "vgg"
+    default: arch = "resnet"
+    }
+    let uniform = blocks.count == 3 && Set(blocks).count == 1 && architecture.family != .vgg
+    let shape = uniform ? "\(arch)\(6 * blocks[0] + 2)" : ([arch] + blocks.map(String.init)).joined(separator: "-")
+    let name = "\(shape)-seed\(configuration.seed).safetensors"
+    let url = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(name)
+    if FileManager.default.fileExists(atPath: url.path) {
+      throw CommandLineError.invalidValue(
+        option: "--output", value: "(not given)",
+        expected: "a file name: the default \(name) exists in this folder and is not overwritten")
+    }
+    return url
+  }
+
   /// One progress line per epoch.
   static func epochLine(_ r: EpochReport) -> String {
     "epoch \(r.epoch)/\(r.epochs)  loss \(NumberFormat.fixed(r.loss, decimals: 4))  train accuracy \(NumberFormat.percent(r.trainAccuracy))  test error \(NumberFormat.percent(r.testError))  lr \(NumberFormat.fixed(Double(r.learningRate), decimals: 5))  \(NumberFormat.fixed(r.imagesPerSecond, decimals: 1)) images/s  elapsed \(ProgressReporter.duration(r.elapsed))  ETA \(ProgressReporter.duration(r.estimatedRemaining))"
   }
 
-  /// The command as typed (options in declaration order), for the model's provenance.
+  /// The command as typed (options in declaration order, input paths absolute), for the model's
+  /// provenance: it reruns the training from any folder.
   static func commandLine(_ arguments: ParsedArguments) -> String {
-    var parts = ["resnet-lesion", "train"]
-    for option in spec.options {
-      if case .flag = option.kind {
-        if arguments.flags.contains(option.name) { parts.append(option.flagName) }
-      } else if let values = arguments.values[option.name] {
-        for value in values { parts.append(option.flagName); parts.append(value) }
-      }
-    }
-    return parts.joined(separator: " ")
+    Provenance.equivalentCommand(arguments)
   }
 
   /// Builds the training configuration from the options (`data` fixes the input shape, class

@@ -150,7 +150,13 @@ public enum DatasetDownloader {
       existing = 0
     }
     if file.size == nil || existing < (file.size ?? 0) {
-      try transfer(file, to: part, resumingAt: existing, timeout: timeout, progress: progress)
+      do {
+        try transfer(file, to: part, resumingAt: existing, timeout: timeout, progress: progress)
+      } catch {
+        // Keep a partial file to resume, but no empty one (an offline attempt leaves nothing).
+        if (fileSize(part) ?? 0) == 0 { try? fileManager.removeItem(at: part) }
+        throw error
+      }
     }
     do {
       try verify(part, against: file)

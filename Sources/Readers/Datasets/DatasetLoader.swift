@@ -114,34 +114,50 @@ public enum DatasetLoader {
       expected: "a CIFAR .bin/.tar.gz, an MNIST IDX file or folder, an images .npy, or a folder")
   }
 
-  /// Whether `source` holds separate training and test images that `split` chooses between: a
-  /// CIFAR or MNIST folder, a CIFAR archive, or a bundled data set. A single `.bin`, IDX or `.npy`
-  /// file and an image folder are one set of images, which `load` returns whatever `split` says.
-  /// A source that does not exist counts as having splits (`load` reports it).
+  /// Whether `source` holds separate training and test images that `split` chooses between (see
+  /// `splits(of:labels:)`).
   public static func hasSplits(_ source: String, labels: String? = nil) -> Bool {
+    splits(of: source, labels: labels) != nil
+  }
+
+  /// The halves `split` can choose in `source`, or nil when it is one set of images.
+  ///
+  /// A CIFAR or MNIST folder has the splits whose files it holds (train: `data_batch_1.bin` or
+  /// `train.bin`, MNIST `train-images…`; test: `test_batch.bin` or `test.bin`, MNIST `t10k-images…`);
+  /// a CIFAR archive and a bundled data set have both. A single `.bin`, IDX or `.npy` file and an
+  /// image folder are one set of images, which `load` returns whatever `split` says. A source that
+  /// does not exist counts as having both (`load` reports it).
+  public static func splits(of source: String, labels: String? = nil) -> [DatasetSplit]? {
+    let both = DatasetSplit.allCases
     let fileManager = FileManager.default
     var isDirectory: ObjCBool = false
     guard fileManager.fileExists(atPath: source, isDirectory: &isDirectory) else {
       let isBareName = !source.isEmpty && !source.contains("/") && !source.hasPrefix(".")
       if isBareName, let directory = try? BundledData.directory() {
         let bundled = directory.appendingPathComponent(source).path
-        if fileManager.fileExists(atPath: bundled) { return hasSplits(bundled, labels: labels) }
+        if fileManager.fileExists(atPath: bundled) { return splits(of: bundled, labels: labels) }
       }
-      return true
+      return both
     }
     let url = URL(fileURLWithPath: source)
     guard isDirectory.boolValue else {
       let name = url.lastPathComponent.lowercased()
-      return name.hasSuffix(".tar.gz") || name.hasSuffix(".tgz") || name.hasSuffix(".tar")
+      return name.hasSuffix(".tar.gz") || name.hasSuffix(".tgz") || name.hasSuffix(".tar") ? both : nil
     }
-    if let labels, !labels.lowercased().hasSuffix(".npy") { return false }
-    guard let names = try? contents(of: url) else { return true }
-    if [CIFAR.Variant.cifar10, .cifar100].contains(where: { names.contains($0.folderName) }) { return true }
-    for split in DatasetSplit.allCases {
+    if let labels, !labels.lowercased().hasSuffix(".npy") { return nil }
+    guard let names = try? contents(of: url) else { return both }
+    for variant in [CIFAR.Variant.cifar10, .cifar100] where names.contains(variant.folderName) {
+      return splits(of: url.appendingPathComponent(variant.folderName).path, labels: labels)
+    }
+    var found: [DatasetSplit] = []
+    for split in both {
       let images = MNIST.fileNames(for: split).images
-      if names.contains(images) || names.contains(images + ".gz") { return true }
+      let cifar = split == .train ? ["data_batch_1.bin", "train.bin"] : ["test_batch.bin", "test.bin"]
+      if names.contains(images) || names.contains(images + ".gz") || cifar.contains(where: names.contains) {
+        found.append(split)
+      }
     }
-    return ["data_batch_1.bin", "test_batch.bin", "train.bin", "test.bin"].contains(where: names.contains)
+    return found.isEmpty ? nil : found
   }
 
   /// The data sets shipped in the repository's notebooks-data folder.

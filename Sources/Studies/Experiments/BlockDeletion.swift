@@ -22,7 +22,38 @@ public struct BlockDeletion: Sendable {
     let plans = study.owned(blockSets.map { LesionPlan(deleted: Set($0)) })
     let (intact, lesions) = try study.evaluate(plans, task: "block deletion")
     return BlockDeletionResult(
-      intact: LesionComparison(intact, intact), lesions: lesions.map { LesionComparison($0, intact: intact) })
+      intact: LesionComparison(intact, intact), lesions: lesions.map { LesionComparison($0, intact: intact) },
+      perImage: PerImageResults(labels: study.dataset.labels, intact: intact, lesions: lesions))
+  }
+}
+
+/// Each image's label, and its prediction and loss under the intact network and each lesion, for
+/// researchers who run their own tests on the paired outcomes.
+public struct PerImageResults: Sendable {
+  public var labels: [Int]
+  public var intact: LesionResult
+  public var lesions: [LesionResult]
+
+  /// One row per lesion and image (image = 0-based position in the evaluated selection): the
+  /// deleted blocks, the label, and the intact and lesioned prediction and loss.
+  /// - Complexity: O(lesions × images).
+  public var table: ResultTable {
+    var table = ResultTable(columns: [
+      .init("deleted_blocks", .text), .init("image", .integer), .init("label", .integer),
+      .init("intact_prediction", .integer), .init("intact_loss_nats", .significant(6)),
+      .init("lesioned_prediction", .integer), .init("lesioned_loss_nats", .significant(6)),
+    ])
+    for lesion in lesions {
+      let blocks = ResultTable.Value.integers(lesion.plan.deleted.sorted())
+      for image in labels.indices {
+        table.addRow([
+          blocks, .integer(image), .integer(labels[image]), .integer(intact.predictions[image]),
+          .number(intact.losses[image]), .integer(lesion.predictions[image]), .number(lesion.losses[image]),
+        ])
+      }
+    }
+    table.notes = ["image: 0-based position in the evaluated selection (after --offset, --limit, --per-class); losses: cross-entropy, natural log"]
+    return table
   }
 }
 
@@ -38,6 +69,8 @@ extension LesionComparison {
 public struct BlockDeletionResult: Sendable {
   public var intact: LesionComparison
   public var lesions: [LesionComparison]
+  /// Per image: label, intact and lesioned predictions and losses.
+  public var perImage: PerImageResults
 
   /// One row for the intact network, then one per lesion.
   public var table: ResultTable {

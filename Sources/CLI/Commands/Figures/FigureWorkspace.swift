@@ -39,6 +39,8 @@ final class FigureWorkspace {
   private(set) var skippedRoles: [ModelRole: String] = [:]
   private(set) var testData: ImageDataset?
   private(set) var trainData: ImageDataset?
+  /// The `figures` command line that remakes one figure from any folder (set by the command).
+  var equivalentCommand: (FigureID) -> String = { _ in "" }
   private var singles: [ModelRole: SingleDeletionResult] = [:]
   private var randoms: [ModelRole: RandomDeletionResult] = [:]
 
@@ -68,6 +70,10 @@ final class FigureWorkspace {
     let test = try DatasetLoader.load(dataSource, split: .test).selecting(offset: 0, limit: nil, perClass: settings.perClass)
     testData = test
     if figures.contains(where: { $0 == .fig6b || $0 == .fig6c }) {
+      if !DatasetLoader.hasSplits(dataSource) {
+        context.writeError(
+          "warning: \(dataSource) has no separate training split; Figs. 6b/6c measure on all of its images\n")
+      }
       trainData = try DatasetLoader.load(dataSource, split: .train)
     }
     let roles = ModelRole.allCases.filter { role in figures.contains { $0.roles.contains(role) } }
@@ -194,7 +200,7 @@ final class FigureWorkspace {
     ]
     let provenance = model.loaded.metadata.provenance
     if !provenance.isEmpty {
-      object.append(("provenance", .object(provenance.keys.sorted().map { ($0, .string(provenance[$0] ?? "")) })))
+      object.append(("provenance", .object(provenance.keys.sorted().map { ($0, Provenance.typed(provenance[$0] ?? "")) })))
     }
     return .object(object)
   }
@@ -211,7 +217,8 @@ final class FigureWorkspace {
   /// Writes `<stem>.csv` (and any extra CSVs), its SVGs and the sidecar `<stem>.json`, at once.
   ///
   /// The sidecar records the models with paths and checksums, the data, the settings, the tool
-  /// version, equivalent commands and the wall time (the only field that changes between runs
+  /// version, the `figures` command that remakes the figure (`equivalent_command`), the single
+  /// commands of its experiments (`experiment_commands`) and the wall time (the only field that changes between runs
   /// with the same seed).
   func write(
     _ figure: FigureID, tables: [(suffix: String, table: ResultTable)], plots: [(suffix: String, plot: SVGPlot)],
@@ -238,7 +245,8 @@ final class FigureWorkspace {
       ("models", .array(roles.compactMap { models[$0] }.map(modelRecord))),
       ("skipped_models", .array(roles.compactMap { skippedRoles[$0] }.map { .string($0) })),
       ("data", dataRecord(training: training)), ("settings", settings.json),
-      ("equivalent_commands", .array(commands.map { .string($0) })),
+      ("equivalent_command", .string(equivalentCommand(figure))),
+      ("experiment_commands", .array(commands.map { .string($0) })),
     ]
     if let first = tables.first { object.append(("notes", .array(first.table.notes.map { .string($0) }))) }
     object += details

@@ -87,6 +87,7 @@ enum FiguresCommand: LesionCommand {
     let workspace = FigureWorkspace(
       settings: settings, outputFolder: out, dataSource: try arguments.string("data") ?? "mnist-5k", quiet: quiet,
       context: context)
+    workspace.equivalentCommand = { figure in figureCommand(arguments, figure: figure) }
     try workspace.prepare(figures: figures, modelArguments: modelArguments)
 
     // Which figures can be made: each needs its required models.
@@ -135,6 +136,12 @@ enum FiguresCommand: LesionCommand {
     if !skipped.isEmpty { footer += "; skipped \(skipped.count) figure(s)" }
     context.write(footer + "\n")
     if !failures.isEmpty { throw FiguresError.figuresFailed(failures) }
+  }
+
+  /// The command that remakes `figure` alone from any folder, into `./figures` there: this run's
+  /// options with paths made absolute, `--only` naming the figure and no `--output`.
+  static func figureCommand(_ arguments: ParsedArguments, figure: FigureID) -> String {
+    Provenance.equivalentCommand(arguments, leading: ["--only", figure.rawValue], omitting: ["only", "output"])
   }
 
   /// `notebooks-data/models/x.safetensors` for a path inside the data folder (messages stay short
