@@ -42,6 +42,9 @@ final class ImageFolderCommandTests: XCTestCase {
     XCTAssertTrue(result.standardError.contains("sizes 11–150 × 10–113"), result.standardError)
     XCTAssertTrue(result.standardError.contains("formats JPEG 4, PNG 2"), result.standardError)
     XCTAssertTrue(result.standardError.contains("Resize(32) → CenterCrop(32) (6)"), result.standardError)
+    // Decoding progress counts images (a plain line when standard error is not a terminal).
+    XCTAssertTrue(result.standardError.contains("decoding images: 6 images\n"), result.standardError)
+    XCTAssertTrue(result.standardError.contains("progress: 6/6 images (100%)"), result.standardError)
   }
 
   /// CSV output without its `# key: value` provenance lines.
@@ -62,8 +65,13 @@ final class ImageFolderCommandTests: XCTestCase {
     defer { try? FileManager.default.removeItem(at: folder) }
     let failing = try BinaryRunner.run(["data", "info", "--data", folder.path, "--resize", "40", "--crop", "32"])
     XCTAssertEqual(failing.status, 1)
-    XCTAssertTrue(failing.standardError.hasPrefix("Error: "), failing.standardError)
+    // Decoding progress may come first; the error is one last line.
+    let lines = failing.standardError.split(separator: "\n")
+    XCTAssertTrue(lines.last?.hasPrefix("Error: ") == true, failing.standardError)
+    XCTAssertEqual(lines.filter { $0.hasPrefix("Error: ") }.count, 1, failing.standardError)
     XCTAssertTrue(failing.standardError.contains("Zebra/f.jpg: truncated at byte "), failing.standardError)
+    let quiet = try BinaryRunner.run(["data", "info", "--data", folder.path, "--resize", "40", "--crop", "32", "--quiet"])
+    XCTAssertTrue(quiet.standardError.hasPrefix("Error: ") && quiet.standardError.split(separator: "\n").count == 1, quiet.standardError)
     let skipping = try BinaryRunner.run(["data", "info", "--data", folder.path, "--resize", "40", "--crop", "32", "--skip-bad"])
     XCTAssertEqual(skipping.status, 0, skipping.standardError)
     XCTAssertTrue(skipping.standardError.contains("skipped 1 bad file"), skipping.standardError)

@@ -1,5 +1,6 @@
 import _TestSupport
 import Foundation
+import Report
 import XCTest
 
 /// End-to-end runs of rank, prune and interactions on the committed tiny ResNet-8 (three blocks),
@@ -64,6 +65,30 @@ final class ImportanceCommandTests: XCTestCase {
     // Greedy's first removal is the best single deletion, as drop measures it.
     let greedyFirst = column(rows, "block_removed")[1]
     XCTAssertEqual(try dropLoss(greedyFirst).lesioned, firstRemoval["greedy"]!, accuracy: 1e-4)
+  }
+
+  /// `--heatmap` draws the three pairs of the tiny network symmetrically (6 cells, empty
+  /// diagonal) with the same loss interactions as the CSV; a heatmap into a missing folder is a
+  /// usage error before any work.
+  func testInteractionsHeatmap() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("heatmap-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let svgURL = folder.appendingPathComponent("pairs.svg")
+    let rows = try csvRows(["interactions", "--heatmap", svgURL.path])
+    let svg = try String(contentsOf: svgURL, encoding: .utf8)
+    XCTAssertTrue(svg.hasPrefix("<?xml") && svg.hasSuffix("</svg>\n"))
+    let cells = svg.split(separator: "\n").filter { $0.hasPrefix("<rect") && $0.contains("width=\"28.00\" height=\"28.00\"") }
+    XCTAssertEqual(cells.count, 6, svg)
+    let interactions = column(rows, "loss_interaction_nats").compactMap(Double.init)
+    let limit = interactions.map(abs).max()!
+    for value in interactions {
+      let fill = "fill=\"\(SVGHeatmap.color(value, limit: limit))\""
+      XCTAssertEqual(cells.filter { $0.contains(fill) }.count, 2, "\(value): \(fill)")
+    }
+    let bad = try BinaryRunner.run(["interactions", "--model", Self.resnet, "--heatmap", folder.path + "/missing/x.svg"])
+    XCTAssertEqual(bad.status, 64, bad.standardError)
+    XCTAssertTrue(bad.standardError.contains("--heatmap"), bad.standardError)
   }
 
   func testInteractionsAgreeWithDropAndRejectBadBlocks() throws {

@@ -52,10 +52,13 @@ enum DataArguments {
           "warning: \(source) has no separate training split; using all of its images (the default --split train needs a data set with train and test images)\n")
       }
     }
+    let decoding = quiet ? nil : context.map { DecodingProgress(StudyArguments.progress(quiet: false, context: $0)) }
+    defer { decoding?.finish() }
     let images = ImageFolderOptions(
       resize: try arguments.int("resize", in: 1...65_536), crop: try arguments.int("crop", in: 1...65_536),
       skipBad: try arguments.flag("skip-bad"), inputSize: inputSize,
-      onSummary: quiet ? nil : context.map { context in { context.writeError($0.description + "\n") } })
+      onSummary: quiet ? nil : context.map { context in { context.writeError($0.description + "\n") } },
+      onProgress: decoding.map { decoding in { decoding.update(done: $0, total: $1) } })
     // Without a per-class quota, only the first offset + limit images are needed.
     var needed: Int?
     if perClass == nil, let limit, case let (sum, false) = offset.addingReportingOverflow(limit) { needed = sum }
@@ -119,6 +122,24 @@ enum StudyArguments {
       return StudyProgress.Handle(advance: { reporter.advance(by: $0) }, finish: { reporter.finish() })
     }
   }
+}
+
+/// The progress of decoding an image folder, begun at the first image (when the folder's size is
+/// known). Called from the one thread that consumes the decoded images.
+private final class DecodingProgress: @unchecked Sendable {
+  private let progress: StudyProgress
+  private var handle: StudyProgress.Handle?
+  private var reported = 0
+
+  init(_ progress: StudyProgress) { self.progress = progress }
+
+  func update(done: Int, total: Int) {
+    if handle == nil { handle = progress.begin("decoding images", total, "images") }
+    handle?.advance(done - reported)
+    reported = done
+  }
+
+  func finish() { handle?.finish() }
 }
 
 /// What every output records about how it was made: tool version, model (as given, absolute
