@@ -1,4 +1,5 @@
 import Foundation
+import Studies
 
 /// One `resnet-lesion` command: its specification and what it does.
 ///
@@ -21,6 +22,8 @@ public final class CommandContext: @unchecked Sendable {
   public let writeError: (String) -> Void
   /// Whether standard error is a terminal (progress bars are drawn only then).
   public let errorIsTerminal: Bool
+  /// The checked parts a `merge` replays the command on (nil: compute).
+  var mergedParts: PartSet?
 
   public init(
     write: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) },

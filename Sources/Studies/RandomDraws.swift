@@ -71,6 +71,11 @@ func drawUntilPrecise(
   points: [Int], count: DrawCount, forcedCounts: [Int: Int]?, study: Study, task: String,
   plan: (_ point: Int, _ draw: Int) throws -> LesionPlan
 ) throws -> (intact: LesionComparison, points: [DrawPoint]) {
+  // Sharding: with a sequential rule each point is one configuration (its rule must see all of
+  // its draws); with fixed counts each (point, draw) is one, numbered point after point.
+  let sequential: Bool
+  if case .auto = count, forcedCounts == nil { sequential = true } else { sequential = false }
+  let points = sequential ? study.owned(points) : points
   var draws: [Int: [LesionComparison]] = [:]
   var intact: LesionComparison?
   var wanted: [Int: Int] = [:]
@@ -80,9 +85,12 @@ func drawUntilPrecise(
     round += 1
     var plans: [LesionPlan] = []
     var owners: [Int] = []
+    var position = 0
     for point in points {
       let have = draws[point]?.count ?? 0
       for draw in have..<max(have, wanted[point] ?? 0) {
+        defer { position += 1 }
+        guard sequential || study.owns(position) else { continue }
         plans.append(try plan(point, draw))
         owners.append(point)
       }

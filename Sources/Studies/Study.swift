@@ -26,6 +26,12 @@ public struct Study {
   public var batchSize: Int
   /// Where progress is reported.
   public var progress: StudyProgress
+  /// Lesion results already computed (a journal, merged parts), consulted and filled by
+  /// `evaluate`; nil evaluates every plan.
+  public var evaluations: EvaluationStore?
+  /// The shard this process computes (experiments evaluate only the configurations it owns), or
+  /// nil for the whole run.
+  public var shard: ShardSpec?
 
   /// Creates a study with the model's own normalization.
   /// - Throws: `LesionError` when the data does not fit the network (image shape, labels).
@@ -48,9 +54,44 @@ public struct Study {
   public var network: Network { model.network }
 
   /// Evaluates the intact network and every plan on the study's images, with progress.
+  ///
+  /// With an `evaluations` store, only plans the store lacks are evaluated (in chunks of
+  /// `chunkSize` when it journals, each chunk recorded as soon as it is done); in replay mode a
+  /// missing plan throws `ShardingError.missingEvaluation`. A plan's result does not depend on
+  /// which other plans share its pass, so stored and fresh results are interchangeable.
   /// - Returns: the intact result and one result per plan, each with per-image correctness and loss.
   /// - Throws: `EngineError` for a plan that cannot run.
   public func evaluate(_ plans: [LesionPlan], task: String) throws -> (intact: LesionResult, lesions: [LesionResult]) {
+    guard let store = evaluations else { return try evaluateAll(plans, task: task) }
+    var seen = Set<LesionPlan>()
+    let missing = plans.filter { store.result(for: $0) == nil && seen.insert($0).inserted }
+    if !missing.isEmpty || store.result(for: .intact) == nil {
+      if store.mode == .replay { throw ShardingError.missingEvaluation(plan: (missing.first ?? .intact).description) }
+      let step = store.journal == nil ? max(1, missing.count) : max(1, store.chunkSize)
+      var start = 0
+      repeat {
+        let chunk = Array(missing[start..<min(missing.count, start + step)])
+        let (intact, lesions) = try evaluateAll(chunk, task: missing.count > step ? "\(task), \(start + chunk.count) of \(missing.count)" : task)
+        try store.record(intact)
+        for lesion in lesions { try store.record(lesion) }
+        start += step
+      } while start < missing.count
+    }
+    guard let intact = store.result(for: .intact) else { throw ShardingError.missingEvaluation(plan: LesionPlan.intact.description) }
+    return (intact, try plans.map { plan in
+      guard let result = store.result(for: plan) else { throw ShardingError.missingEvaluation(plan: plan.description) }
+      return result
+    })
+  }
+
+  /// The configurations this process computes: all of them, or the shard's (positions p with
+  /// p mod N = I in the unsharded enumeration).
+  public func owned<Item>(_ items: [Item]) -> [Item] { shard?.owned(items) ?? items }
+
+  /// Whether the configuration at `position` of the unsharded enumeration is this process's.
+  public func owns(_ position: Int) -> Bool { shard.map { position % $0.count == $0.index } ?? true }
+
+  private func evaluateAll(_ plans: [LesionPlan], task: String) throws -> (intact: LesionResult, lesions: [LesionResult]) {
     let evaluator = try LesionEvaluator(network: network, dataset: dataset, mean: mean, std: std, batchSize: batchSize)
     let handle = progress.begin(task, (plans.count + 1) * dataset.count, "image evaluations")
     defer { handle.finish() }

@@ -55,7 +55,7 @@ final class ReadmeCommandsEndToEndTests: XCTestCase {
     try Self.writeImages(to: work.appendingPathComponent("X.npy"))
     let placeholders = [
       "M": model, "IN.pt": model, "D": "mnist-5k", "K": "2", "S": "2", "N": "2", "P": "2", "R": "1", "B": "4",
-      "DIR": "figs",
+      "DIR": "figs", "PART…": "P.json",
     ]
     let small = ["--limit", "20", "--quiet"]
     let extras: [String: [String]] = [
@@ -89,6 +89,11 @@ final class ReadmeCommandsEndToEndTests: XCTestCase {
         let group = Array(added[index..<(index + (isFlag ? 1 : 2))])
         if !words.contains(group[0]) { words += group }
         index += group.count
+      }
+      if name == "merge" {
+        // The part of a one-shard sweep, which the merge turns into the sweep's own output.
+        let part = try BinaryRunner.run(["sweep", "--model", model, "--shard", "0/1", "--output", "P.json"] + small, in: work)
+        XCTAssertEqual(part.status, 0, part.standardError)
       }
       let writesJSON = declares("format") && !words.contains("--output")
       if writesJSON { words += ["--output", "out-\(outputs.count).json"] }

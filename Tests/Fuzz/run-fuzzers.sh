@@ -88,7 +88,7 @@ PY
 }
 
 # Library modules for the multi-module targets, in dependency order: name and source folder.
-modules=(Archives:Sources/Readers/Archives TensorFormats:Sources/Readers/Formats
+modules=(Archives:Sources/Readers/Archives TensorFormats:Sources/Readers/Formats Images:Sources/Readers/Images
   Datasets:Sources/Readers/Datasets Engine:Sources/Engine Checkpoints:Sources/Readers/Checkpoints)
 if [ -d Sources/Basics ]; then modules=(Basics:Sources/Basics "${modules[@]}"); fi
 lib="$work/lib"

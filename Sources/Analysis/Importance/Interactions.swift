@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Lesion
 import Statistics
@@ -21,6 +22,27 @@ public struct PairInteraction: Sendable {
 }
 
 /// Every pair of deletable blocks, with the single deletions they are compared with.
+/// Per-row control of `interactions` for sharded, resumable and merged runs: row r (every pair
+/// whose first block is the r-th chosen block) is one configuration; row −1 is the intact network
+/// and the single deletions, which every run needs.
+public struct InteractionRowHooks {
+  /// The results of exactly these plans, in order, when all are stored.
+  public var known: (_ plans: [LesionPlan]) throws -> [LesionResult]?
+  /// Whether to compute row r when it is not stored (a shard computes only its rows).
+  public var computes: (_ row: Int) throws -> Bool
+  /// Called with each computed row's results (base first).
+  public var finished: (_ results: [LesionResult]) throws -> Void
+
+  public init(
+    known: @escaping ([LesionPlan]) throws -> [LesionResult]?, computes: @escaping (Int) throws -> Bool,
+    finished: @escaping ([LesionResult]) throws -> Void
+  ) {
+    self.known = known
+    self.computes = computes
+    self.finished = finished
+  }
+}
+
 public struct InteractionMatrix: Sendable {
   public var blocks: [Int]
   public var intact: LesionResult
@@ -36,14 +58,32 @@ extension DeletionScorer {
   ///
   /// - Complexity: about n³/6 block evaluations per image for n blocks.
   /// - Throws: `ImportanceError.tooFewBlocks` for fewer than two blocks, `.notDeletable`.
-  public func interactions(blocks chosen: [Int]? = nil, progress: ((Int) -> Void)? = nil) throws -> InteractionMatrix {
+  public func interactions(
+    blocks chosen: [Int]? = nil, rows hooks: InteractionRowHooks? = nil, progress: ((Int) -> Void)? = nil
+  ) throws -> InteractionMatrix {
     let blocks = (chosen ?? deletable).sorted()
     guard blocks.count >= 2 else { throw ImportanceError.tooFewBlocks(what: "interactions", needed: 2, found: blocks.count) }
-    let (intact, singles) = try extensions(of: [], by: blocks)
+    /// The intact network and the lesions of `base` extended by each candidate: stored, or
+    /// computed (and reported) when row `row` is this run's, else nil.
+    func results(base: Set<Int>, candidates: [Int], row: Int) throws -> (base: LesionResult, extended: [LesionResult])? {
+      guard let hooks else { return try extensions(of: base, by: candidates) }
+      let plans = [LesionPlan(deleted: base)] + candidates.map { LesionPlan(deleted: base.union([$0])) }
+      if let known = try hooks.known(plans) { return (known[0], Array(known.dropFirst())) }
+      guard try hooks.computes(row) else { return nil }
+      let computed = try extensions(of: base, by: candidates)
+      try hooks.finished([computed.base] + computed.extended)
+      return computed
+    }
+    guard let (intact, singles) = try results(base: [], candidates: blocks, row: -1) else {
+      return InteractionMatrix(blocks: blocks, intact: Self.emptyResult([]), singles: [], pairs: [])
+    }
     var pairs: [PairInteraction] = []
     for (i, a) in blocks.enumerated() where i + 1 < blocks.count {
       let seconds = Array(blocks[(i + 1)...])
-      let (_, withPair) = try extensions(of: [a], by: seconds)
+      guard let (_, withPair) = try results(base: [a], candidates: seconds, row: i) else {
+        progress?(seconds.count)
+        continue
+      }
       for (offset, b) in seconds.enumerated() {
         let j = i + 1 + offset
         let pair = withPair[offset]

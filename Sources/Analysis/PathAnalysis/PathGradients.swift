@@ -104,6 +104,26 @@ public struct PathGradientResult: Sendable {
 /// pass serves every k of a sample, and a restricted backward through k branches costs about
 /// k/n of a full one.
 public final class PathGradientMeasurement {
+  /// Per-sample control of `measure` for sharded, resumable and merged runs.
+  public struct SampleHooks {
+    /// The norms of sample s when already known: exactly one per measured length, in order (the
+    /// hook checks this; a wrong count is a programming error).
+    public var known: (_ sample: Int) throws -> [Double]?
+    /// Whether to compute sample s when it is not known.
+    public var computes: (_ sample: Int) throws -> Bool
+    /// Called with each computed sample's norms.
+    public var finished: (_ sample: Int, _ norms: [Double]) throws -> Void
+
+    public init(
+      known: @escaping (Int) throws -> [Double]?, computes: @escaping (Int) throws -> Bool,
+      finished: @escaping (Int, [Double]) throws -> Void
+    ) {
+      self.known = known
+      self.computes = computes
+      self.finished = finished
+    }
+  }
+
   public let network: Network
   public let dataset: ImageDataset
   public let mean: [Float]
@@ -139,9 +159,15 @@ public final class PathGradientMeasurement {
   /// j's batch (indices without replacement) from keys ("GRAD", "BTCH", j), the branch set of
   /// length k in sample j from ("GRAD", "PATH", j, k). So a measurement at (j, k) does not depend on
   /// which other lengths or how many samples a run asks for, nor on the thread count.
-  /// - Parameter progress: called with the number of backward passes just finished.
-  /// - Throws: `LesionError.notEnoughBlocks` for a length above the number of residual blocks.
-  public func measure(_ configuration: PathGradientConfiguration, progress: ((Int) -> Void)? = nil) throws -> PathGradientResult {
+  /// - Parameters:
+  ///   - samples: which samples to compute, and norms already known (a shard computes only its
+  ///     samples; a resumed or merged run reads the others).
+  ///   - progress: called with the number of backward passes just finished.
+  /// - Throws: `LesionError.notEnoughBlocks` for a length above the number of residual blocks;
+  ///   whatever the sample hooks throw.
+  public func measure(
+    _ configuration: PathGradientConfiguration, samples hooks: SampleHooks? = nil, progress: ((Int) -> Void)? = nil
+  ) throws -> PathGradientResult {
     let residual = network.blocks.filter(\.isResidual).map(\.number)
     let n = residual.count
     let lengths = Self.lengths(blockCount: n, configuration: configuration)
@@ -153,6 +179,16 @@ public final class PathGradientMeasurement {
     var norms = [[Double]](repeating: [], count: lengths.count)
     var buffer = [Float](repeating: 0, count: batch * s.count)
     for sample in 0..<configuration.samples {
+      if let hooks {
+        if let known = try hooks.known(sample) {
+          precondition(known.count == lengths.count, "the hook checks one norm per measured length")
+          for index in lengths.indices { norms[index].append(known[index]) }
+          progress?(lengths.count)
+          continue
+        }
+        if try !hooks.computes(sample) { continue }
+      }
+      var sampleNorms: [Double] = []
       let j = UInt64(sample)
       var batchGenerator = SplitMix64(seed: configuration.seed, keys: [Self.streamKey, Self.batchKey, j])
       let indices = batchGenerator.sample(batch, from: Array(0..<dataset.count))
@@ -172,8 +208,10 @@ public final class PathGradientMeasurement {
         var sum = 0.0
         for v in tensor.scalars { sum += Double(v) * Double(v) }
         norms[index].append(sum.squareRoot())
+        sampleNorms.append(sum.squareRoot())
         progress?(1)
       }
+      try hooks?.finished(sample, sampleNorms)
     }
     let points = zip(lengths, norms).map { k, values in
       let summary = Summary(values)

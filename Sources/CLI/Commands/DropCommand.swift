@@ -18,7 +18,8 @@ enum DropCommand: LesionCommand {
       .option("stage", value: "<n>", help: "Delete every block of this stage (1-based)."),
       .option("deleted", value: "<list>", help: "Numbers of blocks to delete at random, e.g. 3 or 1,5,10 (see --samples, --seed).").aliased("random"),
       .option("per-image", value: "<path>", help: "With --blocks or --stage: also write a CSV with one row per image: label, intact and lesioned prediction and loss."),
-    ] + DrawArguments.options(defaultSamples: "10") + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
+    ] + DrawArguments.options(defaultSamples: "10") + ShardedRun.options
+      + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
     examples: [
       "drop --blocks 5,9",
       "drop --model resnet56.th --data cifar-10-batches-bin --stage 2 --output stage2.csv",
@@ -28,6 +29,7 @@ enum DropCommand: LesionCommand {
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let output = try OutputTarget(arguments)
+    let run = try ShardedRun(arguments, context: context)
     let given = try ["blocks", "stage", "deleted"].filter { try arguments.wasGiven($0) }
     guard given.count == 1 else {
       throw CommandLineError.invalidValue(
@@ -39,12 +41,15 @@ enum DropCommand: LesionCommand {
       throw CommandLineError.invalidValue(
         option: "--per-image", value: try arguments.string("per-image") ?? "", expected: "--blocks or --stage (not --deleted)")
     }
+    if perImage != nil && run.isShard {
+      throw ShardingError.invalidCombination(option: "--per-image", reason: "applies to an unsharded run only (a shard writes a part file)")
+    }
     let blocks = try arguments.blockList("blocks")?.blocks
     let stage = try arguments.int("stage", in: 1...Int.max)
     let ks = try arguments.integerList("deleted", in: 0...100_000)
     let draws = try DrawArguments.drawCount(arguments)
     let seed = try DrawArguments.seed(arguments)
-    let study = try StudyArguments.load(arguments, context: context)
+    let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
     let provenance = try Provenance.metadata(study, arguments: arguments)
     var table: ResultTable
     if let ks {
@@ -75,6 +80,6 @@ enum DropCommand: LesionCommand {
     }
     table.notes.insert(study.description, at: 0)
     table.metadata = provenance
-    try output.emit(table, context: context)
+    try run.emit(table, study: study, output: output, arguments: arguments, context: context)
   }
 }

@@ -72,22 +72,30 @@ enum InteractionsCommand: LesionCommand {
     options: ModelArguments.all() + DataArguments.all + [
       .option("blocks", short: "b", value: "<list>", help: "Blocks to pair (default: every deletable block), e.g. 1-18."),
       .option("heatmap", value: "<file.svg>", help: "Also draw the loss interactions as a blocks × blocks heatmap SVG (dots: 95% interval excludes zero)."),
-      CommonOptions.format, CommonOptions.output, CommonOptions.quiet,
-    ],
+    ] + ShardedRun.options + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
     examples: [
       "interactions --limit 100 --blocks 1-18", "interactions --limit 100 --output pairs.csv --heatmap pairs.svg",
     ])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let output = try OutputTarget(arguments)
+    let run = try ShardedRun(arguments, context: context)
     let heatmap = try OutputTarget.file(arguments, "heatmap")
+    if heatmap != nil && run.isShard {
+      throw ShardingError.invalidCombination(option: "--heatmap", reason: "applies to an unsharded run only (a shard writes a part file)")
+    }
     let blocks = try arguments.blockList("blocks")?.blocks
-    let study = try StudyArguments.load(arguments, context: context)
-    let result = try BlockInteractions(blocks: blocks).run(on: study)
+    let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
+    let experiment = BlockInteractions(blocks: blocks)
+    if run.isShard {
+      _ = try experiment.measure(on: study)
+      return try run.writePart(study: study, output: output, arguments: arguments)
+    }
+    let result = try experiment.run(on: study)
     if let heatmap { try result.heatmap.write(to: heatmap) }
     var table = result.table
     table.notes.insert(study.description, at: 0)
     table.metadata = try Provenance.metadata(study, arguments: arguments)
-    try output.emit(table, context: context)
+    try run.emit(table, study: study, output: output, arguments: arguments, context: context)
   }
 }

@@ -25,9 +25,8 @@ enum PathsCommand: LesionCommand {
       .option("gradient-mode", value: "<mode>", help: "With --gradients: single-path (chosen blocks through their branch only, as the paper) or subsets.", default: "single-path").aliased("mode"),
       .option("lengths", value: "<list>", help: "With --gradients: path lengths to measure (default 0…n)."),
       .option("gradient-share", value: "<p>", help: "With --gradients: share of the total gradient the effective-path range must hold.", default: "0.9"),
-    ] + ModelArguments.all() + DataArguments.all.map { $0.name == "split" ? trainSplit : ($0.name == "batch-size" ? gradientBatch : $0) } + [
-      CommonOptions.format, CommonOptions.output, CommonOptions.quiet,
-    ],
+    ] + ModelArguments.all() + DataArguments.all.map { $0.name == "split" ? trainSplit : ($0.name == "batch-size" ? gradientBatch : $0) }
+      + ShardedRun.options + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
     examples: [
       "paths --block-count 54 --range 19-35",
       "paths --model resnet110 --format csv --output paths.csv",
@@ -39,9 +38,13 @@ enum PathsCommand: LesionCommand {
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let output = try OutputTarget(arguments)
+    let run = try ShardedRun(arguments, context: context)
     if try arguments.flag("gradients") {
-      try runGradients(arguments, output: output, context: context)
+      try runGradients(arguments, output: output, run: run, context: context)
       return
+    }
+    if try ["shard", "journal"].contains(where: { try arguments.wasGiven($0) }) {
+      throw ShardingError.invalidCombination(option: "--shard/--journal", reason: "apply to 'paths --gradients' only: the exact distribution is computed at once")
     }
     let share = try shareValue(arguments, "share", default: 0.95)
     var n = try arguments.int("block-count", in: 0...PathLengthDistribution.maximumBlockCount) ?? 54
@@ -77,7 +80,7 @@ enum PathsCommand: LesionCommand {
   }
 
   /// `paths --gradients`: gradient magnitude per path length and effective paths (Fig. 6b, 6c).
-  static func runGradients(_ arguments: ParsedArguments, output: OutputTarget, context: CommandContext) throws {
+  static func runGradients(_ arguments: ParsedArguments, output: OutputTarget, run: ShardedRun, context: CommandContext) throws {
     let share = try shareValue(arguments, "gradient-share", default: 0.9)
     let samples = try arguments.int("gradient-samples", in: 1...1_000_000) ?? 10
     let batchSize = try arguments.int("gradient-batch", in: 1...100_000) ?? 32
@@ -85,15 +88,19 @@ enum PathsCommand: LesionCommand {
     let location = try arguments.choice("at", as: GradientLocation.self) ?? .block
     let mode = try arguments.choice("gradient-mode", as: PathGradientMode.self) ?? .singlePath
     let lengths = try arguments.integerList("lengths", in: 0...100_000)
-    let study = try StudyArguments.load(arguments, context: context)
+    let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
     let experiment = PathGradients(
       configuration: PathGradientConfiguration(
         samples: samples, batchSize: batchSize, seed: seed, location: location, lengths: lengths, mode: mode),
       share: share)
+    if run.isShard {
+      _ = try experiment.measure(on: study)
+      return try run.writePart(study: study, output: output, arguments: arguments)
+    }
     var table = try experiment.run(on: study).table
     table.notes.insert(study.description, at: 0)
     table.notes.append("(Veit et al. 2016, ResNet-110 on CIFAR-10: 5–17 blocks, 0.45% of all paths)")
     table.metadata = try Provenance.metadata(study, arguments: arguments) + table.metadata
-    try output.emit(table, context: context)
+    try run.emit(table, study: study, output: output, arguments: arguments, context: context)
   }
 }

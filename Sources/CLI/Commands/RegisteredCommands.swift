@@ -9,6 +9,7 @@ let registeredCommands: [LesionCommand.Type] = [
   PruneCommand.self,
   InteractionsCommand.self,
   FiguresCommand.self,
+  MergeCommand.self,
   DataCommand.self,
   TrainCommand.self,
   PredictCommand.self,

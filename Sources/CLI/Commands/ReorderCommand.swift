@@ -16,7 +16,8 @@ enum ReorderCommand: LesionCommand {
       .option("swaps", value: "<list>", help: "Numbers of random swaps per order, e.g. 5 or 1-20.", default: "5"),
       .option("order", value: "<list>", help: "An explicit order of all blocks, e.g. 1,3,2,4,…"),
       .flag("summary", help: "One row per number of swaps (mean error and its 95% interval) instead of one per order."),
-    ] + DrawArguments.options(defaultSamples: "10") + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
+    ] + DrawArguments.options(defaultSamples: "10") + ShardedRun.options
+      + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
     examples: [
       "reorder --swaps 1-10 --samples 20 --summary",
       "reorder --order 2,1,3-54 --format json",
@@ -24,6 +25,7 @@ enum ReorderCommand: LesionCommand {
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let output = try OutputTarget(arguments)
+    let run = try ShardedRun(arguments, context: context)
     let orders: Reordering.Orders
     if let text = try arguments.string("order") {
       orders = .given(try BlockList(parsing: text, option: "--order").blocks)
@@ -33,11 +35,11 @@ enum ReorderCommand: LesionCommand {
         seed: try DrawArguments.seed(arguments))
     }
     let summary = try arguments.flag("summary")
-    let study = try StudyArguments.load(arguments, context: context)
+    let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
     let result = try Reordering(orders, option: try arguments.wasGiven("order") ? "--order" : "--swaps").run(on: study)
     var table = summary ? result.table : result.ordersTable
     table.notes.insert(study.description, at: 0)
     table.metadata = try Provenance.metadata(study, arguments: arguments)
-    try output.emit(table, context: context)
+    try run.emit(table, study: study, output: output, arguments: arguments, context: context)
   }
 }

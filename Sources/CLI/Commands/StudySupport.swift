@@ -159,7 +159,7 @@ enum Provenance {
     if arguments.declares("seed"), let seed = try arguments.int("seed", in: 0...Int.max) {
       record.append(("seed", .integer(seed)))
     }
-    record.append(("equivalent_command", .string(equivalentCommand(arguments))))
+    record.append(("equivalent_command", .string(equivalentCommand(arguments, omitting: ShardedRun.splitOptions))))
     return record
   }
 

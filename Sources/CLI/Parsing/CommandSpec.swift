@@ -97,12 +97,15 @@ public struct ArgumentSpec: Sendable, Equatable {
   public let help: String
   /// Whether the argument may be left out.
   public let isOptional: Bool
+  /// Whether the argument takes every remaining word (`merge PART…`); only the last may.
+  public let isVariadic: Bool
 
   /// Creates a positional argument.
-  public init(_ name: String, help: String, optional: Bool = false) {
+  public init(_ name: String, help: String, optional: Bool = false, variadic: Bool = false) {
     self.name = name
     self.help = help
     self.isOptional = optional
+    self.isVariadic = variadic
   }
 }
 
@@ -225,7 +228,13 @@ public struct CommandSpec: Sendable {
     }
 
     var named: [String: String] = [:]
+    var variadicValues: [String] = []
     for (offset, value) in positional.enumerated() {
+      if let last = self.arguments.last, last.isVariadic, offset >= self.arguments.count - 1 {
+        if offset == self.arguments.count - 1 { named[last.name] = value }
+        variadicValues.append(value)
+        continue
+      }
       guard offset < self.arguments.count else { throw CommandLineError.unexpectedArgument(value) }
       named[self.arguments[offset].name] = value
     }
@@ -236,7 +245,8 @@ public struct CommandSpec: Sendable {
       throw CommandLineError.missingOption(option: option.flagName, valueName: option.valueName)
     }
     return ParsedArguments(
-      commandPath: path, options: options, values: values, flags: flags, arguments: named)
+      commandPath: path, options: options, values: values, flags: flags, arguments: named,
+      variadicArguments: variadicValues)
   }
 
   /// Whether `argument` is an option word rather than a value: it starts with `-`, is longer than

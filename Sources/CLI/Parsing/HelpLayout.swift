@@ -81,7 +81,8 @@ extension CommandSpec {
       usage = ([path] + required + ["[<options>]"]).joined(separator: " ")
     }
     for argument in arguments {
-      usage += argument.isOptional ? " [<\(argument.name)>]" : " <\(argument.name)>"
+      let word = "<\(argument.name)>" + (argument.isVariadic ? "…" : "")
+      usage += argument.isOptional ? " [\(word)]" : " \(word)"
     }
     text += "\nUSAGE: \(usage)\n"
     if !arguments.isEmpty {

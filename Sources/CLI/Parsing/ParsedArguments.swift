@@ -15,6 +15,8 @@ public struct ParsedArguments: Sendable {
   public let flags: Set<String>
   /// The positional arguments, by declared name.
   public let arguments: [String: String]
+  /// Every value of a variadic last argument (`merge a.json b.json`), in order.
+  public var variadicArguments: [String] = []
 
   /// The command's name (the last word of `commandPath`).
   public var commandName: String { commandPath.last ?? "" }

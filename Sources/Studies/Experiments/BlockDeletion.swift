@@ -19,7 +19,7 @@ public struct BlockDeletion: Sendable {
   /// - Throws: `StudyError` for a block out of range, repeated or not deletable.
   public func run(on study: Study) throws -> BlockDeletionResult {
     for set in blockSets { try study.checkDeletable(set, option: option) }
-    let plans = blockSets.map { LesionPlan(deleted: Set($0)) }
+    let plans = study.owned(blockSets.map { LesionPlan(deleted: Set($0)) })
     let (intact, lesions) = try study.evaluate(plans, task: "block deletion")
     return BlockDeletionResult(
       intact: LesionComparison(intact, intact), lesions: lesions.map { LesionComparison($0, intact: intact) },

@@ -204,18 +204,39 @@ public struct BlockInteractions: Sendable {
   public init(blocks: [Int]?) { self.blocks = blocks }
 
   public func run(on study: Study) throws -> BlockInteractionsResult {
-    try study.checkImportanceBlocks(blocks, option: "--blocks")
-    let scorer = try study.deletionScorer()
-    let n = blocks?.count ?? scorer.deletable.count
-    let handle = study.progress.begin("block pairs", n * (n - 1) / 2, "pairs")
-    defer { handle.finish() }
-    let matrix = try scorer.interactions(blocks: blocks) { handle.advance($0) }
+    let matrix = try measure(on: study)
     let network = study.network
     let summary = matrix.summary(
       stage: { network.blocks[$0 - 1].stage },
       isDownsampling: { $0 >= 1 && $0 <= network.blocks.count && network.blocks[$0 - 1].isDownsampling })
     return BlockInteractionsResult(
       blocks: network.blocks.map(SingleDeletionResult.Block.init), matrix: matrix, summary: summary)
+  }
+
+  /// The pair measurements alone (what a shard computes). With an evaluation store, stored rows
+  /// are read instead of computed; row r (every pair whose first block is the r-th) is one
+  /// configuration of a sharded run, and the single deletions are computed by every shard.
+  /// - Throws: `StudyError`/`ImportanceError` for unusable blocks; `ShardingError.missingEvaluation`
+  ///   when a merge lacks a row.
+  public func measure(on study: Study) throws -> InteractionMatrix {
+    try study.checkImportanceBlocks(blocks, option: "--blocks")
+    let scorer = try study.deletionScorer()
+    let n = blocks?.count ?? scorer.deletable.count
+    let handle = study.progress.begin("block pairs", n * (n - 1) / 2, "pairs")
+    defer { handle.finish() }
+    let hooks = study.evaluations.map { store in
+      InteractionRowHooks(
+        known: { plans in
+          let stored = plans.compactMap(store.result(for:))
+          return stored.count == plans.count ? stored : nil
+        },
+        computes: { row in
+          if store.mode == .replay { throw ShardingError.missingEvaluation(plan: "interaction row \(row)") }
+          return row < 0 || study.owns(row)
+        },
+        finished: { results in for result in results { try store.record(result) } })
+    }
+    return try scorer.interactions(blocks: blocks, rows: hooks) { handle.advance($0) }
   }
 }
 

@@ -31,15 +31,7 @@ public struct PathGradients: Sendable {
   /// Measures on the study's images (usually a training split).
   /// - Throws: `StudyError.lengthOutOfRange` for a length above n.
   public func run(on study: Study) throws -> PathGradientsResult {
-    let n = Self.residualCount(study)
-    if let bad = configuration.lengths?.first(where: { $0 < 0 || $0 > n }) {
-      throw StudyError.lengthOutOfRange(option: "--lengths", length: bad, blockCount: n)
-    }
-    let measurement = try PathGradientMeasurement(
-      network: study.network, dataset: study.dataset, mean: study.mean, std: study.std)
-    let handle = study.progress.begin("gradient per path length", backwardCount(on: study), "backward passes")
-    defer { handle.finish() }
-    let result = try measurement.measure(configuration) { handle.advance($0) }
+    let result = try measure(on: study)
     let effective = try result.effectivePaths()
     var generator = SplitMix64(seed: configuration.seed, keys: [Self.bootstrapKey])
     let thresholds = Array(Set(EffectivePaths.defaultThresholds + [share])).sorted()
@@ -48,6 +40,42 @@ public struct PathGradients: Sendable {
     return PathGradientsResult(
       experiment: self, measurement: result, effective: effective, range: try effective.narrowestRange(holding: share),
       bootstrap: bootstrap, dataName: study.dataset.name)
+  }
+}
+
+extension PathGradients {
+  /// The per-length measurements alone (what a shard computes: its samples, recorded in the
+  /// study's evaluation store). With a store, stored samples are read instead of measured; each
+  /// sample is one configuration of a sharded run.
+  /// - Throws: `StudyError.lengthOutOfRange` for a length above n; `ShardingError.missingEvaluation`
+  ///   when a merge lacks a sample; `ShardFileError` for stored norms of the wrong count.
+  public func measure(on study: Study) throws -> PathGradientResult {
+    let n = Self.residualCount(study)
+    if let bad = configuration.lengths?.first(where: { $0 < 0 || $0 > n }) {
+      throw StudyError.lengthOutOfRange(option: "--lengths", length: bad, blockCount: n)
+    }
+    let measurement = try PathGradientMeasurement(
+      network: study.network, dataset: study.dataset, mean: study.mean, std: study.std)
+    let lengthCount = PathGradientMeasurement.lengths(blockCount: n, configuration: configuration).count
+    let hooks = study.evaluations.map { store in
+      PathGradientMeasurement.SampleHooks(
+        known: { sample in
+          guard let norms = store.gradientSample(sample) else { return nil }
+          guard norms.count == lengthCount else {
+            throw ShardFileError.invalid(
+              file: "the stored evaluations", key: "gradient_sample \(sample)", expected: "\(lengthCount) norms", found: "\(norms.count)")
+          }
+          return norms
+        },
+        computes: { sample in
+          if store.mode == .replay { throw ShardingError.missingEvaluation(plan: "path-gradient sample \(sample)") }
+          return study.owns(sample)
+        },
+        finished: { try store.recordGradientSample($0, norms: $1) })
+    }
+    let handle = study.progress.begin("gradient per path length", backwardCount(on: study), "backward passes")
+    defer { handle.finish() }
+    return try measurement.measure(configuration, samples: hooks) { handle.advance($0) }
   }
 }
 

@@ -39,8 +39,8 @@ public struct Reordering: Sendable {
       } catch let error as EngineError {
         throw StudyError.impossibleOrder(option: option, reason: "\(error)")
       }
-      let (intact, lesions) = try study.evaluate([plan], task: "reordering")
-      let point = DrawPoint(point: -1, draws: [LesionComparison(lesions[0], intact: intact)], reachedPrecision: nil)
+      let (intact, lesions) = try study.evaluate(study.owned([plan]), task: "reordering")
+      let point = DrawPoint(point: -1, draws: lesions.map { LesionComparison($0, intact: intact) }, reachedPrecision: nil)
       return ReorderingResult(orders: orders, intact: LesionComparison(intact, intact), points: [point], blockCount: network.blockCount)
     case .randomSwaps(let counts, let draws, let seed):
       let positive = counts.filter { $0 > 0 }

@@ -9,7 +9,7 @@ public struct SingleDeletionSweep: Sendable {
   /// Runs the sweep over every deletable block.
   public func run(on study: Study) throws -> SingleDeletionResult {
     let network = study.network
-    let deletable = network.blocks.filter(\.isDeletable).map(\.number)
+    let deletable = study.owned(network.blocks.filter(\.isDeletable).map(\.number))
     let (intact, lesions) = try study.evaluate(deletable.map { LesionPlan(deleted: [$0]) }, task: "single deletions")
     let comparisons = lesions.map { LesionComparison($0, intact: intact) }
     return SingleDeletionResult(

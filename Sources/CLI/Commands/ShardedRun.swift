@@ -1,0 +1,113 @@
+import Basics
+import Foundation
+import Report
+import Studies
+
+/// `--shard I/N|auto`, `--shards N` and `--journal FILE` of the long commands, and what they
+/// change: a shard evaluates only its configurations and writes a part file to `--output`; a
+/// journal records each finished evaluation and lets a rerun skip them; under `merge` the
+/// command replays the parts' evaluations instead of computing.
+///
+/// A command reads these options with `init`, passes its `Study` through `prepare`, and writes
+/// with `emit` instead of `OutputTarget.emit`.
+struct ShardedRun {
+  static let options: [OptionSpec] = [
+    .option(
+      "shard", value: "<i/n|auto>",
+      help: "Compute only shard I of N (0-based) and write a part file to --output (merge the parts with 'merge'); 'auto': from a Slurm array job (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX with --shards)."),
+    .option("shards", value: "<n>", help: "With --shard auto in a Kubernetes Indexed Job: the number of shards (the Job's completions)."),
+    .option("journal", value: "<path>", help: "Append each finished evaluation to this file (fsync'd); rerunning the same command skips what it holds."),
+  ]
+
+  /// Options that say how a run is split and resumed, not what it computes: left out of a run's
+  /// identity and of the equivalent command (so a merged output records the unsharded command).
+  static let splitOptions: Set<String> = ["shard", "shards", "journal"]
+  /// Options that say where and how results are written: also left out of a run's identity (the
+  /// merge gives its own).
+  static let outputOptions: Set<String> = ["output", "format", "quiet"]
+
+  var shard: ShardSpec?
+  var journal: URL?
+  var merged: PartSet?
+
+  /// Reads the options; checked before any work starts.
+  /// - Throws: `ShardingError` (exit 64) for a malformed `--shard`, `auto` outside an array job,
+  ///   `--shards` without `--shard`, or `--shard` without `--output`.
+  init(_ arguments: ParsedArguments, context: CommandContext) throws {
+    merged = context.mergedParts
+    let shards = try arguments.int("shards", in: 1...1_000_000)
+    if let text = try arguments.string("shard") {
+      shard = try ShardSpec.parse(text, shards: shards, environment: ProcessInfo.processInfo.environment)
+      guard try arguments.wasGiven("output") else {
+        throw ShardingError.invalidCombination(option: "--shard", reason: "needs --output PART: each shard writes its part file there")
+      }
+      guard try !arguments.wasGiven("format") else {
+        throw ShardingError.invalidCombination(option: "--format", reason: "does not apply to a shard, which writes a part file; give it to 'merge'")
+      }
+    } else if shards != nil {
+      throw ShardingError.invalidCombination(option: "--shards", reason: "needs --shard auto")
+    }
+    journal = try arguments.path("journal")
+  }
+
+  /// The study with this run's shard and its evaluation store (the journal's or the merged
+  /// parts'), after checking that a journal or the parts belong to this very run.
+  /// - Throws: `ShardingError.journalMismatch` or `.mergeMismatch` when they do not,
+  ///   `ShardFileError` for an unusable journal.
+  func prepare(_ study: Study, arguments: ParsedArguments, context: CommandContext) throws -> Study {
+    var study = study
+    study.shard = shard
+    guard merged != nil || shard != nil || journal != nil else { return study }
+    let identity = try Self.identity(study, arguments: arguments)
+    if let merged {
+      if let key = RunIdentity.firstDifference(merged.identity, identity) {
+        throw ShardingError.mergeMismatch(
+          key: key, parts: RunIdentity.value(at: key, in: merged.identity), here: RunIdentity.value(at: key, in: identity))
+      }
+      study.evaluations = merged.store
+      return study
+    }
+    var store = EvaluationStore()
+    if let journal {
+      let header = JSONValue.object([
+        ("run", identity), ("shard", shard.map { .string($0.description) } ?? .null),
+      ])
+      let file = try Journal(url: journal, header: header)
+      store = EvaluationStore(journal: file)
+      for record in file.records { try store.restore(record: record, file: journal.path) }
+      if !((try? arguments.flag("quiet")) ?? false) {
+        var line = "journal \(journal.path): \(file.records.count) evaluation\(file.records.count == 1 ? "" : "s") already done"
+        if file.droppedBytes > 0 { line += "; dropped a torn last record (\(file.droppedBytes) bytes)" }
+        context.writeError(line + "\n")
+      }
+    }
+    study.evaluations = store
+    return study
+  }
+
+  /// Writes the part file of a shard to `--output`, or else the table as `output` says.
+  func emit(_ table: ResultTable, study: Study, output: OutputTarget, arguments: ParsedArguments, context: CommandContext) throws {
+    guard isShard else { return try output.emit(table, context: context) }
+    try writePart(study: study, output: output, arguments: arguments)
+  }
+
+  /// Whether this process computes one shard (and writes a part, not a table).
+  var isShard: Bool { shard != nil }
+
+  /// Writes what the shard computed (the study's evaluation store) as a part file to `--output`.
+  func writePart(study: Study, output: OutputTarget, arguments: ParsedArguments) throws {
+    guard let shard, let file = output.file else { return }
+    let part = PartFile(
+      identity: try Self.identity(study, arguments: arguments), shard: shard, evaluations: study.evaluations?.all ?? [],
+      gradientSamples: study.evaluations?.allGradientSamples ?? [])
+    try AtomicFile.write(part.encoded(), to: file)
+  }
+
+  /// The identity of the run `arguments` describe on `study`.
+  static func identity(_ study: Study, arguments: ParsedArguments) throws -> JSONValue {
+    let left = splitOptions.union(outputOptions)
+    return try RunIdentity.make(
+      toolVersion: LesionProgram.version, command: arguments.commandPath,
+      options: arguments.values.filter { !left.contains($0.key) }, flags: arguments.flags.subtracting(left), study: study)
+  }
+}

@@ -1,0 +1,153 @@
+import Basics
+import Foundation
+import Engine
+import Lesion
+
+/// What one shard computed: the run's identity, its shard I/N, the configurations it owned and
+/// every lesion it evaluated (exactly, see `EvaluationRecord`), as JSON.
+///
+/// `merge` checks that a set of parts is one run with every shard once (`PartSet`) and replays
+/// the unsharded command on their evaluations, so the merged output is rendered by the same code
+/// as an unsharded run's and is byte-identical to it.
+public struct PartFile {
+  /// The run (`RunIdentity`).
+  public var identity: JSONValue
+  public var shard: ShardSpec
+  /// The lesions this shard evaluated, the intact network first.
+  public var evaluations: [LesionResult]
+  /// The path-gradient samples this shard measured (`paths --gradients`).
+  public var gradientSamples: [(sample: Int, norms: [Double])]
+
+  static let format = "resnet-lesion-part"
+  /// The largest part file read (bigger files are refused before reading).
+  public static let maximumBytes = 1 << 31
+
+  public init(
+    identity: JSONValue, shard: ShardSpec, evaluations: [LesionResult], gradientSamples: [(sample: Int, norms: [Double])] = []
+  ) {
+    self.identity = identity
+    self.shard = shard
+    self.evaluations = evaluations
+    self.gradientSamples = gradientSamples
+  }
+
+  /// The part as JSON text.
+  /// - Complexity: O(evaluations × images).
+  public func encoded() -> String {
+    JSONValue.object([
+      ("format", .string(Self.format)), ("format_version", .integer(1)), ("run", identity),
+      ("shard", .object([("index", .integer(shard.index)), ("count", .integer(shard.count))])),
+      ("configurations", .array(evaluations.map { .string($0.plan.description) })),
+      ("evaluations", .array(evaluations.map(EvaluationRecord.encode))),
+      ("gradient_samples", .array(gradientSamples.map { EvaluationRecord.encodeGradientSample($0.sample, norms: $0.norms) })),
+    ]).encoded(pretty: false) + "\n"
+  }
+
+  /// Reads a part file.
+  /// - Throws: `ShardFileError` naming the file and key when it cannot be read or is not a part.
+  public static func read(_ url: URL) throws -> PartFile {
+    let file = url.path
+    let data: Data
+    do {
+      let size = try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int ?? 0
+      guard size <= maximumBytes else {
+        throw ShardFileError.invalid(file: file, key: "(size)", expected: "at most \(maximumBytes) bytes", found: "\(size) bytes")
+      }
+      data = try Data(contentsOf: url)
+    } catch let error as ShardFileError {
+      throw error
+    } catch {
+      throw ShardFileError.unreadable(file: file, reason: (error as NSError).localizedDescription)
+    }
+    let root: JSONValue
+    do {
+      root = try JSONValue.parse([UInt8](data), limits: .init(maximumBytes: maximumBytes))
+    } catch {
+      throw ShardFileError.invalid(file: file, key: "(document)", expected: "JSON", found: "\(error)")
+    }
+    guard root["format"]?.stringValue == format, root["format_version"]?.intValue == 1 else {
+      throw ShardFileError.invalid(
+        file: file, key: "format", expected: "\"\(format)\" version 1",
+        found: root["format"].map { $0.encoded(pretty: false) } ?? "nothing")
+    }
+    guard let identity = root["run"], case .object = identity else {
+      throw ShardFileError.invalid(file: file, key: "run", expected: "the run's identity", found: "nothing")
+    }
+    guard let index = root["shard"]?["index"]?.intValue, let count = root["shard"]?["count"]?.intValue,
+      let shard = try? ShardSpec(index: index, count: count)
+    else {
+      throw ShardFileError.invalid(file: file, key: "shard", expected: "{\"index\": I, \"count\": N} with 0 ≤ I < N", found: "something else")
+    }
+    guard case .array(let records) = root["evaluations"] else {
+      throw ShardFileError.invalid(file: file, key: "evaluations", expected: "an array", found: "something else")
+    }
+    var samples: [(sample: Int, norms: [Double])] = []
+    if case .array(let gradientRecords) = root["gradient_samples"] {
+      for record in gradientRecords {
+        guard let sample = try EvaluationRecord.decodeGradientSample(record, file: file) else {
+          throw ShardFileError.invalid(file: file, key: "gradient_samples", expected: "gradient-sample records", found: String(record.encoded(pretty: false).prefix(60)))
+        }
+        samples.append(sample)
+      }
+    }
+    return PartFile(
+      identity: identity, shard: shard, evaluations: try records.map { try EvaluationRecord.decode($0, file: file) },
+      gradientSamples: samples)
+  }
+}
+
+/// A set of parts checked to be one run with every shard exactly once.
+public struct PartSet {
+  /// The run they belong to.
+  public var identity: JSONValue
+  /// Every evaluation of every part, for replay.
+  public var store: EvaluationStore
+
+  /// Checks `parts` (file name, part) and pools their evaluations.
+  /// - Throws: `ShardingError.foreignPart` for a part of another run (naming both files and the
+  ///   first differing key), `.duplicatePart` for a shard given twice, `.missingParts` for shards
+  ///   without a part.
+  public init(_ parts: [(file: String, part: PartFile)]) throws {
+    guard let reference = parts.first else { throw ShardingError.missingParts(shards: [], count: 0, given: []) }
+    var byShard: [Int: [String]] = [:]
+    for (file, part) in parts {
+      if let key = RunIdentity.firstDifference(reference.part.identity, part.identity) {
+        throw ShardingError.foreignPart(file: file, reference: reference.file, key: "run." + key)
+      }
+      guard part.shard.count == reference.part.shard.count else {
+        throw ShardingError.foreignPart(file: file, reference: reference.file, key: "shard.count")
+      }
+      byShard[part.shard.index, default: []].append(file)
+    }
+    let count = reference.part.shard.count
+    if let (index, files) = byShard.sorted(by: { $0.key < $1.key }).first(where: { $0.value.count > 1 }) {
+      throw ShardingError.duplicatePart(shard: "\(index)/\(count)", files: files)
+    }
+    let missing = (0..<count).filter { byShard[$0] == nil }
+    guard missing.isEmpty else { throw ShardingError.missingParts(shards: missing, count: count, given: parts.map(\.file)) }
+    identity = reference.part.identity
+    store = EvaluationStore(mode: .replay)
+    var source: [LesionPlan: String] = [:]
+    for (file, part) in parts.sorted(by: { $0.part.shard.index < $1.part.shard.index }) {
+      for result in part.evaluations {
+        if let stored = store.result(for: result.plan) {
+          // Every shard evaluates the intact network: the copies must agree bit for bit.
+          guard Self.identical(stored, result) else {
+            throw ShardingError.inconsistentParts(files: [source[result.plan] ?? "?", file], plan: result.plan.description)
+          }
+        } else {
+          store.restore(result)
+          source[result.plan] = file
+        }
+      }
+      for (sample, norms) in part.gradientSamples { store.restoreGradientSample(sample, norms: norms) }
+    }
+  }
+
+  /// Whether two results are the same bit for bit.
+  static func identical(_ a: LesionResult, _ b: LesionResult) -> Bool {
+    a.count == b.count && a.errors == b.errors && a.agreements == b.agreements
+      && a.lossSum.bitPattern == b.lossSum.bitPattern && a.correct == b.correct
+      && a.losses.map(\.bitPattern) == b.losses.map(\.bitPattern)
+  }
+}
