@@ -137,6 +137,11 @@ final class OutputHandlingCommandTests: XCTestCase {
     let header = String(decoding: data.prefix(128), as: UTF8.self)
     XCTAssertTrue(header.contains("'shape': (7, 10)"), header)
     XCTAssertTrue(header.contains("'descr': '<f4'"), header)
+    // --quiet is accepted as by every command that reads data.
+    let quiet = try BinaryRunner.run(
+      ["predict", "--model", Self.resnet, "--data", "mnist-5k", "--limit", "7", "--output", "quiet.npy", "--quiet"], in: folder)
+    XCTAssertEqual(quiet.status, 0, quiet.standardError)
+    XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent("quiet.npy")), data)
     let both = try BinaryRunner.run(
       ["predict", "--model", Self.resnet, "--data", "mnist-5k", "--input", "x.npy", "--output", "l.npy"], in: folder)
     XCTAssertEqual(both.status, 64, both.standardError)

@@ -21,6 +21,7 @@ enum PredictCommand: LesionCommand {
         "output", short: "o", value: "<path>", help: "Where to write the logits (.npy, float32 (N, classes)).",
         required: true),
       .option("batch-size", value: "<n>", help: "Images per forward pass.", default: "128"),
+      CommonOptions.quiet,
     ] + DataArguments.all.filter { $0.name != "batch-size" }.map { $0.name == "data" ? dataOption : $0 },
     examples: [
       "predict --model resnet110 --input images.npy --output logits.npy",
