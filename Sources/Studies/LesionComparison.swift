@@ -17,6 +17,10 @@ public struct LesionComparison: Sendable {
   public var errorChange: PairedProportionComparison
   /// Mean per-image loss change (lesioned − intact) with its 95% t interval, nats.
   public var lossChange: MeanInterval
+  /// Share of images on which both networks predict the same class. From the per-image
+  /// predictions when both results carry them, so it is right for two different models too (the
+  /// evaluator's own `agreement` counts against the lesioned model's intact network).
+  public var agreement: Double
 
   /// Compares `lesion` with `intact`; both must hold per-image vectors over the same images.
   public init(_ lesion: LesionResult, intact: LesionResult) {
@@ -24,6 +28,12 @@ public struct LesionComparison: Sendable {
       "paired comparison needs both results on the same images")
     errorChange = PairedProportionComparison(baselineCorrect: intact.correct, treatmentCorrect: lesion.correct)
     lossChange = MeanInterval(zip(lesion.losses, intact.losses).map { $0 - $1 })
+    if !lesion.predictions.isEmpty && lesion.predictions.count == intact.predictions.count {
+      let same = zip(lesion.predictions, intact.predictions).filter { $0 == $1 }.count
+      agreement = Double(same) / Double(lesion.predictions.count)
+    } else {
+      agreement = lesion.agreement
+    }
     var compact = lesion
     compact.correct = []
     compact.losses = []
@@ -55,7 +65,7 @@ public struct LesionComparison: Sendable {
       .number(errorChange.mcNemarExactP), .integer(errorChange.discordant.treatmentOnlyWrong),
       .integer(errorChange.discordant.baselineOnlyWrong),
       .number(result.meanLoss), .number(lossChange.mean), .number(lossChange.lower), .number(lossChange.upper),
-      .number(result.agreement),
+      .number(agreement),
     ]
   }
 

@@ -215,3 +215,29 @@ final class ShardingTests: XCTestCase {
     }
   }
 }
+
+extension ShardingTests {
+  /// Agreement between two different models comes from their per-image predictions, not from the
+  /// evaluator's count against the lesioned model's own intact network.
+  func testComparisonAgreementUsesBothModelsPredictions() {
+    var baseline = LesionResult(plan: LesionPlan(order: [1, 2], deleted: []))
+    var other = baseline
+    for (i, (a, b)) in zip([0, 1, 2, 3], [0, 1, 0, 3]).enumerated() {
+      baseline.predictions.append(a)
+      other.predictions.append(b)
+      baseline.correct.append(true)
+      other.correct.append(i != 2)
+      baseline.losses.append(0.1)
+      other.losses.append(i == 2 ? 2 : 0.1)
+      baseline.count += 1
+      other.count += 1
+    }
+    other.errors = 1
+    other.agreements = 4  // what the evaluator counted against the other model's own intact network
+    XCTAssertEqual(other.agreement, 1)
+    XCTAssertEqual(LesionComparison(other, intact: baseline).agreement, 0.75)
+    // Without predictions (e.g. results read back from old records) the evaluator's value stays.
+    other.predictions = []
+    XCTAssertEqual(LesionComparison(other, intact: baseline).agreement, 1)
+  }
+}
