@@ -70,15 +70,7 @@ final class GradientPathTests: XCTestCase {
   /// buffers (no update, no decay) while their running statistics move (they ran forward), and
   /// the stem, block 2 and the classifier change.
   func testUnchosenBranchesKeepWeightsButUpdateStatistics() throws {
-    let configuration = try NetworkConfiguration.cifarResNet(
-      depth: 8, inputChannels: 1, inputSize: 8, classCount: 3, widths: [2, 4, 4])
-    var network = try Network(configuration)
-    var generator = SplitMix64(seed: 11)
-    network.initializeForTraining(using: &generator)
-    var optimizer = StochasticGradientDescent(momentum: 0.9, weightDecay: 1e-3, nesterov: false)
-    let input = Tensor(shape: [4, 8, 8, 1], scalars: (0..<256).map { _ in Float(generator.nextGaussian()) })
-    let labels = [0, 1, 2, 1]
-    _ = try Trainer.step(network: &network, optimizer: &optimizer, input: input, labels: labels, learningRate: 0.1)
+    var (network, optimizer, input, labels) = try tinyNetworkAfterOneStep(seed: 11, weightDecay: 1e-3)
     let before = network
     let buffers = optimizer.momentumBuffers
     _ = try Trainer.step(

@@ -65,15 +65,7 @@ final class PyTorchStepTests: XCTestCase {
 
   /// A parameter without a gradient (a deleted branch) keeps its value and momentum buffer.
   func testParametersWithoutGradientAreSkipped() throws {
-    let configuration = try NetworkConfiguration.cifarResNet(
-      depth: 8, inputChannels: 1, inputSize: 8, classCount: 3, widths: [2, 4, 4])
-    var network = try Network(configuration)
-    var generator = SplitMix64(seed: 7)
-    network.initializeForTraining(using: &generator)
-    var optimizer = StochasticGradientDescent(momentum: 0.9, weightDecay: 1e-4, nesterov: false)
-    let input = Tensor(shape: [4, 8, 8, 1], scalars: (0..<256).map { _ in Float(generator.nextGaussian()) })
-    let labels = [0, 1, 2, 1]
-    _ = try Trainer.step(network: &network, optimizer: &optimizer, input: input, labels: labels, learningRate: 0.1)
+    var (network, optimizer, input, labels) = try tinyNetworkAfterOneStep(seed: 7, weightDecay: 1e-4)
     let before = network
     let buffersBefore = optimizer.momentumBuffers
     _ = try Trainer.step(

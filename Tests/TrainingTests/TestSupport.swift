@@ -1,8 +1,10 @@
 import _TestSupport
+import Basics
 import Datasets
 import Engine
 import Foundation
 import TensorFormats
+import Training
 import XCTest
 
 /// Paths to the repository's committed test inputs, found relative to this file.
@@ -47,4 +49,22 @@ func halfResolution(_ dataset: ImageDataset) -> ImageDataset {
   return ImageDataset(
     name: dataset.name + "/half", channels: c, height: h, width: w, pixels: pixels, labels: dataset.labels,
     classNames: dataset.classNames)
+}
+
+/// A ResNet-8 (widths 2/4/4, 8×8 one-channel inputs, 3 classes) initialized from `seed` and
+/// trained one plain SGD step (momentum 0.9, learning rate 0.1) on a fixed batch of 4; the
+/// partial-update tests take their next step from here.
+func tinyNetworkAfterOneStep(seed: UInt64, weightDecay: Float) throws -> (
+  network: Network, optimizer: StochasticGradientDescent, input: Tensor, labels: [Int]
+) {
+  let configuration = try NetworkConfiguration.cifarResNet(
+    depth: 8, inputChannels: 1, inputSize: 8, classCount: 3, widths: [2, 4, 4])
+  var network = try Network(configuration)
+  var generator = SplitMix64(seed: seed)
+  network.initializeForTraining(using: &generator)
+  var optimizer = StochasticGradientDescent(momentum: 0.9, weightDecay: weightDecay, nesterov: false)
+  let input = Tensor(shape: [4, 8, 8, 1], scalars: (0..<256).map { _ in Float(generator.nextGaussian()) })
+  let labels = [0, 1, 2, 1]
+  _ = try Trainer.step(network: &network, optimizer: &optimizer, input: input, labels: labels, learningRate: 0.1)
+  return (network, optimizer, input, labels)
 }
