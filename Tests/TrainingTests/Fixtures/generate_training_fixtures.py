@@ -1,6 +1,6 @@
 """Writes the PyTorch references of Tests/TrainingTests (run from the repository root):
 
-    /root/venv/bin/python Tests/TrainingTests/Fixtures/generate_training_fixtures.py
+    python3 Tests/TrainingTests/Fixtures/generate_training_fixtures.py
 
   gradient_paths_steps.safetensors  three SGD steps of gradient-path training on a CIFAR ResNet-14
       (option A, widths 4/8/8, 1×8×8 inputs, 3 classes): model.train(); for the residual blocks
@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 OUT = os.path.dirname(os.path.abspath(__file__))
-COMMAND = "/root/venv/bin/python Tests/TrainingTests/Fixtures/generate_training_fixtures.py"
+COMMAND = "python3 Tests/TrainingTests/Fixtures/generate_training_fixtures.py"
 
 
 class Block(nn.Module):
