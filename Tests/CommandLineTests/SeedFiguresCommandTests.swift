@@ -107,6 +107,20 @@ final class SeedFiguresCommandTests: XCTestCase {
     XCTAssertEqual(wrong.status, 1, wrong.standardError)
     XCTAssertTrue(wrong.standardError.hasPrefix("Error: ") && wrong.standardError.contains("has SHA-256"), wrong.standardError)
     XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("wrong").path))
+    // A manifest with a repeated key or a mistyped member is refused, naming what is wrong.
+    for (text, reason) in [
+      (#"{"kinds": {"standard": [{"seed": 1, "seed": 2, "path": "a.safetensors"}]}}"#, "seed"),
+      (#"{"kinds": {"standard": [{"seed": 1, "path": "a.safetensors", "sha256": 5}]}}"#, "\"sha256\" should be a string"),
+    ] {
+      let bad = folder.appendingPathComponent("bad-seeds.json")
+      try Data(text.utf8).write(to: bad)
+      let run = try BinaryRunner.run([
+        "figures", "--only", "fig8", "--seeds", bad.path, "--models-dir", models.path, "--quick", "--quiet",
+        "--output", folder.appendingPathComponent("bad").path,
+      ])
+      XCTAssertEqual(run.status, 1, run.standardError)
+      XCTAssertTrue(run.standardError.hasPrefix("Error: invalid seed manifest") && run.standardError.contains(reason), run.standardError)
+    }
     // --models-dir without --seeds is a usage error.
     let usage = try BinaryRunner.run(["figures", "--models-dir", models.path])
     XCTAssertEqual(usage.status, 64, usage.standardError)

@@ -10,8 +10,8 @@ import Foundation
 /// entry's path is relative to the manifest's folder; any other entry's path is relative to
 /// `--models-dir` (trained runs whose weights are not committed). `sha256` null means the run had
 /// not finished when the manifest was written: any file found is used and its checksum printed.
-struct SeedManifest: Decodable {
-  struct Entry: Decodable {
+struct SeedManifest {
+  struct Entry {
     var seed: Int
     var path: String
     var bundled: Bool?
@@ -23,7 +23,7 @@ struct SeedManifest: Decodable {
 
   var kinds: [String: [Entry]]
 
-  /// Reads a manifest.
+  /// Reads a manifest with the project's strict JSON parser (a repeated key is an error).
   /// - Throws: `SeedManifestError.unreadable` / `.invalid` naming the file and what is wrong.
   static func read(_ url: URL) throws -> SeedManifest {
     let data: Data
@@ -35,20 +35,44 @@ struct SeedManifest: Decodable {
     guard data.count <= 1 << 22 else {
       throw SeedManifestError.invalid(file: url.path, reason: "\(data.count) bytes, expected at most 4 MiB")
     }
+    func invalid(_ reason: String) -> SeedManifestError { .invalid(file: url.path, reason: reason) }
+    let root: JSONValue
     do {
-      let manifest = try JSONDecoder().decode(SeedManifest.self, from: data)
-      for (kind, entries) in manifest.kinds {
-        let seeds = entries.map(\.seed)
-        if Set(seeds).count != seeds.count {
-          throw SeedManifestError.invalid(file: url.path, reason: "kind '\(kind)' lists a seed twice: \(seeds)")
-        }
-      }
-      return manifest
-    } catch let error as SeedManifestError {
-      throw error
+      root = try JSONValue.parse(data)
     } catch {
-      throw SeedManifestError.invalid(file: url.path, reason: "\(error)")
+      throw invalid("\(error)")
     }
+    guard let kinds = root["kinds"]?.objectValue else {
+      throw invalid("expected an object \"kinds\", found \(root["kinds"]?.kindName ?? "nothing")")
+    }
+    var manifest = SeedManifest(kinds: [:])
+    for (kind, list) in kinds {
+      guard let items = list.arrayValue else { throw invalid("kind '\(kind)': expected an array, found \(list.kindName)") }
+      var entries: [Entry] = []
+      for (index, item) in items.enumerated() {
+        let at = "kind '\(kind)', entry \(index + 1)"
+        guard let seed = item["seed"]?.intValue, let path = item["path"]?.stringValue else {
+          throw invalid("\(at): expected an integer \"seed\" and a string \"path\"")
+        }
+        // Optional members: absent or null; any other kind is an error.
+        func optional<T>(_ key: String, _ read: (JSONValue) -> T?, _ what: String) throws -> T? {
+          guard let value = item[key], value != .null else { return nil }
+          guard let typed = read(value) else { throw invalid("\(at): \"\(key)\" should be \(what), found \(value.kindName)") }
+          return typed
+        }
+        entries.append(Entry(
+          seed: seed, path: path, bundled: try optional("bundled", \.boolValue, "a Boolean"),
+          sha256: try optional("sha256", \.stringValue, "a string"), command: try optional("command", \.stringValue, "a string"),
+          wall_seconds: try optional("wall_seconds", \.doubleValue, "a number"),
+          test_error: try optional("test_error", \.doubleValue, "a number")))
+      }
+      let seeds = entries.map(\.seed)
+      if Set(seeds).count != seeds.count {
+        throw invalid("kind '\(kind)' lists a seed twice: \(seeds)")
+      }
+      manifest.kinds[kind] = entries
+    }
+    return manifest
   }
 }
 
