@@ -29,6 +29,7 @@ struct Options {
   var trainingMemoryChild: Int? = nil
   var memory = true
   var cpuTime = false
+  var only: String? = nil
 }
 
 /// The help screen (`--help`, exit 0).
@@ -47,6 +48,8 @@ let benchHelp = """
     --cpu-time              Report images per CPU-second of the measuring process.
     --no-pytorch            Skip the PyTorch and onnxruntime references.
     --no-memory             Skip the peak-memory measurement.
+    --only <workload>       Time only forward, gradient (forward + input gradient) or training
+                            (e.g. under a profiler).
     --sweep                 Time the single-deletion sweep of a model instead.
     --model <name|path>     Model for --sweep (default: resnet110).
     -h, --help              Show help information.
@@ -77,6 +80,12 @@ func parseOptions() -> Options {
     case "--threads":
       // Both engines use this many threads (PyTorch via torch.set_num_threads).
       EngineThreads.count = max(1, Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? EngineThreads.count)
+    case "--only":
+      options.only = arguments.isEmpty ? "" : arguments.removeFirst()
+      guard ["forward", "gradient", "training"].contains(options.only!) else {
+        FileHandle.standardError.write(Data("Error: --only takes forward, gradient or training, not '\(options.only!)'\n".utf8))
+        exit(64)
+      }
     case "--sweep": options.sweep = true
     case "--model": options.model = arguments.isEmpty ? "resnet110" : arguments.removeFirst()
     case "--help", "-h":
@@ -278,24 +287,31 @@ var rows: [Row] = []
 for batch in options.batches {
   let input = benchmarkInput(batch: batch)
   let labels = (0..<batch).map { $0 % 10 }
-  let session = try InferenceSession(network)
-  let forward = try (0..<options.repeats).map { _ in
-    try rate(items: batch, seconds: options.seconds) { _ = try session.logits(for: input) }
-  }
-  rows.append(Row(workload: "forward", batch: batch, ours: median(forward), flopsPerImage: 2 * macsPerImage))
-  let inputGradient = try (0..<options.repeats).map { _ in
-    try rate(items: batch, seconds: options.seconds) {
-      let pass = try network.forward(input)
-      let (_, d) = try softmaxCrossEntropy(logits: pass.logits, labels: labels)
-      _ = network.backward(pass, logitsGradient: d, options: BackwardOptions(parameterGradients: false, inputGradient: true))
+  func wanted(_ workload: String) -> Bool { options.only == nil || options.only == workload }
+  if wanted("forward") {
+    let session = try InferenceSession(network)
+    let forward = try (0..<options.repeats).map { _ in
+      try rate(items: batch, seconds: options.seconds) { _ = try session.logits(for: input) }
     }
+    rows.append(Row(workload: "forward", batch: batch, ours: median(forward), flopsPerImage: 2 * macsPerImage))
   }
-  // Forward + backward to the input: about 2× the forward's arithmetic.
-  rows.append(Row(workload: "forward + input gradient", batch: batch, ours: median(inputGradient), flopsPerImage: 4 * macsPerImage))
-  let training = try (0..<options.repeats).map { _ in
-    try rate(items: batch, seconds: options.seconds) { try trainingStep(&network, input, labels) }
+  if wanted("gradient") {
+    let inputGradient = try (0..<options.repeats).map { _ in
+      try rate(items: batch, seconds: options.seconds) {
+        let pass = try network.forward(input)
+        let (_, d) = try softmaxCrossEntropy(logits: pass.logits, labels: labels)
+        _ = network.backward(pass, logitsGradient: d, options: BackwardOptions(parameterGradients: false, inputGradient: true))
+      }
+    }
+    // Forward + backward to the input: about 2× the forward's arithmetic.
+    rows.append(Row(workload: "forward + input gradient", batch: batch, ours: median(inputGradient), flopsPerImage: 4 * macsPerImage))
   }
-  rows.append(Row(workload: "training step", batch: batch, ours: median(training), flopsPerImage: 6 * macsPerImage))
+  if wanted("training") {
+    let training = try (0..<options.repeats).map { _ in
+      try rate(items: batch, seconds: options.seconds) { try trainingStep(&network, input, labels) }
+    }
+    rows.append(Row(workload: "training step", batch: batch, ours: median(training), flopsPerImage: 6 * macsPerImage))
+  }
 }
 
 // PyTorch (and onnxruntime) in the same run.

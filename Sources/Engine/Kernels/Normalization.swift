@@ -68,8 +68,12 @@ extension Kernels {
 
   /// Per-channel Σ dy and Σ dy·(x − mean)·invStd over rows, accumulated in Double per range and
   /// combined in range order.
+  ///
+  /// With `mask` (M, C), dy counts only where mask > 0: the backward of a ReLU whose output (or
+  /// input) is `mask`, fused into this pass.
   static func channelGradientSums(
-    rows: Int, channels: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, mean: [Float], invStd: [Float]
+    rows: Int, channels: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, mask: UnsafePointer<Float>? = nil,
+    mean: [Float], invStd: [Float]
   ) -> (dGamma: [Double], dBeta: [Double]) {
     let ranges = parallelRangeCount(rows, minimumPerRange: 1024)
     var partial = [Double](repeating: 0, count: ranges * channels * 2)
@@ -82,10 +86,18 @@ extension Kernels {
             let betaSums = gammaSums + channels
             for m in range {
               let row = m * channels
-              for c in 0..<channels {
-                let g = Double(dy[row + c])
-                betaSums[c] += g
-                gammaSums[c] += g * Double((x[row + c] - mu[c]) * inv[c])
+              if let mask {
+                for c in 0..<channels {
+                  let g = Double(mask[row + c] > 0 ? dy[row + c] : 0)
+                  betaSums[c] += g
+                  gammaSums[c] += g * Double((x[row + c] - mu[c]) * inv[c])
+                }
+              } else {
+                for c in 0..<channels {
+                  let g = Double(dy[row + c])
+                  betaSums[c] += g
+                  gammaSums[c] += g * Double((x[row + c] - mu[c]) * inv[c])
+                }
               }
             }
           }
@@ -108,11 +120,16 @@ extension Kernels {
   /// x, dy, dx (M, C); gamma, invStd, mean (C). Writes dx and returns (dGamma, dBeta):
   /// x̂ = (x − mean)·invStd, dγ = Σ dy·x̂, dβ = Σ dy,
   /// dx = γ·invStd/M · (M·dy − dβ − x̂·dγ).
+  /// With `mask` (M, C) the batch norm was followed by a ReLU with output `mask` and dy is the
+  /// gradient after it: dy is taken as 0 where mask ≤ 0 (`reluBackward` fused, same results).
+  /// `dx` may alias `dy`.
+  /// - Complexity: O(M·C), two passes over x and dy.
   static func batchNormTrainingBackward(
-    rows: Int, channels: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+    rows: Int, channels: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, mask: UnsafePointer<Float>? = nil,
     gamma: [Float], mean: [Float], invStd: [Float], dx: UnsafeMutablePointer<Float>?
   ) -> (dGamma: [Float], dBeta: [Float]) {
-    let (dGamma, dBeta) = channelGradientSums(rows: rows, channels: channels, x: x, dy: dy, mean: mean, invStd: invStd)
+    let (dGamma, dBeta) = channelGradientSums(
+      rows: rows, channels: channels, x: x, dy: dy, mask: mask, mean: mean, invStd: invStd)
     if let dx {
       let count = Float(rows)
       var a = [Float](repeating: 0, count: channels)
@@ -122,12 +139,48 @@ extension Kernels {
         b[c] = Float(dBeta[c])
       }
       let g = dGamma.map { Float($0) }
-      parallelRanges(rows, minimumPerRange: 1024) { range in
-        for m in range {
-          let base = m * channels
-          for c in 0..<channels {
-            let xhat = (x[base + c] - mean[c]) * invStd[c]
-            dx[base + c] = a[c] * (count * dy[base + c] - b[c] - xhat * g[c])
+      // Per-channel constants in one table: a, b, γ-sum, mean, invStd.
+      var table = [Float](repeating: 0, count: 5 * channels)
+      for c in 0..<channels {
+        table[c] = a[c]
+        table[channels + c] = b[c]
+        table[2 * channels + c] = g[c]
+        table[3 * channels + c] = mean[c]
+        table[4 * channels + c] = invStd[c]
+      }
+      table.withUnsafeBufferPointer { t in
+        let a = t.baseAddress!, b = a + channels, g = b + channels, mu = g + channels, inv = mu + channels
+        parallelRanges(rows, minimumPerRange: 1024) { range in
+          if channels % 16 == 0 {
+            // 16 channels per vector (the same operations, element by element, as the loops below;
+            // written out because dx may alias dy, which keeps the compiler from vectorizing).
+            let count16 = SIMD16<Float>(repeating: count)
+            for m in range {
+              let base = m * channels
+              for c in stride(from: 0, to: channels, by: 16) {
+                let xhat = (loadPanel(x + base + c) - loadPanel(mu + c)) * loadPanel(inv + c)
+                var d = loadPanel(dy + base + c)
+                if let mask { d.replace(with: 0, where: .!(loadPanel(mask + base + c) .> 0)) }
+                let value = loadPanel(a + c) * (count16 * d - loadPanel(b + c) - xhat * loadPanel(g + c))
+                storePanel(value, dx + base + c)
+              }
+            }
+            return
+          }
+          for m in range {
+            let base = m * channels
+            if let mask {
+              for c in 0..<channels {
+                let xhat = (x[base + c] - mu[c]) * inv[c]
+                let d = mask[base + c] > 0 ? dy[base + c] : 0
+                dx[base + c] = a[c] * (count * d - b[c] - xhat * g[c])
+              }
+            } else {
+              for c in 0..<channels {
+                let xhat = (x[base + c] - mu[c]) * inv[c]
+                dx[base + c] = a[c] * (count * dy[base + c] - b[c] - xhat * g[c])
+              }
+            }
           }
         }
       }
@@ -138,23 +191,33 @@ extension Kernels {
   /// Backward of a per-channel affine map y = x·scale + shift (batch norm in inference mode).
   ///
   /// x, dy, dx (M, C). Returns (Σ dy·x̂, Σ dy) with x̂ = (x − mean)·invStd, the gradients of γ and β.
+  /// With `mask` (M, C), dy is taken as 0 where mask ≤ 0 (a following ReLU's backward, fused).
+  /// `dx` may alias `dy`.
   static func batchNormInferenceBackward(
-    rows: Int, channels: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+    rows: Int, channels: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, mask: UnsafePointer<Float>? = nil,
     scale: [Float], mean: [Float], invStd: [Float], dx: UnsafeMutablePointer<Float>?,
     parameterGradients: Bool
   ) -> (dGamma: [Float], dBeta: [Float]) {
+    // The parameter sums read dy before dx (which may alias it) is written.
+    var sums: (dGamma: [Double], dBeta: [Double]) = ([], [])
+    if parameterGradients {
+      sums = channelGradientSums(rows: rows, channels: channels, x: x, dy: dy, mask: mask, mean: mean, invStd: invStd)
+    }
     if let dx {
       scale.withUnsafeBufferPointer { s in
         parallelRanges(rows, minimumPerRange: 1024) { range in
           for m in range {
             let base = m * channels
-            for c in 0..<channels { dx[base + c] = dy[base + c] * s[c] }
+            if let mask {
+              for c in 0..<channels { dx[base + c] = (mask[base + c] > 0 ? dy[base + c] : 0) * s[c] }
+            } else {
+              for c in 0..<channels { dx[base + c] = dy[base + c] * s[c] }
+            }
           }
         }
       }
     }
     guard parameterGradients else { return ([], []) }
-    let (dGamma, dBeta) = channelGradientSums(rows: rows, channels: channels, x: x, dy: dy, mean: mean, invStd: invStd)
-    return (dGamma.map { Float($0) }, dBeta.map { Float($0) })
+    return (sums.dGamma.map { Float($0) }, sums.dBeta.map { Float($0) })
   }
 }

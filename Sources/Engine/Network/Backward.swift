@@ -88,7 +88,7 @@ extension Network {
         Kernels.globalAveragePoolBackward(batch: batch, pixels: pixels, channels: shape.channels, dy: $0.baseAddress!, dx: dx)
       }
     }
-    dy = backLayers(head, pass.head, dy, batch: batch, mode: pass.mode, needInput: true, parameters: store)!
+    dy = backLayers(head, pass.head, consume dy, batch: batch, mode: pass.mode, needInput: true, parameters: store)!
     var blockOutputs: [Tensor] = []
     for index in blocks.indices.reversed() {
       let block = blocks[index]
@@ -99,7 +99,7 @@ extension Network {
       let active = options.restrictedTo.map { $0.contains(block.number) } ?? true
       let shortcutActive = !(options.restrictedTo != nil && options.chosenBranchesOnly && active && !block.isBranchDeleted)
       dy = backBlock(
-        block, pass.blocks[index], dy, batch: batch, mode: pass.mode, branchActive: active,
+        block, pass.blocks[index], consume dy, batch: batch, mode: pass.mode, branchActive: active,
         shortcutActive: shortcutActive, parameters: store)
     }
     let stemShape = stemOutputShape
@@ -119,14 +119,15 @@ extension Network {
   }
 
   func backBlock(
-    _ block: ResidualBlock, _ record: BlockRecord, _ dOut: [Float], batch: Int, mode: NormalizationMode,
+    _ block: ResidualBlock, _ record: BlockRecord, _ dOut: consuming [Float], batch: Int, mode: NormalizationMode,
     branchActive: Bool, shortcutActive: Bool = true, parameters: ParameterGradientStore?
   ) -> [Float] {
-    var dSum = dOut
+    var dSum = consume dOut
     if block.activationAfterAddition {
-      dSum = uninitializedFloats(dOut.count) { dx in
-        record.sum.withUnsafeBufferPointer { x in
-          dOut.withUnsafeBufferPointer { dy in Kernels.reluBackward(count: dOut.count, x: x.baseAddress!, dy: dy.baseAddress!, dx: dx) }
+      // In place: dOut is usually this block's own buffer (a copy is made if it is shared).
+      dSum.withUnsafeMutableBufferPointer { d in
+        record.output.withUnsafeBufferPointer { y in
+          Kernels.reluBackward(count: d.count, x: y.baseAddress!, dy: d.baseAddress!, dx: d.baseAddress!)
         }
       }
     }
@@ -140,7 +141,7 @@ extension Network {
         let scale = block.branchScale
         dBranch.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= scale } }
       }
-      dPre = backLayers(block.branch, record.branch, dBranch, batch: batch, mode: mode, needInput: true, parameters: parameters)
+      dPre = backLayers(block.branch, record.branch, consume dBranch, batch: batch, mode: mode, needInput: true, parameters: parameters)
     }
     // Shortcut.
     switch shortcutActive ? block.shortcut : .none {
@@ -167,14 +168,16 @@ extension Network {
         dx = d
       }
     }
-    // Pre-activation.
-    if let dPre {
-      if block.preActivation.isEmpty {
-        dx = accumulate(dx, dPre)
-      } else {
-        let d = backLayers(block.preActivation, record.preActivation, dPre, batch: batch, mode: mode, needInput: true, parameters: parameters)!
-        dx = accumulate(dx, d)
+    // Pre-activation. The branch's input gradient is this block's own buffer: the shortcut's
+    // gradient is added into it.
+    if var d = dPre.take() {
+      if !block.preActivation.isEmpty {
+        d = backLayers(block.preActivation, record.preActivation, consume d, batch: batch, mode: mode, needInput: true, parameters: parameters)!
       }
+      d.withUnsafeMutableBufferPointer { r in
+        dx.withUnsafeBufferPointer { b in Kernels.add(count: r.count, r.baseAddress!, b.baseAddress!, y: r.baseAddress!) }
+      }
+      dx = d
     }
     return dx
   }
@@ -182,11 +185,23 @@ extension Network {
   /// Back-propagates dy through `layers` using their records; returns the input gradient (nil if
   /// `needInput` is false).
   func backLayers(
-    _ layers: [Layer], _ records: [LayerRecord], _ dOut: [Float], batch: Int, mode: NormalizationMode,
+    _ layers: [Layer], _ records: [LayerRecord], _ dOut: consuming [Float], batch: Int, mode: NormalizationMode,
     needInput: Bool, parameters: ParameterGradientStore?
   ) -> [Float]? {
-    var dy = dOut
-    for index in layers.indices.reversed() {
+    var dy = consume dOut
+    var index = layers.count
+    // relu(batch norm output) recomputed for a convolution whose record dropped its input, kept
+    // for the ReLU before it.
+    var restored: [Float] = []
+    while index > 0 {
+      index -= 1
+      // A ReLU after a batch norm: its backward runs inside the batch norm's (`mask`).
+      var mask: [Float]? = nil
+      if layers[index].isReLU, index > 0, case .batchNorm = layers[index - 1] {
+        mask = records[index].recomputed ? restored : records[index].input
+        restored = []
+        index -= 1
+      }
       let layer = layers[index]
       let record = records[index]
       let shape = record.shape
@@ -195,9 +210,14 @@ extension Network {
       switch layer {
       case .convolution(let conv):
         let g = conv.geometry(batch: batch, input: shape)
+        var input = record.input
+        if record.recomputed {
+          restored = recomputeReLUOutput(records[index - 2], batch: batch)
+          input = restored
+        }
         if let parameters {
           var dFilter = [Float](repeating: 0, count: g.filterCount)
-          record.input.withUnsafeBufferPointer { x in
+          input.withUnsafeBufferPointer { x in
             dy.withUnsafeBufferPointer { d in
               dFilter.withUnsafeMutableBufferPointer { f in
                 Kernels.convolutionBackwardFilter(g, input: x.baseAddress!, outputGradient: d.baseAddress!, filterGradient: f.baseAddress!)
@@ -223,20 +243,20 @@ extension Network {
           }
         }
       case .batchNorm(let bn):
-        var dx: [Float] = wantInput ? [Float](repeating: 0, count: dy.count) : []
+        // dx overwrites dy in place (dy is copied first if it is shared).
         let (dGamma, dBeta): ([Float], [Float]) = record.input.withUnsafeBufferPointer { x in
-          dy.withUnsafeBufferPointer { d in
-            dx.withUnsafeMutableBufferPointer { dxp in
+          withOptionalPointer(mask) { m in
+            withGradient(&dy, writable: wantInput) { d, dx in
               switch mode {
               case .training:
                 return Kernels.batchNormTrainingBackward(
-                  rows: rows, channels: shape.channels, x: x.baseAddress!, dy: d.baseAddress!, gamma: bn.gamma,
-                  mean: record.mean, invStd: record.inverseStd, dx: wantInput ? dxp.baseAddress! : nil)
+                  rows: rows, channels: shape.channels, x: x.baseAddress!, dy: d, mask: m,
+                  gamma: bn.gamma, mean: record.mean, invStd: record.inverseStd, dx: dx)
               case .inference:
                 let scale = (0..<bn.channels).map { bn.gamma[$0] * record.inverseStd[$0] }
                 return Kernels.batchNormInferenceBackward(
-                  rows: rows, channels: shape.channels, x: x.baseAddress!, dy: d.baseAddress!, scale: scale,
-                  mean: record.mean, invStd: record.inverseStd, dx: wantInput ? dxp.baseAddress! : nil,
+                  rows: rows, channels: shape.channels, x: x.baseAddress!, dy: d, mask: m,
+                  scale: scale, mean: record.mean, invStd: record.inverseStd, dx: dx,
                   parameterGradients: parameters != nil)
               }
             }
@@ -247,7 +267,6 @@ extension Network {
           parameters.values[bn.name + ".bias"] = dBeta
         }
         guard wantInput else { return nil }
-        dy = dx
       case .relu:
         guard wantInput else { return nil }
         dy = uninitializedFloats(dy.count) { dx in
@@ -274,6 +293,41 @@ extension Network {
 /// Collects parameter gradients during a backward pass.
 final class ParameterGradientStore {
   var values: [String: [Float]] = [:]
+}
+
+/// relu(x·scale + shift) for a batch norm's record: the output of it and the ReLU after it, the
+/// same bits as the forward pass computed.
+///
+/// record: a batch norm's, with input (M, C) and scale, shift (C) → (M, C).
+/// - Complexity: O(M·C), one pass.
+func recomputeReLUOutput(_ record: LayerRecord, batch: Int) -> [Float] {
+  let shape = record.shape
+  precondition(record.scale.count == shape.channels, "a recomputed activation needs its batch norm's scale and shift")
+  return uninitializedFloats(record.input.count) { y in
+    record.input.withUnsafeBufferPointer { x in
+      Kernels.channelAffine(
+        rows: batch * shape.height * shape.width, channels: shape.channels, x: x.baseAddress!,
+        scale: record.scale, shift: record.shift, relu: true, y: y)
+    }
+  }
+}
+
+/// Runs `body` with a pointer to the array's elements, or nil.
+@inline(__always)
+func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+  guard let array else { return body(nil) }
+  return array.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Runs `body(dy, dx)` with dx = dy's elements when `writable` (dy made unique first), else nil.
+@inline(__always)
+func withGradient<R>(
+  _ dy: inout [Float], writable: Bool, _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>?) -> R
+) -> R {
+  if writable {
+    return dy.withUnsafeMutableBufferPointer { body($0.baseAddress!, $0.baseAddress!) }
+  }
+  return dy.withUnsafeBufferPointer { body($0.baseAddress!, nil) }
 }
 
 /// a + b element-wise (consumes a).

@@ -9,13 +9,22 @@ public enum NormalizationMode: Sendable {
 
 /// What one layer saw in a recorded forward pass.
 struct LayerRecord {
-  /// The layer's input (N·H·W·C, channels-last) and its shape.
+  /// The layer's input (N·H·W·C, channels-last) and its shape; for a ReLU its output instead,
+  /// which is positive exactly where the input is (all its backward needs), and which is stored
+  /// anyway as the next layer's input.
   var input: [Float]
   var shape: FeatureShape
   /// Batch-norm statistics used (mean, 1/std) or max-pool winners.
   var mean: [Float] = []
   var inverseStd: [Float] = []
   var argmax: [Int32] = []
+  /// Batch norm: the per-channel scale and shift it applied (y = x·scale + shift).
+  var scale: [Float] = []
+  var shift: [Float] = []
+  /// ReLU, or the convolution right after it: `input` was dropped after the forward pass and the
+  /// backward recomputes it as relu(x·scale + shift) from the batch norm two layers up (one
+  /// element-wise pass instead of keeping an activation tensor per layer).
+  var recomputed = false
 }
 
 /// What one block saw in a recorded forward pass.
@@ -25,8 +34,9 @@ struct BlockRecord {
   var preActivated: [Float] = []
   var branch: [LayerRecord] = []
   var shortcut: [LayerRecord] = []
-  /// shortcut + scale·branch, before the post-addition activation.
-  var sum: [Float] = []
+  /// The block's output after the post-addition activation, relu(shortcut + scale·branch): positive
+  /// exactly where the sum is (all the activation's backward needs); the next block's input.
+  var output: [Float] = []
 }
 
 /// The result of a forward pass: logits, and what backward needs.
@@ -45,6 +55,14 @@ public struct ForwardPass: Sendable {
 }
 
 extension LayerRecord: @unchecked Sendable {}
+
+extension Layer {
+  /// Whether this is a ReLU (which a preceding batch norm runs in its own pass, both ways).
+  var isReLU: Bool {
+    if case .relu = self { return true }
+    return false
+  }
+}
 extension BlockRecord: @unchecked Sendable {}
 
 /// Allocates an uninitialized float buffer of `count` elements; the caller writes every element.
@@ -206,20 +224,21 @@ extension Network {
         statistics: &statistics)
       record.shortcut = records
     }
-    if let branchOutput {
-      sum.withUnsafeMutableBufferPointer { s in
-        branchOutput.withUnsafeBufferPointer { b in
-          Kernels.add(count: count, s.baseAddress!, b.baseAddress!, y: s.baseAddress!)
+    if var branch = branchOutput.take() {
+      // The branch output is this block's own buffer; the shortcut may be shared (the block input).
+      branch.withUnsafeMutableBufferPointer { b in
+        sum.withUnsafeBufferPointer { s in
+          Kernels.add(count: count, s.baseAddress!, b.baseAddress!, y: b.baseAddress!)
         }
       }
+      sum = consume branch
     }
     guard block.activationAfterAddition else { return (sum, record) }
-    if recording { record.sum = sum }
-    var output = sum
-    output.withUnsafeMutableBufferPointer {
+    sum.withUnsafeMutableBufferPointer {
       Kernels.relu(count: count, x: $0.baseAddress!, y: $0.baseAddress!)
     }
-    return (output, record)
+    if recording { record.output = sum }
+    return (sum, record)
   }
 
   /// Runs layers in order on x (N, H, W, C); returns the output and its shape.
@@ -230,8 +249,20 @@ extension Network {
   ) -> ([Float], FeatureShape) {
     var x = input
     var shape = inputShape
-    for layer in layers {
+    var index = 0
+    // The previous layers were batch norm and ReLU: a convolution here keeps no input.
+    var recomputable = false
+    while index < layers.count {
+      let layer = layers[index]
+      index += 1
       var record = LayerRecord(input: recording ? x : [], shape: shape)
+      if recomputable, case .convolution = layer {
+        record.input = []
+        record.recomputed = true
+        records[records.count - 1].input = []
+        records[records.count - 1].recomputed = true
+      }
+      recomputable = false
       let rows = batch * shape.height * shape.width
       switch layer {
       case .convolution(let conv):
@@ -284,19 +315,32 @@ extension Network {
             }
           )
         }
+        // A following ReLU runs in the same pass (same values as two passes).
+        let fusedReLU = index < layers.count && layers[index].isReLU
         let output = uninitializedFloats(x.count) { y in
           x.withUnsafeBufferPointer { xp in
             Kernels.channelAffine(
               rows: rows, channels: shape.channels, x: xp.baseAddress!, scale: scale, shift: shift,
-              relu: false, y: y)
+              relu: fusedReLU, y: y)
           }
         }
         x = output
+        if fusedReLU {
+          index += 1
+          if recording {
+            record.scale = scale
+            record.shift = shift
+            records.append(record)
+            record = LayerRecord(input: x, shape: shape)
+            recomputable = true
+          }
+        }
       case .relu:
         let output = uninitializedFloats(x.count) { y in
           x.withUnsafeBufferPointer { Kernels.relu(count: $0.count, x: $0.baseAddress!, y: y) }
         }
         x = output
+        if recording { record.input = x }
       case .maxPool(let pool):
         let out = (try? pool.outputShape(for: shape)) ?? shape
         let outCount = batch * out.count
@@ -312,6 +356,7 @@ extension Network {
           }
         }
         record.argmax = argmax
+        record.input = []  // the backward needs only the winners
         x = output
         shape = out
       }
