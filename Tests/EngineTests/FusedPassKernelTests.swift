@@ -124,4 +124,10 @@ final class FusedPassKernelTests: XCTestCase {
       XCTAssertEqual(bits(fusedSums.dBeta), bits(referenceSums.dBeta), "dβ, \(rows)×\(channels)")
     }
   }
+
+  func testAllocatorKeepsFreedActivationBuffers() {
+    #if canImport(Glibc)
+      XCTAssertTrue(AllocatorSettings.apply(), "glibc refused the mmap or trim threshold")
+    #endif
+  }
 }

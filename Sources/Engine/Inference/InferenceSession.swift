@@ -22,6 +22,7 @@ public final class InferenceSession {
   /// - Throws: `EngineError` if the network's blocks do not chain (an invalid reordering).
   public init(_ network: Network) throws {
     try network.validateBlockShapes()
+    AllocatorSettings.apply()
     inputShape = network.inputShape
     stem = CompiledSequence(network.stem, input: network.inputShape)
     stemShape = stem.outputShape

@@ -205,7 +205,20 @@ extension Kernels {
     }
     if let dx {
       scale.withUnsafeBufferPointer { s in
+        let s = s.baseAddress!
         parallelRanges(rows, minimumPerRange: 1024) { range in
+          if channels % 16 == 0 {
+            // 16 channels per vector, the same products (dx may alias dy, so written out).
+            for m in range {
+              let base = m * channels
+              for c in stride(from: 0, to: channels, by: 16) {
+                var d = loadPanel(dy + base + c)
+                if let mask { d.replace(with: 0, where: .!(loadPanel(mask + base + c) .> 0)) }
+                storePanel(d * loadPanel(s + c), dx + base + c)
+              }
+            }
+            return
+          }
           for m in range {
             let base = m * channels
             if let mask {

@@ -97,6 +97,7 @@ extension Network {
     throws -> ForwardPass
   {
     let batch = try checkInput(input)
+    AllocatorSettings.apply()
     var pass = ForwardPass(
       logits: Tensor(zeros: [batch, classCount]), batch: batch, finalShape: inputShape, mode: mode)
     var stats: [String: (mean: [Float], variance: [Float])] = [:]
