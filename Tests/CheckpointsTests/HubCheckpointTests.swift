@@ -26,6 +26,8 @@ final class HubCheckpointTests: XCTestCase {
     var classNames: [String] = []
     var firstBlockName: String
     var format: TensorArchive.Format
+    /// timm's `avg_down`: projections of strided blocks start with the 2×2 average pool.
+    var averagePoolShortcuts = false
   }
 
   static let cases: [Case] = [
@@ -61,6 +63,25 @@ final class HubCheckpointTests: XCTestCase {
       family: .preActivationResNet, naming: nil, bottleneck: true, blocksPerStage: [2, 1],
       stageWidths: [4, 8], description: "kuangliu pre-activation ResNet-11 (bottleneck), widths 4/8 (final BN)",
       firstBlockName: "layer1.0", format: .torchZip),
+    Case(
+      name: "timm_resnet18d", model: "timm_resnet18d", inputSize: 26, family: .imageNetResNet,
+      naming: nil, bottleneck: false, blocksPerStage: [1, 1, 1, 1], stageWidths: [4, 8, 8, 16],
+      stemWidths: [4, 4, 8],
+      description: "timm ResNet-10 with a deep stem and average-pool shortcuts, widths 4/8/8/16",
+      classNames: ["a", "b", "c"], firstBlockName: "layer1.0", format: .torchZip, averagePoolShortcuts: true),
+    Case(
+      name: "timm_resnet26d", model: "timm_resnet26d.pth", inputSize: 26, family: .imageNetResNet,
+      naming: nil, bottleneck: true, blocksPerStage: [1, 2, 1, 1], stageWidths: [4, 4, 8, 8],
+      stemWidths: [4, 4, 8],
+      description: "timm ResNet-17 with a deep stem and average-pool shortcuts (bottleneck), widths 4/4/8/8",
+      firstBlockName: "layer1.0", format: .torchZip, averagePoolShortcuts: true),
+    Case(
+      name: "timm_resnetv2_50d", model: "timm_resnetv2_50d.safetensors", inputSize: 26,
+      family: .preActivationImageNetResNet, naming: .timmResNetV2, bottleneck: true, blocksPerStage: [1, 2, 1],
+      stageWidths: [8, 16, 16], stemWidths: [4, 4, 8],
+      description:
+        "timm pre-activation ResNetV2-14 (bottleneck) with a deep stem and average-pool shortcuts, widths 8/16/16",
+      firstBlockName: "stages.0.blocks.0", format: .safetensors, averagePoolShortcuts: true),
   ]
 
   static let folder = fixturesFolder.appendingPathComponent("hub")
@@ -94,6 +115,7 @@ final class HubCheckpointTests: XCTestCase {
       XCTAssertEqual(model.network.blocks.first?.name, item.firstBlockName, item.name)
       XCTAssertEqual(model.format, item.format, item.name)
       XCTAssertFalse(model.architectureFromMetadata)
+      XCTAssertEqual(c.averagePoolShortcuts ?? false, item.averagePoolShortcuts, item.name)
       let (_, values, _) = try expected(item.name)
       XCTAssertEqual(model.network.blockCount, Int(values.metadata["blocks"] ?? ""), item.name)
     }
@@ -121,12 +143,15 @@ final class HubCheckpointTests: XCTestCase {
     }
   }
 
-  /// Input and parameter gradients of pre-activation bottleneck networks, intact and lesioned.
-  func testPreActivationBottleneckGradientsMatchAutograd() throws {
-    for item in Self.cases where item.bottleneck && item.family != .imageNetResNet {
-      let model = try load(item)
+  /// Input and parameter gradients of pre-activation bottleneck networks and of networks with
+  /// average-pool shortcuts, intact and lesioned.
+  func testGradientsMatchAutograd() throws {
+    var checked: [String] = []
+    for item in Self.cases {
       let (input, values, drops) = try expected(item.name)
-      let raw = try XCTUnwrap(values["grad_weights"])
+      guard let raw = values["grad_weights"] else { continue }
+      checked.append(item.name)
+      let model = try load(item)
       let weights = Tensor(shape: raw.shape, scalars: raw.floats())
       for (prefix, deleted) in [("grad", [Int]()), ("grad_drop_\(drops[0])", [drops[0]])] {
         let network = try model.network.deletingBlocks(deleted)
@@ -147,12 +172,44 @@ final class HubCheckpointTests: XCTestCase {
         XCTAssertGreaterThan(compared, 20, "\(item.name) \(prefix): parameters compared")
       }
     }
+    XCTAssertEqual(
+      checked,
+      ["timm_resnetv2_bottleneck", "kuangliu_preact_bottleneck", "timm_resnet18d", "timm_resnet26d", "timm_resnetv2_50d"])
+  }
+
+  /// timm's `avg_down` shortcuts: strided projections are average pool → 1×1 stride-1 convolution
+  /// (→ batch norm), stride-1 projections have no pool; `info` names the kind; odd maps (7×7 at
+  /// stage 2 of a 26×26 input) pool to ⌈7/2⌉ = 4.
+  func testAveragePoolShortcutsAreBuiltAsTimmBuildsThem() throws {
+    for item in Self.cases where item.averagePoolShortcuts {
+      let network = try load(item).network
+      var pooled = 0
+      for block in network.blocks {
+        guard case .projection(let layers) = block.shortcut else { continue }
+        let strided = block.inputShape.height != block.outputShape.height
+        if case .averagePool(let pool) = layers.first {
+          XCTAssertTrue(strided, "\(item.name) \(block.name)")
+          XCTAssertEqual(pool, AveragePool(kernelSize: 2, stride: 2))
+          XCTAssertEqual(block.shortcutKind, "average pool + projection")
+          if block.inputShape.height == 7 { XCTAssertEqual(block.outputShape.height, 4, item.name) }
+          pooled += 1
+        } else {
+          XCTAssertFalse(strided, "\(item.name) \(block.name)")
+          XCTAssertEqual(block.shortcutKind, "projection")
+        }
+        for layer in layers {
+          if case .convolution(let conv) = layer { XCTAssertEqual(conv.stride, 1, "\(item.name) \(conv.name)") }
+        }
+      }
+      XCTAssertEqual(pooled, item.blocksPerStage.count - 1, item.name)
+      XCTAssertTrue(network.blocks.contains { $0.inputShape.height == 7 && $0.outputShape.height == 4 }, item.name)
+    }
   }
 
   /// A deleted pre-activation projection block keeps BN-ReLU and the projection (timm's
   /// `downsample(norm1(x))`); an identity block becomes the identity.
   func testDeletedPreActivationBlocksKeepTheirPreActivatedProjection() throws {
-    let model = try load(Self.cases[3])
+    let model = try load(Self.cases.first { $0.name == "timm_resnetv2_bottleneck" }!)
     let first = try XCTUnwrap(model.network.blocks.first)
     guard case .projection(let layers) = first.shortcut else { return XCTFail("block 1 should project") }
     XCTAssertEqual(layers.count, 1)

@@ -70,6 +70,16 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
   /// false for conv-ReLU layers whose convolutions have biases and no batch norm anywhere, as in
   /// the paper's 15-layer VGG-style network (Veit et al. 2016, §4.1; Simonyan & Zisserman 2015).
   public var batchNormalization: Bool?
+  /// ImageNet-style nets only: projection shortcuts average-pool first (2×2, stride 2, ceil mode,
+  /// padding not counted; nothing in stride-1 blocks) and then apply a stride-1 1×1 convolution,
+  /// timm's `avg_down=True` (`resnet50d`, `resnetv2_50d`; He et al. 2019, "Bag of Tricks", ResNet-D).
+  /// Classic names put the convolution and batch norm at `downsample.1/2` (`downsample.0` is the
+  /// pool); timm `resnetv2` names stay `downsample.conv/norm`. nil or false: strided 1×1 projections.
+  public var averagePoolShortcuts: Bool?
+  /// CIFAR option-A shortcuts only: where the zero channels go. nil or false: half before and half
+  /// after the input's channels (akamaster's `F.pad(…, (0, 0, 0, 0, planes//4, planes//4))`); true:
+  /// all after them (fb.resnet.torch's `Concat(2)[Identity, MulConstant(0)]`).
+  public var zeroChannelsAfterInput: Bool?
 
   public init(
     family: NetworkFamily, inputChannels: Int, inputHeight: Int, inputWidth: Int, classCount: Int,
@@ -77,7 +87,8 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
     bottleneck: Bool = false, classifierName: String? = nil, projectionName: String? = nil,
     projectionHasBatchNorm: Bool? = nil, finalNormalization: Bool = true,
     branchScales: [Float]? = nil, naming: ParameterNaming? = nil, stemWidths: [Int]? = nil,
-    stemNormalization: Bool? = nil, sharedPreActivation: Bool? = nil, batchNormalization: Bool? = nil
+    stemNormalization: Bool? = nil, sharedPreActivation: Bool? = nil, batchNormalization: Bool? = nil,
+    averagePoolShortcuts: Bool? = nil, zeroChannelsAfterInput: Bool? = nil
   ) {
     self.family = family
     self.inputChannels = inputChannels
@@ -100,6 +111,8 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
     self.stemNormalization = stemNormalization
     self.sharedPreActivation = sharedPreActivation
     self.batchNormalization = batchNormalization
+    self.averagePoolShortcuts = averagePoolShortcuts
+    self.zeroChannelsAfterInput = zeroChannelsAfterInput
   }
 
   /// The CIFAR ResNet of depth 6n+2 (ResNet-20, 32, 44, 56, 110, 1202 for n = 3, 5, 7, 9, 18, 200).
@@ -130,7 +143,8 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
   public func blockName(stage: Int, index: Int, number: Int) -> String {
     family == .vgg
       ? "layers.\(number - 1)"
-      : LayerNames(naming: naming, projectionName: projectionName).block(stage: stage, index: index)
+      : LayerNames(naming: naming, projectionName: projectionName, averagePoolShortcut: averagePoolShortcuts == true)
+        .block(stage: stage, index: index)
   }
 
   /// Upper bounds on what a configuration may ask for, checked before anything is allocated.
@@ -242,7 +256,7 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
       total += try product(49, previous, width) + 8 * width
       previous = width
     }
-    var channels = family == .preActivationImageNetResNet ? stem[0] : previous
+    var channels = previous
     for (width, count) in zip(stageWidths, blocksPerStage) {
       let output = bottleneck ? 4 * width : width
       let first =
@@ -312,11 +326,22 @@ extension Network {
           hasBias: true))
     }
 
-    let names = LayerNames(naming: c.naming, projectionName: c.projectionName)
+    let names = LayerNames(
+      naming: c.naming, projectionName: c.projectionName, averagePoolShortcut: c.averagePoolShortcuts == true)
+    /// An ImageNet-style projection shortcut: a strided 1×1 convolution, or with average-pool
+    /// shortcuts a 2×2 ceil-mode average pool (when strided) and a stride-1 1×1 convolution.
+    func projectionLayers(_ name: String, _ inC: Int, _ outC: Int, _ stride: Int, batchNorm: Bool) -> [Layer] {
+      let averagePool = c.averagePoolShortcuts == true
+      let pool: [Layer] = averagePool && stride > 1 ? [.averagePool(AveragePool(kernelSize: 2, stride: stride))] : []
+      return pool + [conv(names.projectionConvolution(name), inC, outC, 1, averagePool ? 1 : stride, 0)]
+        + (batchNorm ? [bn(names.projectionNormalization(name), outC)] : [])
+    }
     if let widths = c.stemWidths {
       let imageNet = c.family == .imageNetResNet || c.family == .preActivationImageNetResNet
-      guard imageNet, widths.allSatisfy({ $0 > 0 }),
-        widths.count == 1 || (widths.count == 3 && c.family == .imageNetResNet && c.naming == nil)
+      let deepStem =
+        (c.family == .imageNetResNet && c.naming == nil)
+        || (c.family == .preActivationImageNetResNet && c.naming == .timmResNetV2)
+      guard imageNet, widths.allSatisfy({ $0 > 0 }), widths.count == 1 || (widths.count == 3 && deepStem)
       else {
         throw EngineError.invalidConfiguration(
           "stem widths \(widths) need an ImageNet-style family and one positive width (or three for a deep post-activation stem)")
@@ -348,8 +373,18 @@ extension Network {
       channels = widths[widths.count - 1]
       stem += [bn(names.stemNormalization, channels), .relu, maxPool]
     case .preActivationImageNetResNet:
-      channels = c.stemWidths?.first ?? c.stageWidths[0]
-      stem = [conv(names.stemConvolution, c.inputChannels, channels, 7, 2, 3)]
+      let widths = c.stemWidths ?? [c.stageWidths[0]]
+      channels = widths[widths.count - 1]
+      if widths.count == 3 {
+        // timm resnetv2's deep stem: conv-BN-ReLU twice, a third convolution, no normalization.
+        stem = [
+          conv("stem.conv1", c.inputChannels, widths[0], 3, 2, 1), bn("stem.norm1", widths[0]), .relu,
+          conv("stem.conv2", widths[0], widths[1], 3, 1, 1), bn("stem.norm2", widths[1]), .relu,
+          conv("stem.conv3", widths[1], widths[2], 3, 1, 1),
+        ]
+      } else {
+        stem = [conv(names.stemConvolution, c.inputChannels, channels, 7, 2, 3)]
+      }
       if c.stemNormalization == true { stem += [bn(names.stemNormalization, channels), .relu] }
       stem.append(maxPool)
     }
@@ -392,7 +427,8 @@ extension Network {
                     "option-A shortcut cannot shrink channels (\(channels) → \(width)) in \(name)")
                 }
                 let extra = width - channels
-                shortcut = .subsampleAndPad(stride: stride, before: extra / 2, after: extra - extra / 2)
+                let before = c.zeroChannelsAfterInput == true ? 0 : extra / 2
+                shortcut = .subsampleAndPad(stride: stride, before: before, after: extra - before)
               case .b:
                 shortcut = .projection(
                   [conv("\(name).\(c.projectionName).0", channels, width, 1, stride, 0)]
@@ -426,8 +462,7 @@ extension Network {
           var shortcut = Shortcut.identity
           if stride != 1 || channels != outWidth {
             shortcut = .projection(
-              [conv(names.projectionConvolution(name), channels, outWidth, 1, stride, 0)]
-                + (c.projectionHasBatchNorm ? [bn(names.projectionNormalization(name), outWidth)] : []))
+              projectionLayers(name, channels, outWidth, stride, batchNorm: c.projectionHasBatchNorm))
           }
           // After a BN-ReLU stem the first block has no pre-activation ('no_preact').
           let ownPreActivation = !(c.stemNormalization == true && number == 1)
@@ -460,10 +495,7 @@ extension Network {
           }
           var shortcut = Shortcut.identity
           if stride != 1 || channels != outWidth {
-            shortcut = .projection([
-              conv(names.projectionConvolution(name), channels, outWidth, 1, stride, 0),
-              bn(names.projectionNormalization(name), outWidth),
-            ])
+            shortcut = .projection(projectionLayers(name, channels, outWidth, stride, batchNorm: true))
           }
           block = try ResidualBlock(
             name: name, stage: stageIndex + 1, branch: branch, shortcut: shortcut,

@@ -103,6 +103,14 @@ enum ModelAssembly {
       if archive.metadata[Torch7Network.sharedPreActivationKey] == "true" {
         configuration.sharedPreActivation = true
       }
+      if archive.metadata[Torch7Network.zeroChannelsAfterInputKey] == "true" {
+        guard configuration.family == .cifarResNet, configuration.shortcut == .a else {
+          throw CheckpointError.unsupportedArchitecture(
+            file: file,
+            reason: "option-A (zero-padding) shortcuts are supported in CIFAR ResNets only, this is a \(configuration.family.rawValue)")
+        }
+        configuration.zeroChannelsAfterInput = true
+      }
       description =
         archive.format == .torch7
         ? "fb.resnet.torch " + ArchitectureInference.describe(configuration) : inferred.familyDescription
