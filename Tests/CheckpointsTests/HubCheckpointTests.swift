@@ -43,6 +43,12 @@ final class HubCheckpointTests: XCTestCase {
       classNames: ["LABEL_0", "LABEL_1", "LABEL_2"], firstBlockName: "resnet.encoder.stages.0.layers.0",
       format: .torchZip),
     Case(
+      name: "transformers_downsample", model: "transformers_downsample", inputSize: 26, family: .imageNetResNet,
+      naming: .transformers, bottleneck: true, blocksPerStage: [2, 1], stageWidths: [4, 8], stemWidths: [8],
+      description:
+        "transformers ResNet-11 (bottleneck), widths 4/8, stride in the first 1×1 convolution, strided first stage",
+      firstBlockName: "resnet.encoder.stages.0.layers.0", format: .safetensors),
+    Case(
       name: "timm_resnet_deep", model: "timm_resnet_deep", inputSize: 16, family: .imageNetResNet,
       naming: nil, bottleneck: true, blocksPerStage: [1, 1, 1, 1], stageWidths: [4, 4, 8, 8],
       stemWidths: [8, 8, 16], description: "timm ResNet-14 with a deep stem (bottleneck), widths 4/4/8/8",
@@ -174,7 +180,10 @@ final class HubCheckpointTests: XCTestCase {
     }
     XCTAssertEqual(
       checked,
-      ["timm_resnetv2_bottleneck", "kuangliu_preact_bottleneck", "timm_resnet18d", "timm_resnet26d", "timm_resnetv2_50d"])
+      [
+        "transformers_downsample", "timm_resnetv2_bottleneck", "kuangliu_preact_bottleneck", "timm_resnet18d",
+        "timm_resnet26d", "timm_resnetv2_50d",
+      ])
   }
 
   /// timm's `avg_down` shortcuts: strided projections are average pool → 1×1 stride-1 convolution
@@ -235,12 +244,65 @@ final class HubCheckpointTests: XCTestCase {
   }
 
   func testTimmConfigSuppliesStatisticsAndTransformersTheImageNetDefault() throws {
-    let timm = try load(Self.cases[2])
+    let timm = try load(Self.cases.first { $0.name == "timm_resnet_deep" }!)
     XCTAssertEqual(timm.metadata.normalizationSource, .metadata)
     XCTAssertEqual(timm.metadata.provenance["hub_config"], "timm resnet50c")
     let hf = try load(Self.cases[0])
     XCTAssertEqual(hf.metadata.normalizationMean, NormalizationPreset.imagenet.mean)
     XCTAssertEqual(hf.metadata.provenance["hub_config"], "transformers")
+  }
+
+  /// Full-size timm ResNet-D models (names and shapes from `hub/reference_shapes_timm.json`) are
+  /// inferred with average-pool shortcuts, and the networks built have exactly timm's keys, shapes
+  /// and parameter counts (resnet50d: 25,576,264).
+  func testFullSizeTimmResNetDModelsAreInferredExactly() throws {
+    let data = try Data(contentsOf: Self.folder.appendingPathComponent("reference_shapes_timm.json"))
+    let models = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
+    let expected = [
+      "resnet18d": "timm ResNet-18 with a deep stem and average-pool shortcuts",
+      "resnet50d": "timm ResNet-50 with a deep stem and average-pool shortcuts (bottleneck)",
+      "resnetv2_50d": "timm pre-activation ResNetV2-50 (bottleneck) with a deep stem and average-pool shortcuts",
+    ]
+    XCTAssertEqual(Set(models.keys), Set(expected.keys))
+    for (name, entry) in models {
+      let keys = try XCTUnwrap(entry["keys"] as? [String: [Int]], name)
+      let inferred = try ArchitectureInference.infer(shapes: keys, file: name)
+      XCTAssertEqual(inferred.familyDescription, expected[name], name)
+      XCTAssertEqual(inferred.configuration.averagePoolShortcuts, true, name)
+      let network = try Network(inferred.configuration)
+      XCTAssertEqual(network.parameterCount, try XCTUnwrap(entry["parameters"] as? Int), name)
+      // resnetv2's classifier is a 1×1 convolution, [classes, features, 1, 1]; the loader reshapes it.
+      var expectedShapes = keys.filter { !$0.key.hasSuffix("num_batches_tracked") }
+      if let head = expectedShapes["head.fc.weight"], head.count == 4 { expectedShapes["head.fc.weight"] = Array(head[..<2]) }
+      XCTAssertEqual(ReferenceArchitectureTests.parameterShapes(network), expectedShapes, name)
+      XCTAssertEqual(network.blocks.filter { $0.shortcutKind == "average pool + projection" }.count, 3, name)
+    }
+  }
+
+  /// transformers' `downsample_in_bottleneck` puts the stride in the first 1×1 convolution and
+  /// `downsample_in_first_stage` strides the first stage (26 → 13 → 7 → 4 at stage 1).
+  func testTransformersDownsamplingSettingsAreHonoured() throws {
+    let network = try load(Self.cases.first { $0.name == "transformers_downsample" }!).network
+    XCTAssertEqual(network.configuration.strideInFirstConvolution, true)
+    XCTAssertEqual(network.configuration.stridedFirstStage, true)
+    XCTAssertEqual(network.blocks[0].inputShape.height, 7)
+    XCTAssertEqual(network.blocks[0].outputShape.height, 4)
+    var strides: [Int] = []
+    for case .convolution(let conv) in network.blocks[0].branch { strides.append(conv.stride) }
+    XCTAssertEqual(strides, [2, 1, 1])
+    // Basic layers ignore downsample_in_bottleneck, as transformers does.
+    let source = Self.folder.appendingPathComponent("transformers_basic")
+    let folder = temporaryFile("hf-basic")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: source.appendingPathComponent("model.safetensors"), to: folder.appendingPathComponent("model.safetensors"))
+    let config = try String(contentsOf: source.appendingPathComponent("config.json"), encoding: .utf8)
+    XCTAssertTrue(config.contains("\"downsample_in_bottleneck\": false"))
+    try config.replacingOccurrences(of: "\"downsample_in_bottleneck\": false", with: "\"downsample_in_bottleneck\": true")
+      .write(to: folder.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+    let basic = try ModelLoader.load(folder.path, normalization: nil, inputSize: 16).network
+    XCTAssertNil(basic.configuration.strideInFirstConvolution)
+    XCTAssertEqual(basic, try load(Self.cases[0]).network)
   }
 
   /// Settings the engine cannot honour are refused naming the key.
@@ -252,7 +314,7 @@ final class HubCheckpointTests: XCTestCase {
       at: source.appendingPathComponent("model.safetensors"), to: folder.appendingPathComponent("model.safetensors"))
     let config = try String(contentsOf: source.appendingPathComponent("config.json"), encoding: .utf8)
     for (key, from, to) in [
-      ("downsample_in_bottleneck", "\"downsample_in_bottleneck\": false", "\"downsample_in_bottleneck\": true"),
+      ("downsample_in_bottleneck", "\"downsample_in_bottleneck\": false", "\"downsample_in_bottleneck\": 1"),
       ("hidden_act", "\"hidden_act\": \"relu\"", "\"hidden_act\": \"gelu\""),
       ("layer_type", "\"layer_type\": \"basic\"", "\"layer_type\": \"bottleneck\""),
     ] {

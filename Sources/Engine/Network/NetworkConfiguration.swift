@@ -80,6 +80,13 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
   /// after the input's channels (akamaster's `F.pad(…, (0, 0, 0, 0, planes//4, planes//4))`); true:
   /// all after them (fb.resnet.torch's `Concat(2)[Identity, MulConstant(0)]`).
   public var zeroChannelsAfterInput: Bool?
+  /// The first block of the first stage has stride 2 as well (transformers'
+  /// `downsample_in_first_stage`); nil or false: the first stage keeps the stem's resolution.
+  public var stridedFirstStage: Bool?
+  /// Post-activation ImageNet bottlenecks only: the stride sits in the first 1×1 convolution
+  /// instead of the 3×3 (transformers' `downsample_in_bottleneck`, the layout of He et al.'s
+  /// original Caffe models); nil or false: in the 3×3 (torchvision's "ResNet v1.5").
+  public var strideInFirstConvolution: Bool?
 
   public init(
     family: NetworkFamily, inputChannels: Int, inputHeight: Int, inputWidth: Int, classCount: Int,
@@ -88,7 +95,8 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
     projectionHasBatchNorm: Bool? = nil, finalNormalization: Bool = true,
     branchScales: [Float]? = nil, naming: ParameterNaming? = nil, stemWidths: [Int]? = nil,
     stemNormalization: Bool? = nil, sharedPreActivation: Bool? = nil, batchNormalization: Bool? = nil,
-    averagePoolShortcuts: Bool? = nil, zeroChannelsAfterInput: Bool? = nil
+    averagePoolShortcuts: Bool? = nil, zeroChannelsAfterInput: Bool? = nil, stridedFirstStage: Bool? = nil,
+    strideInFirstConvolution: Bool? = nil
   ) {
     self.family = family
     self.inputChannels = inputChannels
@@ -113,6 +121,8 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
     self.batchNormalization = batchNormalization
     self.averagePoolShortcuts = averagePoolShortcuts
     self.zeroChannelsAfterInput = zeroChannelsAfterInput
+    self.stridedFirstStage = stridedFirstStage
+    self.strideInFirstConvolution = strideInFirstConvolution
   }
 
   /// The CIFAR ResNet of depth 6n+2 (ResNet-20, 32, 44, 56, 110, 1202 for n = 3, 5, 7, 9, 18, 200).
@@ -347,6 +357,10 @@ extension Network {
           "stem widths \(widths) need an ImageNet-style family and one positive width (or three for a deep post-activation stem)")
       }
     }
+    if c.strideInFirstConvolution == true && !(c.family == .imageNetResNet && c.bottleneck) {
+      throw EngineError.invalidConfiguration(
+        "a stride in the first 1×1 convolution needs post-activation ImageNet bottlenecks, not \(c.family.rawValue)")
+    }
     let maxPool = Layer.maxPool(MaxPool(kernelSize: 3, stride: 2, padding: 1))
     var channels: Int
     switch c.family {
@@ -393,7 +407,7 @@ extension Network {
     for (stageIndex, width) in c.stageWidths.enumerated() {
       for b in 0..<c.blocksPerStage[stageIndex] {
         number += 1
-        let stride = (stageIndex > 0 && b == 0) ? 2 : 1
+        let stride = ((stageIndex > 0 || c.stridedFirstStage == true) && b == 0) ? 2 : 1
         let scale = c.branchScales?[number - 1] ?? 1
         let block: ResidualBlock
         switch c.family {
@@ -482,9 +496,10 @@ extension Network {
           let (bn1, bn2, bn3) = (names.normalization(name, 1), names.normalization(name, 2), names.normalization(name, 3))
           let branch: [Layer]
           if c.bottleneck {
+            let firstStride = c.strideInFirstConvolution == true ? stride : 1
             branch = [
-              conv(conv1, channels, width, 1, 1, 0), bn(bn1, width), .relu,
-              conv(conv2, width, width, 3, stride, 1), bn(bn2, width), .relu,
+              conv(conv1, channels, width, 1, firstStride, 0), bn(bn1, width), .relu,
+              conv(conv2, width, width, 3, stride / firstStride, 1), bn(bn2, width), .relu,
               conv(conv3, width, outWidth, 1, 1, 0), bn(bn3, outWidth),
             ]
           } else {

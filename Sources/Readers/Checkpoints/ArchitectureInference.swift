@@ -307,6 +307,8 @@ public enum ArchitectureInference {
       text =
         "ImageNet ResNet-\((c.bottleneck ? 3 : 2) * blocks + 2)" + (c.bottleneck ? " (bottleneck)" : "")
         + (c.averagePoolShortcuts == true ? " with average-pool shortcuts" : "")
+        + (c.strideInFirstConvolution == true ? ", stride in the first 1×1 convolution" : "")
+        + (c.stridedFirstStage == true ? ", strided first stage" : "")
         + widthNote(c.stageWidths, standard: [64, 128, 256, 512])
     case .plainCIFAR:
       text =

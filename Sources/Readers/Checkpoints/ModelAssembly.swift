@@ -111,9 +111,21 @@ enum ModelAssembly {
         }
         configuration.zeroChannelsAfterInput = true
       }
+      var notes = ""
+      if let hub, hub.origin == .transformers, configuration.naming == .transformers {
+        // transformers ignores downsample_in_bottleneck for basic layers.
+        if hub.downsampleInBottleneck && configuration.bottleneck {
+          configuration.strideInFirstConvolution = true
+          notes += ", stride in the first 1×1 convolution"
+        }
+        if hub.downsampleInFirstStage {
+          configuration.stridedFirstStage = true
+          notes += ", strided first stage"
+        }
+      }
       description =
         archive.format == .torch7
-        ? "fb.resnet.torch " + ArchitectureInference.describe(configuration) : inferred.familyDescription
+        ? "fb.resnet.torch " + ArchitectureInference.describe(configuration) : inferred.familyDescription + notes
       defaults = (inferred.defaultMean, inferred.defaultStd, inferred.defaultReason)
       provenance = metadata
       provenance["source_format"] = archive.format.rawValue

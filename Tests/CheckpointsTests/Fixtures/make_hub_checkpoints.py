@@ -34,6 +34,9 @@ and saved the way its users save it, into Tests/CheckpointsTests/Fixtures/hub/:
                              The average-pool fixtures take 26x26 inputs so that a pool sees a
                              7x7 map (ceil mode: 7x7 -> 4x4, edge windows average fewer values),
                              and they carry gradients (below).
+  reference_shapes_timm.json key -> shape and parameter count of full-size timm resnet18d,
+                             resnet50d and resnetv2_50d (no weights), to check inference and
+                             parameter counts at the real widths
   <name>.expected.safetensors
                              'input' (N, C, H, W); 'logits' in eval mode; 'logits_drop_<k>' with
                              block k's residual branch skipped (the library's block forward
@@ -327,6 +330,14 @@ def main():
     model.save_pretrained(fresh_folder("transformers_downsample"))
     expected_values("transformers_downsample", model, "transformers", (2, 3, 26, 26), [1, 3, 2], generator,
                     gradients=True)
+    # Full-size timm ResNet-D models: names and shapes only.
+    reference = {}
+    for name in ["resnet18d", "resnet50d", "resnetv2_50d"]:
+        full = timm.create_model(name, pretrained=False)
+        reference[name] = {"parameters": sum(p.numel() for p in full.parameters()),
+                           "keys": {k: list(v.shape) for k, v in full.state_dict().items()}}
+    with open(os.path.join(HERE, "reference_shapes_timm.json"), "w") as f:
+        json.dump(reference, f, sort_keys=True, separators=(",", ":"))
     print("wrote hub fixtures with torch", torch.__version__, "transformers", transformers.__version__,
           "timm", timm.__version__, file=sys.stderr)
 
