@@ -369,6 +369,7 @@ extension Network {
               kernelSize: pool.kernelSize, stride: pool.stride, x: xp.baseAddress!, y: y)
           }
         }
+        record.input = []  // the backward needs only the shape
         x = output
         shape = out
       }
