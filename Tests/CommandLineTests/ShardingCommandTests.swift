@@ -42,6 +42,8 @@ final class ShardingCommandTests: XCTestCase {
       ["drop", "--model", Self.resnet8, "--blocks", "1,3"] + data,
       ["paths", "--gradients", "--model", Self.resnet8, "--gradient-samples", "9", "--gradient-batch", "8", "--quiet"],
       ["interactions", "--model", Self.vgg] + data,
+      ["rank", "--model", Self.resnet8, "--permutations", "3", "--seed", "2"] + data,
+      ["prune", "--model", Self.resnet8, "--steps", "2", "--random-orders", "2", "--seed", "1"] + data,
       ["reorder", "--model", Self.vgg, "--swaps", "1-2", "--samples", "3"] + data,
       ["reorder", "--model", Self.vgg, "--swaps", "1-3", "--samples", "auto", "--min-samples", "2", "--max-samples", "4", "--summary"] + data,
     ]
@@ -148,12 +150,15 @@ final class ShardingCommandTests: XCTestCase {
   }
 
   /// A journal cut at arbitrary byte counts (as a kill mid-write leaves it) resumes to the
-  /// uninterrupted bytes, for lesion evaluations, path-gradient samples and interaction rows.
+  /// uninterrupted bytes, for lesion evaluations, path-gradient samples, interaction rows, and
+  /// `rank`'s and `prune`'s measures (Shapley permutations, greedy steps, curves).
   func testTruncatedJournalsResumeToTheSameBytes() throws {
     let commands: [[String]] = [
       ["drop", "--model", Self.resnet8, "--deleted", "2", "--samples", "20", "--limit", "60", "--format", "json", "--quiet"],
       ["paths", "--gradients", "--model", Self.resnet8, "--gradient-samples", "6", "--gradient-batch", "8", "--format", "json", "--quiet"],
       ["interactions", "--model", Self.vgg, "--limit", "60", "--format", "json", "--quiet"],
+      ["rank", "--model", Self.resnet8, "--permutations", "3", "--limit", "60", "--format", "json", "--quiet"],
+      ["prune", "--model", Self.resnet8, "--random-orders", "1", "--limit", "60", "--format", "json", "--quiet"],
     ]
     for command in commands {
       let directory = try folder()

@@ -17,18 +17,22 @@ public struct PartFile {
   public var evaluations: [LesionResult]
   /// The path-gradient samples this shard measured (`paths --gradients`).
   public var gradientSamples: [(sample: Int, norms: [Double])]
+  /// The named measures this shard computed (`rank`, `prune`).
+  public var measures: [(key: String, values: [Double])]
 
   static let format = "resnet-lesion-part"
   /// The largest part file read (bigger files are refused before reading).
   public static let maximumBytes = 1 << 31
 
   public init(
-    identity: JSONValue, shard: ShardSpec, evaluations: [LesionResult], gradientSamples: [(sample: Int, norms: [Double])] = []
+    identity: JSONValue, shard: ShardSpec, evaluations: [LesionResult], gradientSamples: [(sample: Int, norms: [Double])] = [],
+    measures: [(key: String, values: [Double])] = []
   ) {
     self.identity = identity
     self.shard = shard
     self.evaluations = evaluations
     self.gradientSamples = gradientSamples
+    self.measures = measures
   }
 
   /// The part as JSON text.
@@ -40,6 +44,7 @@ public struct PartFile {
       ("configurations", .array(evaluations.map { .string($0.plan.description) })),
       ("evaluations", .array(evaluations.map(EvaluationRecord.encode))),
       ("gradient_samples", .array(gradientSamples.map { EvaluationRecord.encodeGradientSample($0.sample, norms: $0.norms) })),
+      ("measures", .array(measures.map { EvaluationRecord.encodeMeasure($0.key, values: $0.values) })),
     ]).encoded(pretty: false) + "\n"
   }
 
@@ -90,9 +95,18 @@ public struct PartFile {
         samples.append(sample)
       }
     }
+    var measures: [(key: String, values: [Double])] = []
+    if case .array(let measureRecords) = root["measures"] {
+      for record in measureRecords {
+        guard let measure = try EvaluationRecord.decodeMeasure(record, file: file) else {
+          throw ShardFileError.invalid(file: file, key: "measures", expected: "measure records", found: String(record.encoded(pretty: false).prefix(60)))
+        }
+        measures.append(measure)
+      }
+    }
     return PartFile(
       identity: identity, shard: shard, evaluations: try records.map { try EvaluationRecord.decode($0, file: file) },
-      gradientSamples: samples)
+      gradientSamples: samples, measures: measures)
   }
 }
 
@@ -128,6 +142,7 @@ public struct PartSet {
     identity = reference.part.identity
     store = EvaluationStore(mode: .replay)
     var source: [LesionPlan: String] = [:]
+    var measureSource: [String: String] = [:]
     for (file, part) in parts.sorted(by: { $0.part.shard.index < $1.part.shard.index }) {
       for result in part.evaluations {
         if let stored = store.result(for: result.plan) {
@@ -141,6 +156,17 @@ public struct PartSet {
         }
       }
       for (sample, norms) in part.gradientSamples { store.restoreGradientSample(sample, norms: norms) }
+      for (key, values) in part.measures {
+        if let stored = store.measure(key) {
+          // Measures every shard computes (prune's static measures) must agree bit for bit.
+          guard stored.map(\.bitPattern) == values.map(\.bitPattern) else {
+            throw ShardingError.inconsistentParts(files: [measureSource[key] ?? "?", file], plan: "measure '\(key)'")
+          }
+        } else {
+          store.restoreMeasure(key, values: values)
+          measureSource[key] = file
+        }
+      }
     }
   }
 
