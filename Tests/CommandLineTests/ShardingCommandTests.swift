@@ -83,6 +83,34 @@ final class ShardingCommandTests: XCTestCase {
     }
   }
 
+  /// `drop --blocks` is one configuration: its shards split the images in whole batches, each
+  /// part holding the intact network and the lesion on its range, and merge joins them.
+  func testSingleConfigurationShardsSplitTheImages() throws {
+    let directory = try folder()
+    let command = ["drop", "--model", Self.resnet8, "--blocks", "2", "--limit", "90", "--batch-size", "7", "--format", "csv", "--quiet"]
+    let unsharded = directory.appendingPathComponent("unsharded")
+    try FileManager.default.createDirectory(at: unsharded, withIntermediateDirectories: true)
+    try succeed(command + ["--output", "out.csv"], in: unsharded)
+    // 90 images in 13 batches of 7 (the last of 6): shard 3 of 7 gets batches 5 and 6.
+    var starts: [Int] = []
+    for index in 0..<7 {
+      try succeed(command.filter { $0 != "--format" && $0 != "csv" } + ["--shard", "\(index)/7", "--output", "p\(index).json"], in: directory)
+      let data = try Data(contentsOf: directory.appendingPathComponent("p\(index).json"))
+      let part = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+      let images = part["images"] as? [String: Int] ?? [:]
+      let start = images["start"] ?? -1, end = images["end"] ?? -1
+      starts.append(start)
+      let evaluations = part["evaluations"] as? [[String: Any]] ?? []
+      XCTAssertEqual(evaluations.count, 2, "p\(index).json: intact and the lesion")
+      XCTAssertTrue(evaluations.allSatisfy { $0["images"] as? Int == end - start }, "p\(index).json covers \(start)..<\(end)")
+    }
+    XCTAssertEqual(starts, [0, 7, 21, 35, 49, 63, 77])
+    let merged = directory.appendingPathComponent("merged")
+    try FileManager.default.createDirectory(at: merged, withIntermediateDirectories: true)
+    try succeed(["merge"] + (0..<7).map { "../p\($0).json" } + ["--format", "csv", "--output", "out.csv", "--quiet"], in: merged)
+    XCTAssertEqual(try Data(contentsOf: merged.appendingPathComponent("out.csv")), try Data(contentsOf: unsharded.appendingPathComponent("out.csv")))
+  }
+
   func testMergeRefusesMissingDuplicateAndForeignPartsNamingThem() throws {
     let directory = try folder()
     let command = ["sweep", "--model", Self.resnet8, "--limit", "40", "--quiet"]

@@ -149,6 +149,9 @@ public final class EvaluationStore: @unchecked Sendable {
   /// Lesions per evaluator pass while a journal is attached (each pass also runs the intact
   /// network, so larger chunks cost less and lose more on a kill).
   public var chunkSize: Int = 8
+  /// The images (positions in the selection) this store's results cover when a shard splits its
+  /// run by images (`ShardSpec.imageRange`); nil when they cover every image.
+  public var imageRange: Range<Int>?
   private var results: [LesionPlan: LesionResult] = [:]
   private var order: [LesionPlan] = []
 
