@@ -209,41 +209,45 @@ final class ShardingCommandTests: XCTestCase {
   }
 
   /// Kills the built binary with SIGKILL at random moments (several times), resumes from the
-  /// journal each time, and compares with an uninterrupted run.
+  /// journal each time, and compares with an uninterrupted run: a sweep, and `rank` (single
+  /// deletions in journaled chunks, the gradient pass, Shapley permutations).
   func testKilledRunsResumeFromTheJournalToTheSameBytes() throws {
     let directory = try folder()
-    let reference = directory.appendingPathComponent("reference")
-    try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
     let command = ["sweep", "--model", Self.resnet110, "--limit", "20", "--batch-size", "20", "--format", "json", "--output", "out.json"]
-    try succeed(command, in: reference)
-    let journaled = command + ["--journal", "run.journal"]
+    let rank = ["rank", "--model", Self.resnet110, "--limit", "6", "--batch-size", "6", "--permutations", "2", "--format", "json", "--output", "rank.json"]
     var generator = SystemRandomNumberGenerator()
-    var killed = 0
-    for _ in 0..<6 {
-      let process = Process()
-      process.executableURL = BinaryRunner.productsDirectory.appendingPathComponent("resnet-lesion")
-      process.arguments = journaled + ["--quiet"]
-      process.currentDirectoryURL = directory
-      var environment = ProcessInfo.processInfo.environment
-      environment["RESNET_LESION_DATA"] = TestFiles.notebooksData().path
-      process.environment = environment
-      try process.run()
-      usleep(UInt32.random(in: 200_000...1_500_000, using: &generator))
-      if process.isRunning {
-        kill(process.processIdentifier, SIGKILL)
-        killed += 1
+    for (run, output) in [(command, "out.json"), (rank, "rank.json")] {
+      let reference = directory.appendingPathComponent("reference-\(run[0])")
+      try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
+      try succeed(run, in: reference)
+      let journaled = run + ["--journal", "\(run[0]).journal"]
+      var killed = 0
+      for _ in 0..<6 {
+        let process = Process()
+        process.executableURL = BinaryRunner.productsDirectory.appendingPathComponent("resnet-lesion")
+        process.arguments = journaled + ["--quiet"]
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        environment["RESNET_LESION_DATA"] = TestFiles.notebooksData().path
+        process.environment = environment
+        try process.run()
+        usleep(UInt32.random(in: 200_000...1_500_000, using: &generator))
+        if process.isRunning {
+          kill(process.processIdentifier, SIGKILL)
+          killed += 1
+        }
+        process.waitUntilExit()
+        if process.terminationReason == .exit { break }
       }
-      process.waitUntilExit()
-      if process.terminationReason == .exit { break }
+      XCTAssertGreaterThan(killed, 0, "\(run[0]): at least one run was killed mid-way")
+      let last = try succeed(journaled, in: directory)
+      XCTAssertTrue(last.standardError.contains("journal"), last.standardError)
+      XCTAssertEqual(
+        try Data(contentsOf: directory.appendingPathComponent(output)),
+        try Data(contentsOf: reference.appendingPathComponent(output)), run[0])
     }
-    XCTAssertGreaterThan(killed, 0, "at least one run was killed mid-way")
-    let last = try succeed(journaled, in: directory)
-    XCTAssertTrue(last.standardError.contains("journal"), last.standardError)
-    XCTAssertEqual(
-      try Data(contentsOf: directory.appendingPathComponent("out.json")),
-      try Data(contentsOf: reference.appendingPathComponent("out.json")))
     // A journal of another run is refused, naming the differing option.
-    let other = try BinaryRunner.run(command + ["--seed", "9", "--journal", "run.journal"], in: directory)
+    let other = try BinaryRunner.run(command + ["--seed", "9", "--journal", "sweep.journal"], in: directory)
     XCTAssertEqual(other.status, 64, other.standardError)
     XCTAssertTrue(other.standardError.contains("run.options"), other.standardError)
   }
