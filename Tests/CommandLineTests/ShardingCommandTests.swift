@@ -111,6 +111,46 @@ final class ShardingCommandTests: XCTestCase {
     XCTAssertEqual(try Data(contentsOf: merged.appendingPathComponent("out.csv")), try Data(contentsOf: unsharded.appendingPathComponent("out.csv")))
   }
 
+  /// `figures --shard I/N`: whole figures are the configurations; 1, 2, 3 and 7 shards merge to
+  /// the unsharded folder: every CSV and SVG byte-identical, every sidecar too but its wall time.
+  func testShardedFiguresMergeToTheUnshardedFiles() throws {
+    let directory = try folder()
+    let command =
+      ["figures", "--only", "fig3,fig5a,fig6a,fig6b,fig8"] + FiguresCommandTests.small + FiguresCommandTests.tinyModels
+    try succeed(command + ["--output", "unsharded"], in: directory)
+    let unsharded = directory.appendingPathComponent("unsharded")
+    let names = try FileManager.default.contentsOfDirectory(atPath: unsharded.path).sorted()
+    XCTAssertEqual(names.count, 20)
+    /// The file's lines, a sidecar's wall time left out.
+    func content(_ url: URL) throws -> [Substring] {
+      try String(decoding: Data(contentsOf: url), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        .filter { !$0.contains("\"wall_time_seconds\"") }
+    }
+    for count in [1, 2, 3, 7] {
+      let parts = (0..<count).map { "figures-\(count)-\($0).json" }
+      for (index, part) in parts.enumerated() {
+        try succeed(command + ["--shard", "\(index)/\(count)", "--output", part], in: directory)
+      }
+      let merged = directory.appendingPathComponent("merged-\(count)")
+      try succeed(["merge"] + parts + ["--output", merged.lastPathComponent, "--quiet"], in: directory)
+      XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: merged.path).sorted(), names, "\(count) shards")
+      for name in names {
+        let (a, b) = (merged.appendingPathComponent(name), unsharded.appendingPathComponent(name))
+        if name.hasSuffix(".json") {
+          XCTAssertEqual(try content(a), try content(b), "\(count) shards: \(name)")
+          XCTAssertFalse(try String(decoding: Data(contentsOf: a), as: UTF8.self).contains("--shard"), name)
+        } else {
+          XCTAssertEqual(try Data(contentsOf: a), try Data(contentsOf: b), "\(count) shards: \(name)")
+        }
+      }
+    }
+    // A missing shard is refused before anything is written.
+    let missing = try BinaryRunner.run(["merge", "figures-3-0.json", "figures-3-2.json", "--output", "partial"], in: directory)
+    XCTAssertEqual(missing.status, 64, missing.standardError)
+    XCTAssertTrue(missing.standardError.contains("shard 1 of 3"), missing.standardError)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("partial").path))
+  }
+
   func testMergeRefusesMissingDuplicateAndForeignPartsNamingThem() throws {
     let directory = try folder()
     let command = ["sweep", "--model", Self.resnet8, "--limit", "40", "--quiet"]

@@ -32,8 +32,8 @@ extension DeletionScorer {
   /// - Complexity: per step, one forward of the current network plus, per remaining candidate at
   ///   position p, the blocks after p.
   public func greedyPruning(
-    steps: Int? = nil, memo: (String, () throws -> [Double]) throws -> [Double] = { try $1() },
-    progress: ((Int) -> Void)? = nil
+    steps: Int? = nil, progress: ((Int) -> Void)? = nil,
+    memo: (String, () throws -> [Double]) throws -> [Double] = { try $1() }
   ) throws -> PruningCurve {
     var removed: [Int] = []
     var remaining = deletable

@@ -276,7 +276,7 @@ public struct BlockPruning: Sendable {
       let memo = { (key: String, compute: () throws -> [Double]) in
         try study.memo(key, count: key == "greedy intact" ? 2 : 5, compute)
       }
-      curves.append(try scorer.greedyPruning(steps: steps, memo: memo) { g.advance($0) })
+      curves.append(try scorer.greedyPruning(steps: steps, progress: { g.advance($0) }, memo: memo))
       g.finish()
     } else {
       curves.append(nil)

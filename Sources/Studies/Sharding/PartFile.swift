@@ -21,6 +21,8 @@ public struct PartFile {
   public var measures: [(key: String, values: [Double])]
   /// The images the evaluations cover when the run is split by images (nil: every image).
   public var images: Range<Int>?
+  /// Whole output files this shard made (`figures`: the files of the figures it owns), by name.
+  public var files: [(name: String, bytes: Data)] = []
 
   static let format = "resnet-lesion-part"
   /// The largest part file read (bigger files are refused before reading).
@@ -49,6 +51,7 @@ public struct PartFile {
       ("evaluations", .array(evaluations.map(EvaluationRecord.encode))),
       ("gradient_samples", .array(gradientSamples.map { EvaluationRecord.encodeGradientSample($0.sample, norms: $0.norms) })),
       ("measures", .array(measures.map { EvaluationRecord.encodeMeasure($0.key, values: $0.values) })),
+      ("files", .array(files.map { .object([("name", .string($0.name)), ("bytes", .string($0.bytes.base64EncodedString()))]) })),
     ]).encoded(pretty: false) + "\n"
   }
 
@@ -120,7 +123,20 @@ public struct PartFile {
       throw ShardFileError.invalid(
         file: file, key: "evaluations", expected: "results on the part's \(images.count) images", found: "\(wrong.count) images for \(wrong.plan)")
     }
-    return PartFile(identity: identity, shard: shard, evaluations: evaluations, gradientSamples: samples, measures: measures, images: images)
+    var part = PartFile(identity: identity, shard: shard, evaluations: evaluations, gradientSamples: samples, measures: measures, images: images)
+    if case .array(let fileRecords) = root["files"] {
+      for record in fileRecords {
+        // A plain file name: merge writes it into the output folder and nowhere else.
+        guard let name = record["name"]?.stringValue, !name.isEmpty, name != ".", name != "..", !name.contains("/"),
+          !name.contains("\0"), let text = record["bytes"]?.stringValue, let bytes = Data(base64Encoded: text)
+        else {
+          throw ShardFileError.invalid(
+            file: file, key: "files", expected: "{\"name\": a plain file name, \"bytes\": base64}", found: String(record.encoded(pretty: false).prefix(60)))
+        }
+        part.files.append((name, bytes))
+      }
+    }
+    return part
   }
 }
 
@@ -130,6 +146,8 @@ public struct PartSet {
   public var identity: JSONValue
   /// Every evaluation of every part, for replay.
   public var store: EvaluationStore
+  /// Every output file of every part, by name (`figures`).
+  public var files: [String: Data] = [:]
 
   /// Checks `parts` (file name, part) and pools their evaluations.
   /// - Throws: `ShardingError.foreignPart` for a part of another run (naming both files and the
@@ -155,6 +173,14 @@ public struct PartSet {
     guard missing.isEmpty else { throw ShardingError.missingParts(shards: missing, count: count, given: parts.map(\.file)) }
     identity = reference.part.identity
     store = EvaluationStore(mode: .replay)
+    var fileSource: [String: String] = [:]
+    for (file, part) in parts {
+      for (name, bytes) in part.files {
+        if let other = fileSource[name] { throw ShardingError.inconsistentParts(files: [other, file], plan: "output file \(name)") }
+        fileSource[name] = file
+        files[name] = bytes
+      }
+    }
     if parts.contains(where: { $0.part.images != nil }) {
       try joinImageRanges(parts)
       return
