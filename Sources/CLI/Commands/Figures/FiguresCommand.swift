@@ -56,7 +56,7 @@ enum FiguresCommand: LesionCommand {
     examples: [
       "figures --quick --only fig3,fig6a --output smoke",
       "figures --model resnet56.th --data cifar-10-batches-bin --plain none --only fig3,fig5a",
-      "figures --quick --shard 0/3 --output figures-0.json   # then: merge figures-*.json --output figures",
+      "figures --quick --shard 0/3 --output figures-0.json",
     ])
 
   /// Parses every option, checks models against data, then makes the figures in catalog order,
