@@ -51,6 +51,7 @@ enum FiguresCommand: LesionCommand {
       .option("gradient-mode", value: "<mode>", help: "Fig. 6b paths: single-path (as the paper) or subsets.", default: "single-path"),
       .option("gradient-share", value: "<p>", help: "Share of the total gradient the effective paths of Fig. 6c carry.", default: "0.9"),
       .option("batch-size", value: "<n>", help: "Images per evaluation batch.", default: "100"),
+    ] + ImportanceFigures.options + [
       CommonOptions.quiet,
     ],
     examples: [
@@ -76,6 +77,7 @@ enum FiguresCommand: LesionCommand {
     settings.gradientMode = try arguments.choice("gradient-mode", as: PathGradientMode.self) ?? .singlePath
     settings.effectiveShare = try arguments.double("gradient-share", in: 0.01...1) ?? 0.9
     settings.batchSize = try arguments.int("batch-size", in: 1...100_000) ?? 100
+    let importanceSettings = try ImportanceFigures.Settings.parse(arguments, quick: quick)
     let only = try arguments.string("only").map(FigureID.parseList)
     let figures = only ?? FigureID.allCases
     var modelArguments: [ModelRole: String] = [:]
@@ -159,6 +161,9 @@ enum FiguresCommand: LesionCommand {
           made =
             try seedFigures.contains(.tableShortPaths)
             ? SeedFigures.tableShortPaths(workspace) : LesionFigures.tableShortPaths(workspace)
+        case .importance: made = try ImportanceFigures.importance(workspace, importanceSettings)
+        case .pruning: made = try ImportanceFigures.pruning(workspace, importanceSettings)
+        case .interactions: made = try ImportanceFigures.interactions(workspace, importanceSettings)
         }
         context.write(made.summary + "\n")
         written += made.files.count
@@ -192,6 +197,6 @@ extension FigureID {
   /// The models without which the figure cannot be made (Fig. 3 without a plain network shows
   /// the residual one alone).
   var requiredRoles: [ModelRole] {
-    self == .fig3 ? [.residual] : roles
+    [.fig3, .importance, .pruning, .interactions].contains(self) ? [.residual] : roles
   }
 }
