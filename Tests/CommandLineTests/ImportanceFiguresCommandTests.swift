@@ -108,6 +108,20 @@ final class ImportanceFiguresCommandTests: XCTestCase {
     XCTAssertTrue(heatmap.contains("tiny-resnet8.safetensors"), "the heatmap names its network")
   }
 
+  /// Without `--only`, `figures` makes the paper's figures and not these (tens of minutes on ResNet-110).
+  func testDefaultRunLeavesTheImportanceFiguresOut() throws {
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("importance-default-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try BinaryRunner.run([
+      "figures", "--output", out.path, "--model", Self.resnet, "--plain", "none", "--stochastic", Self.resnet,
+      "--short-paths", Self.resnet, "--quick", "--per-class", "2", "--samples", "1", "--quiet",
+    ])
+    XCTAssertEqual(result.status, 0, result.standardError)
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+    XCTAssertTrue(files.contains("fig3-single-deletion.json"), "\(files)")
+    XCTAssertFalse(files.contains { $0.hasPrefix("importance") || $0.hasPrefix("pruning") || $0.hasPrefix("interactions") }, "\(files)")
+  }
+
   func testPermutationsOfOneIsAUsageError() throws {
     let result = try BinaryRunner.run(["figures", "--only", "importance", "--model", Self.resnet, "--permutations", "1"])
     XCTAssertEqual(result.status, 64)

@@ -19,7 +19,12 @@ statistics (mean 0.1307, std 0.3081 on pixels/255; `--normalize mnist` in resnet
 Writes notebooks-data/models/pytorch-resnet20-mnist.th and prints the test error, the SHA-256 and,
 as a check of resnet-lesion's lesions, the logits of the first test images with the network intact
 and with blocks 2 and 5 deleted by skipping their residual branch (the block then outputs
-relu(shortcut(x))). `--check-only` recomputes those logits from the saved file without training.
+relu(shortcut(x))). `--check-only` recomputes those logits from the saved file without training;
+with `--compare DIR` it also compares the logits of the first 100 test images against the ones
+`resnet-lesion predict` wrote there (intact.npy, drop_2.npy, drop_5.npy, drop_2_5.npy), e.g.
+
+    resnet-lesion predict --model notebooks-data/models/pytorch-resnet20-mnist.th --normalize mnist \
+        --input-size 28 --data mnist-5k --limit 100 --blocks 2,5 --output DIR/drop_2_5.npy
 """
 
 import argparse
@@ -145,11 +150,28 @@ def check(model, x):
         block.deleted = False
 
 
+def compare(model, x, folder):
+    """Largest |logit difference| between PyTorch and resnet-lesion predict, per lesion."""
+    model.eval()
+    for name, deleted in (("intact", []), ("drop_2", [2]), ("drop_5", [5]), ("drop_2_5", [2, 5])):
+        for i, block in enumerate(model.blocks()):
+            block.deleted = (i + 1) in deleted
+        with torch.no_grad():
+            torch_logits = model(x[:100]).numpy()
+        ours = np.load(os.path.join(folder, name + ".npy"))
+        same = (ours.argmax(1) == torch_logits.argmax(1)).mean()
+        print(f"{name}: max |logit difference| {np.abs(ours - torch_logits).max():.2e} over {ours.shape}, "
+              f"largest |logit| {np.abs(torch_logits).max():.2f}, same prediction {same:.2f}")
+    for block in model.blocks():
+        block.deleted = False
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--check-only", action="store_true")
+    parser.add_argument("--compare", metavar="DIR", help="with --check-only: folder of resnet-lesion predict outputs")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
@@ -161,6 +183,8 @@ def main():
         model.load_state_dict({k.removeprefix("module."): v for k, v in state.items()})
         print(f"test error {evaluate(model, x_test, y_test)[0]:.4f}")
         check(model, x_test)
+        if args.compare:
+            compare(model, x_test, args.compare)
         return
 
     x_train, y_train = load("train")

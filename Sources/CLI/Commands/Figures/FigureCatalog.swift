@@ -62,6 +62,12 @@ enum FigureID: String, CaseIterable, Sendable {
     }
   }
 
+  /// What `figures` makes without `--only`: the paper's figures (the importance figures are
+  /// made only when named, being tens of minutes on ResNet-110).
+  static var paperFigures: [FigureID] {
+    allCases.filter { ![.importance, .pruning, .interactions].contains($0) }
+  }
+
   /// Parses `--only fig3,fig6b`.
   /// - Throws: `CommandLineError.invalidValue` naming the known figures for an unknown or empty item.
   static func parseList(_ text: String) throws -> [FigureID] {

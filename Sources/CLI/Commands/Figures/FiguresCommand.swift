@@ -13,7 +13,7 @@ enum FiguresCommand: LesionCommand {
     name: "figures",
     abstract: "Regenerate the paper's figures as CSV + SVG with provenance (Figs. 3, 5a, 5b, 6a–c, 8, §5.2).",
     discussion:
-      "Writes <figure>.csv (the experiment's table: the same columns as sweep, reorder and paths), <figure>.svg and a sidecar <figure>.json recording the models (path, SHA-256), data, settings, tool version, equivalent commands and wall time, into ./figures or --output. Each figure is written as soon as it is done. Lesion figures use the test split, Figs. 6b/6c the training split. Every model is checked against the data before anything is computed: a model named on the command line must fit; a bundled comparison model (plain, stochastic depth, short paths) is used only when it fits the data, else its series or figure is skipped with one line saying why; --plain none (and likewise for the others) skips it. Random draws per point: until the mean error's 95% half-width is at most --precision, or --max-samples. Figures: \(FigureID.allCases.map(\.rawValue).joined(separator: ", ")).",
+      "Writes <figure>.csv (the experiment's table: the same columns as sweep, reorder and paths), <figure>.svg and a sidecar <figure>.json recording the models (path, SHA-256), data, settings, tool version, equivalent commands and wall time, into ./figures or --output. Each figure is written as soon as it is done. Lesion figures use the test split, Figs. 6b/6c the training split. Every model is checked against the data before anything is computed: a model named on the command line must fit; a bundled comparison model (plain, stochastic depth, short paths) is used only when it fits the data, else its series or figure is skipped with one line saying why; --plain none (and likewise for the others) skips it. Random draws per point: until the mean error's 95% half-width is at most --precision, or --max-samples. Figures: \(FigureID.allCases.map(\.rawValue).joined(separator: ", ")); without --only, the paper's (importance, pruning and interactions, which measure every block pair and greedy removal on --calibration-per-class images, only when named).",
     options: [
       .option("output", short: "o", value: "<folder>", help: "Output folder.", defaultDescription: "./figures").aliased("out"),
       .option("model", short: "m", value: "<path>", help: "Residual network (Figs. 3, 5, 6, 8, table).", defaultDescription: "bundled resnet110"),
@@ -79,7 +79,7 @@ enum FiguresCommand: LesionCommand {
     settings.batchSize = try arguments.int("batch-size", in: 1...100_000) ?? 100
     let importanceSettings = try ImportanceFigures.Settings.parse(arguments, quick: quick)
     let only = try arguments.string("only").map(FigureID.parseList)
-    let figures = only ?? FigureID.allCases
+    let figures = only ?? FigureID.paperFigures
     var modelArguments: [ModelRole: String] = [:]
     for role in ModelRole.allCases {
       if let value = try arguments.string(role.option) { modelArguments[role] = value }
