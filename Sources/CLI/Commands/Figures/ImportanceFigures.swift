@@ -19,10 +19,15 @@ enum ImportanceFigures {
     var calibrationPerClass: Int
     /// Random deletion orders for the Shapley values.
     var permutations: Int
+    /// Greedy removals (the static orders always remove every deletable block).
+    var greedySteps: Int
 
-    /// 10 images per class and 10 Shapley orders (2 and 2 with `--quick`).
+    /// 5 images per class, 10 Shapley orders and 20 greedy removals (as far as Fig. 5a deletes);
+    /// 2 images per class, 2 orders and 5 removals with `--quick`.
     static func defaults(quick: Bool) -> Settings {
-      quick ? Settings(calibrationPerClass: 2, permutations: 2) : Settings(calibrationPerClass: 10, permutations: 10)
+      quick
+        ? Settings(calibrationPerClass: 2, permutations: 2, greedySteps: 5)
+        : Settings(calibrationPerClass: 5, permutations: 10, greedySteps: 20)
     }
 
     /// The settings of a `figures` command line.
@@ -36,12 +41,16 @@ enum ImportanceFigures {
         }
         settings.permutations = n
       }
+      if let n = try arguments.int("greedy-steps", in: 0...100_000) { settings.greedySteps = n }
       return settings
     }
 
     /// The sidecar record (beside the common `settings`).
     var json: JSONValue {
-      .object([("calibration_per_class", .integer(calibrationPerClass)), ("shapley_permutations", .integer(permutations))])
+      .object([
+        ("calibration_per_class", .integer(calibrationPerClass)), ("shapley_permutations", .integer(permutations)),
+        ("greedy_steps", .integer(greedySteps)),
+      ])
     }
   }
 
@@ -49,10 +58,13 @@ enum ImportanceFigures {
   static let options: [OptionSpec] = [
     .option(
       "calibration-per-class", value: "<n>", help: "Test images per class on which importance, pruning and interactions are measured.",
-      defaultDescription: "10; 2 with --quick"),
+      defaultDescription: "5; 2 with --quick"),
     .option(
       "permutations", value: "<n>", help: "Random deletion orders for the Shapley values of the importance figure (0 skips them).",
       defaultDescription: "10; 2 with --quick"),
+    .option(
+      "greedy-steps", value: "<n>", help: "Greedy removals in the pruning figure (each re-measures every remaining block).",
+      defaultDescription: "20; 5 with --quick"),
   ]
 
   /// The residual network and the plain one, when present.
@@ -183,7 +195,7 @@ enum ImportanceFigures {
       let study = try calibrationStudy(workspace, role, settings)
       studies.append(study)
       workspace.note("pruning: \(model.label), \(study.dataset.count) images")
-      let result = try BlockPruning(steps: nil, randomOrders: 0, seed: UInt64(workspace.settings.seed)).run(on: study)
+      let result = try BlockPruning(steps: settings.greedySteps, randomOrders: 0, seed: UInt64(workspace.settings.seed)).run(on: study)
       let experiment = workspace.randomExperiment(for: study.network)
       workspace.note("random deletions (Fig. 5a experiment): \(model.label), \(workspace.settings.draws.description)")
       let random = try experiment.run(on: study)
@@ -193,7 +205,7 @@ enum ImportanceFigures {
       if randoms == nil { randoms = randomRows } else { randoms?.append(rowsOf: randomRows) }
       plots.append((index == 0 ? "" : "-\(role.rawValue)", pruningPlot(result, random: random, label: model.label)))
       commands.append(
-        "resnet-lesion prune\(workspace.modelArgument(role)) --random-orders 0 --seed \(workspace.settings.seed)\(dataArguments(workspace, settings))"
+        "resnet-lesion prune\(workspace.modelArgument(role)) --steps \(settings.greedySteps) --random-orders 0 --seed \(workspace.settings.seed)\(dataArguments(workspace, settings))"
       )
       commands.append(
         "resnet-lesion sweep\(workspace.modelArgument(role)) --deleted \(experiment.counts.map(String.init).joined(separator: ",")) \(LesionFigures.drawArguments(workspace.settings))\(dataArguments(workspace, settings))"
