@@ -191,7 +191,8 @@ final class FiguresCommandTests: XCTestCase {
     guard result.status == 0 else { return }
     // Figures run in catalog order whatever the order of --only.
     let summaries = result.standardOutput.split(separator: "\n").map { String($0.prefix(while: { $0 != ":" })) }
-    XCTAssertEqual(summaries.prefix(4), ["fig3", "fig5b", "fig8", "table-short-paths"])
+    // Fig. 8 and the §5.2 table without a manifest: the one-seed case of the seed comparison.
+    XCTAssertEqual(summaries.prefix(4), ["fig3", "fig5b", "fig8 (1 seed)", "table-short-paths (seeds)"])
     XCTAssertTrue(
       result.standardError.contains("fig5b: tiny-resnet8.safetensors has no two blocks of the same shape"),
       result.standardError)
@@ -202,22 +203,29 @@ final class FiguresCommandTests: XCTestCase {
     XCTAssertTrue(fig5b.count > 1 && fig5b[1].hasPrefix("0,1.0000,0,"), fig5b.joined(separator: "\n"))
 
     let fig8 = try lines(out.appendingPathComponent("fig8-stochastic-depth.csv"))
-    XCTAssertEqual(fig8.first, "network,block,name,stage,downsampling,deletable," + Self.lesionColumns)
+    XCTAssertEqual(fig8.first, "network,seed,block,name,stage,downsampling,deletable," + Self.lesionColumns)
     XCTAssertEqual(fig8.count, 1 + 2 * (1 + 3))
+    // Both role models take the residual network's training seed (the tiny fixture's is 1).
+    XCTAssertTrue(
+      fig8.count > 5 && fig8[1].hasPrefix("standard,1,0,intact,") && fig8[5].hasPrefix("stochastic_depth,1,0,intact,"),
+      fig8.joined(separator: "\n"))
     let difference = try lines(out.appendingPathComponent("fig8-stochastic-depth-difference.csv"))
     XCTAssertEqual(
       difference.first,
-      "deleted_blocks_k,draws,same_block_sets,standard_error_mean_fraction,stochastic_depth_error_mean_fraction,difference_mean_fraction,difference_low95_fraction,difference_high95_fraction")
-    // The same model twice under common random numbers: the same sets, a difference of exactly 0.
-    XCTAssertEqual(difference.count, 2)
-    XCTAssertTrue(difference.count == 2 && difference[1].hasPrefix("1,1,yes,") && difference[1].contains(",0.000000,"), difference.joined(separator: "\n"))
+      "seed,deleted_blocks_k,draws,same_block_sets,standard_intact_error_fraction,stochastic_depth_intact_error_fraction,standard_error_change_mean_fraction,stochastic_depth_error_change_mean_fraction,difference_mean_fraction,difference_low95_fraction,difference_high95_fraction,interval_over")
+    // The same model twice under common random numbers: the same sets, a difference of exactly 0,
+    // in the seed's row and in the row over seeds.
+    XCTAssertEqual(difference.count, 3)
+    XCTAssertTrue(
+      difference.count == 3 && difference[1].hasPrefix("1,1,1,yes,") && difference[1].contains(",0.000000,"),
+      difference.joined(separator: "\n"))
 
     let table = try lines(out.appendingPathComponent("table-short-paths.csv"))
-    XCTAssertEqual(table.first, "network,model," + Self.lesionColumns)
+    XCTAssertEqual(table.first, "network,seed,model," + Self.lesionColumns)
     XCTAssertEqual(table.count, 3)
     XCTAssertTrue(
-      table.count == 3 && table[1].hasPrefix("standard,tiny-resnet8.safetensors,50,")
-        && table[2].hasPrefix("short-paths,"), table.joined(separator: "\n"))
+      table.count == 3 && table[1].hasPrefix("standard,1,tiny-resnet8.safetensors,50,")
+        && table[2].hasPrefix("short-paths,1,"), table.joined(separator: "\n"))
 
     let svgs = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".svg") }.sorted()
     XCTAssertEqual(
@@ -232,7 +240,7 @@ final class FiguresCommandTests: XCTestCase {
       XCTAssertTrue(parser.parse(), "\(name) is well-formed XML: \(String(describing: parser.parserError))")
       let text = String(decoding: data, as: UTF8.self)
       XCTAssertTrue(text.contains("<polyline") || text.contains("<circle"), "\(name) draws data")
-      XCTAssertTrue(text.contains("test error (fraction)"), "\(name) labels its y axis")
+      XCTAssertTrue(text.contains("test error"), "\(name) labels its y axis")
     }
     let fig3 = String(
       decoding: try Data(contentsOf: out.appendingPathComponent("fig3-single-deletion.svg")), as: UTF8.self)

@@ -39,7 +39,8 @@ final class FigureWorkspace {
   private(set) var skippedRoles: [ModelRole: String] = [:]
   private(set) var testData: ImageDataset?
   private(set) var trainData: ImageDataset?
-  /// Models of a seed manifest (`--seeds`) by kind, in increasing seed order.
+  /// The models Fig. 8 and the §5.2 table compare, by kind, in increasing training-seed order:
+  /// those of a seed manifest (`--seeds`), or one per kind taken from the model roles.
   private(set) var seedModels: [String: [SeedModel]] = [:]
   /// Manifest entries whose file was not found or not usable, by kind (said once on standard error).
   private(set) var missingSeeds: [String: [String]] = [:]
@@ -126,13 +127,36 @@ final class FigureWorkspace {
     }
   }
 
-  /// One model of a seed manifest, loaded and checked against the test data.
+  /// One model of a seed comparison, loaded and checked against the test data.
   struct SeedModel {
     var kind: String
     var seed: Int
     var entry: SeedManifest.Entry
     var loaded: LoadedModel
     var sha256: String
+    /// How commands and sidecars name the file without machine-specific folders: a bundled file
+    /// as `notebooks-data/models/…`, a manifest's other files as `$MODELS_DIR/…` (the
+    /// `--models-dir` folder), a model given on the command line by its absolute path.
+    var displayPath: String
+  }
+
+  /// Makes each role's model (after `prepare`) the only model of its kind, so Fig. 8 and the
+  /// §5.2 table without a manifest are the one-seed case of the seed comparison. All of them take
+  /// the residual network's training seed (0 when it records none), which keys the random block
+  /// sets they share.
+  func adoptRoleModels(_ kinds: [(kind: String, role: ModelRole)]) {
+    let seed = models[.residual].flatMap { Int($0.loaded.metadata.provenance["seed"] ?? "") } ?? 0
+    for (kind, role) in kinds {
+      guard let model = models[role] else { continue }
+      let bundled = ModelLoaderNames.isBundled(model.argument)
+      let file = model.loaded.file.standardizedFileURL.path
+      let path = bundled ? FiguresCommand.relativeToData(file) : file
+      seedModels[kind] = [
+        SeedModel(
+          kind: kind, seed: seed, entry: SeedManifest.Entry(seed: seed, path: path, bundled: bundled),
+          loaded: model.loaded, sha256: model.sha256, displayPath: path)
+      ]
+    }
   }
 
   /// Loads the models of `kinds` that a seed manifest lists and that exist: bundled entries
@@ -175,17 +199,12 @@ final class FigureWorkspace {
             file: url.path, kind: kind, seed: entry.seed, expected: expected, found: digest)
         }
         if entry.sha256 == nil { note("\(kind) seed \(entry.seed): \(url.lastPathComponent) SHA-256 \(digest) (not in the manifest yet)") }
-        found.append(SeedModel(kind: kind, seed: entry.seed, entry: entry, loaded: loaded, sha256: digest))
+        let display = entry.bundled == true ? FiguresCommand.relativeToData(url.path) : "$MODELS_DIR/" + entry.path
+        found.append(
+          SeedModel(kind: kind, seed: entry.seed, entry: entry, loaded: loaded, sha256: digest, displayPath: display))
       }
       seedModels[kind] = found
     }
-  }
-
-  /// How commands and sidecars name a manifest model without machine-specific folders: a bundled
-  /// file as `notebooks-data/models/…`, any other as `$MODELS_DIR/…` (the `--models-dir` folder).
-  func displayPath(_ model: SeedModel) -> String {
-    model.entry.bundled == true
-      ? FiguresCommand.relativeToData(model.loaded.file.path) : "$MODELS_DIR/" + model.entry.path
   }
 
   /// Studies of every found model of `kind` on the test images.
@@ -206,7 +225,7 @@ final class FigureWorkspace {
     for kind in kinds {
       for model in seedModels[kind] ?? [] {
         var object: [(key: String, value: JSONValue)] = [
-          ("kind", .string(kind)), ("seed", .integer(model.seed)), ("file", .string(displayPath(model))),
+          ("kind", .string(kind)), ("seed", .integer(model.seed)), ("file", .string(model.displayPath)),
           ("bundled", .bool(model.entry.bundled == true)), ("sha256", .string(model.sha256)),
           ("family", .string(model.loaded.familyDescription)),
         ]
@@ -216,10 +235,9 @@ final class FigureWorkspace {
       }
     }
     let missing = kinds.flatMap { kind in (missingSeeds[kind] ?? []).map { JSONValue.string("\(kind) \($0)") } }
-    return [
-      ("seed_manifest", .string(seedManifestFile.map { FiguresCommand.relativeToData($0.path) } ?? "")),
-      ("seed_models", .array(models)), ("missing_seed_models", .array(missing)),
-    ]
+    var records: [(key: String, value: JSONValue)] = []
+    if let seedManifestFile { records.append(("seed_manifest", .string(FiguresCommand.relativeToData(seedManifestFile.path)))) }
+    return records + [("seed_models", .array(models)), ("missing_seed_models", .array(missing))]
   }
 
   /// The model for `role` (after `prepare`).
@@ -266,14 +284,6 @@ final class FigureWorkspace {
     let result = try randomExperiment(for: study.network).run(on: study)
     randoms[role] = result
     return result
-  }
-
-  /// `second` under exactly the first role's draws (common random numbers, Fig. 8).
-  func randomDeletion(_ second: ModelRole, matching first: ModelRole) throws -> RandomDeletionResult {
-    let reference = try randomDeletion(first)
-    note("random deletions: \(try model(second).label), the same block sets as \(try model(first).label)")
-    let study = try study(second)
-    return try reference.experiment.run(on: study, matching: reference)
   }
 
   /// The data options of the equivalent single commands (empty for the defaults).

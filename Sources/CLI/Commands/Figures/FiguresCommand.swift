@@ -104,14 +104,16 @@ enum FiguresCommand: LesionCommand {
       throw CommandLineError.invalidValue(
         option: "--models-dir", value: modelsDirectory?.path ?? "", expected: "--seeds as well (it locates the manifest's models)")
     }
-    // With a manifest, Fig. 8 and the §5.2 table use its models, not the single-model roles.
-    let seedFigures = manifestFile == nil ? [] : figures.filter { !SeedFigures.kinds(of: $0).isEmpty }
+    // With a manifest, Fig. 8 and the §5.2 table use its models, not the single-model roles;
+    // without one, each role's model is the one seed of its kind.
+    let seedFigures = manifestFile == nil ? [] : figures.filter { !SeedFigures.kinds(of: $0, manifest: true).isEmpty }
     try workspace.prepare(figures: figures.filter { !seedFigures.contains($0) }, modelArguments: modelArguments)
+    if manifestFile == nil { workspace.adoptRoleModels(SeedFigures.roleKinds) }
     if let manifestFile {
       let manifest = try SeedManifest.read(manifestFile)
       try workspace.prepareSeeds(
         manifest: manifest, file: manifestFile, modelsDirectory: modelsDirectory,
-        kinds: seedFigures.flatMap(SeedFigures.kinds(of:)))
+        kinds: seedFigures.flatMap { SeedFigures.kinds(of: $0, manifest: true) })
       for (kind, missing) in workspace.missingSeeds.sorted(by: { $0.key < $1.key }) {
         context.writeError("seeds: \(kind): skipped \(missing.joined(separator: ", "))\n")
       }
@@ -155,12 +157,8 @@ enum FiguresCommand: LesionCommand {
         case .fig6a: made = try PathFigures.fig6a(workspace)
         case .fig6b: made = try PathFigures.fig6b(workspace, cache: gradients)
         case .fig6c: made = try PathFigures.fig6c(workspace, cache: gradients)
-        case .fig8:
-          made = try seedFigures.contains(.fig8) ? SeedFigures.fig8(workspace) : LesionFigures.fig8(workspace)
-        case .tableShortPaths:
-          made =
-            try seedFigures.contains(.tableShortPaths)
-            ? SeedFigures.tableShortPaths(workspace) : LesionFigures.tableShortPaths(workspace)
+        case .fig8: made = try SeedFigures.fig8(workspace)
+        case .tableShortPaths: made = try SeedFigures.tableShortPaths(workspace)
         case .importance: made = try ImportanceFigures.importance(workspace, importanceSettings)
         case .pruning: made = try ImportanceFigures.pruning(workspace, importanceSettings)
         case .interactions: made = try ImportanceFigures.interactions(workspace, importanceSettings)

@@ -6,8 +6,8 @@ import Report
 import Statistics
 import Studies
 
-/// The lesion figures: single deletion (Fig. 3), random deletion (Fig. 5a), reordering (Fig. 5b),
-/// stochastic depth (Fig. 8) and the short-path training table (§5.2).
+/// The lesion figures of one model: single deletion (Fig. 3), random deletion (Fig. 5a) and
+/// reordering (Fig. 5b). Fig. 8 and the §5.2 table compare models: `SeedFigures`.
 ///
 /// Each is experiments from `Studies` plus a plot: the CSV is the experiment's own table (the same
 /// columns `sweep`, `reorder` and `drop` print), stacked with a `network` column when a figure
@@ -182,88 +182,5 @@ enum LesionFigures {
       return "\(point.point) swaps (τ \(NumberFormat.fixed(result.meanTau(point), decimals: 3))) \(fraction(mean.mean)) ± \(fraction(mean.halfWidth))"
     }
     return (files, "fig5b: intact \(describe(result.intact)); " + text.joined(separator: ", "))
-  }
-
-  /// Fig. 8: single and random deletion of the stochastic-depth network beside the standard one,
-  /// the random deletions with the same block sets in both (common random numbers).
-  static func fig8(_ workspace: FigureWorkspace) throws -> (files: [String], summary: String) {
-    let start = ProcessInfo.processInfo.systemUptime
-    let residual = try workspace.model(.residual)
-    let stochastic = try workspace.model(.stochasticDepth)
-    let standardSingle = try workspace.singleDeletion(.residual)
-    let stochasticSingle = try workspace.singleDeletion(.stochasticDepth)
-    let standardRandom = try workspace.randomDeletion(.residual)
-    let stochasticRandom = try workspace.randomDeletion(.stochasticDepth, matching: .residual)
-    let network = ResultTable.Column("network", .text)
-    var singles = standardSingle.table.prefixed(network, value: .text("standard"))
-    singles.append(rowsOf: stochasticSingle.table.prefixed(network, value: .text("stochastic-depth")))
-    var randoms = standardRandom.table.prefixed(network, value: .text("standard"))
-    randoms.append(rowsOf: stochasticRandom.table.prefixed(network, value: .text("stochastic-depth")))
-    let comparison = RandomDeletionComparison(
-      first: standardRandom, second: stochasticRandom, labels: ("standard", "stochastic_depth"))
-    var single = SVGPlot(
-      title: "Stochastic depth: deleting one block (Fig. 8)", x: .init("deleted block, 1-based"),
-      y: .init("test error (fraction)", minimum: 0))
-    single.shadedRanges = downsamplingStrips(standardSingle.blocks, label: "downsampling block")
-    single.series = [
-      singleSeries(standardSingle, name: "standard: \(residual.label)", color: SVGPlot.palette[0], marker: .circle),
-      singleSeries(stochasticSingle, name: "stochastic depth: \(stochastic.label)", color: SVGPlot.palette[2], marker: .square),
-    ]
-    single.legend = .automatic
-    var random = SVGPlot(
-      title: "Stochastic depth: deleting k random blocks (Fig. 8)", x: .init("number of deleted blocks k", minimum: 0),
-      y: .init("test error (fraction)", minimum: 0))
-    random.series = [
-      drawSeries(
-        intact: standardRandom.intact.error, points: standardRandom.points, name: "standard: mean, 95% interval",
-        color: SVGPlot.palette[0], marker: .circle),
-      drawSeries(
-        intact: stochasticRandom.intact.error, points: stochasticRandom.points, name: "stochastic depth: mean, 95% interval",
-        color: SVGPlot.palette[2], marker: .square),
-    ]
-    random.legend = .automatic
-    let files = try workspace.write(
-      .fig8, tables: [("", singles), ("-random", randoms), ("-difference", comparison.table)],
-      plots: [("", single), ("-random", random)], roles: [.residual, .stochasticDepth],
-      commands: [
-        "resnet-lesion sweep\(workspace.modelArgument(.residual))\(workspace.dataArguments)",
-        "resnet-lesion sweep\(workspace.modelArgument(.stochasticDepth))\(workspace.dataArguments)",
-      ], details: [], seconds: ProcessInfo.processInfo.systemUptime - start)
-    let last = comparison.table.rows.last
-    var tail = ""
-    if let last, case .integer(let k) = last[0], case .number(let d) = last[5], case .number(let lo) = last[6],
-      case .number(let hi) = last[7]
-    {
-      tail = "; at k=\(k) stochastic − standard \(fraction(d)) (95% \(fraction(lo)) to \(fraction(hi)))"
-    }
-    return (
-      files,
-      "fig8: worst single deletion standard \(worstText(standardSingle)), stochastic depth \(worstText(stochasticSingle))\(tail)"
-    )
-  }
-
-  /// §5.2: the network trained with short paths against the standard one, on the same images.
-  static func tableShortPaths(_ workspace: FigureWorkspace) throws -> (files: [String], summary: String) {
-    let start = ProcessInfo.processInfo.systemUptime
-    let residual = try workspace.model(.residual)
-    let short = try workspace.model(.shortPaths)
-    let standard = try workspace.study(.residual).evaluate([], task: "intact standard network").intact
-    let shortResult = try workspace.study(.shortPaths).evaluate([], task: "intact short-paths network").intact
-    // Two networks on the same images: the same paired statistics as a lesion against the intact network.
-    let paired = LesionComparison(shortResult, intact: standard)
-    var table = ResultTable(columns: [.init("network", .text), .init("model", .text)] + LesionComparison.columns)
-    table.addRow([.text("standard"), .text(residual.label)] + LesionComparison(standard, intact: standard).cells)
-    table.addRow([.text("short-paths"), .text(short.label)] + paired.cells)
-    table.notes = [
-      LesionComparison.methodNote + " (here: short-paths network − standard network)",
-      "paper: CIFAR-10 ResNet-110, 5.96% (23 of 54 blocks per mini-batch) vs 6.10% (standard), not significant",
-    ]
-    let files = try workspace.write(
-      .tableShortPaths, tables: [("", table)], plots: [], roles: [.residual, .shortPaths], commands: [],
-      details: [], seconds: ProcessInfo.processInfo.systemUptime - start)
-    return (
-      files,
-      "table-short-paths: standard \(fraction(standard.error)), short paths \(fraction(shortResult.error)); difference \(describeChange(paired))"
-    )
   }
 }

@@ -4,7 +4,9 @@ import Report
 import Statistics
 import Studies
 
-/// Fig. 8 and the §5.2 table over training seeds, from a seed manifest (`figures --seeds`).
+/// Fig. 8 and the §5.2 table: models of several kinds compared on the same images, over training
+/// seeds from a manifest (`figures --seeds`), or one model per kind from the model options (the
+/// one-seed case, `FigureWorkspace.adoptRoleModels`).
 ///
 /// The experiments are `SeedPairedDeletion` and `SeedMatchedTable` from `Studies`; this adds the
 /// plots, the sidecar and the one-line summaries.
@@ -13,12 +15,17 @@ enum SeedFigures {
   static let fig8Kinds = ("standard", "stochastic-depth")
   /// The manifest kinds of the §5.2 table, the matched baseline first.
   static let tableKinds = ["baseline15", "short-paths", "gradient-paths"]
+  /// Without a manifest: each kind's model role. The §5.2 table then compares the `--model`
+  /// network (kind `standard`) with `--short-paths`, which are not trained alike (see the models README).
+  static let roleKinds: [(kind: String, role: ModelRole)] = [
+    ("standard", .residual), ("stochastic-depth", .stochasticDepth), ("short-paths", .shortPaths),
+  ]
 
-  /// The kinds a figure needs from the manifest.
-  static func kinds(of figure: FigureID) -> [String] {
+  /// The kinds a figure compares, the reference first, with a manifest or from the roles.
+  static func kinds(of figure: FigureID, manifest: Bool) -> [String] {
     switch figure {
     case .fig8: return [fig8Kinds.0, fig8Kinds.1]
-    case .tableShortPaths: return tableKinds
+    case .tableShortPaths: return manifest ? tableKinds : ["standard", "short-paths"]
     default: return []
     }
   }
@@ -126,7 +133,7 @@ enum SeedFigures {
       ],
       plots: [("", single), ("-random", random)], roles: [],
       commands: ((workspace.seedModels[a] ?? []) + (workspace.seedModels[b] ?? [])).map {
-        "resnet-lesion sweep --model \"\(workspace.displayPath($0))\"\(workspace.dataArguments)"
+        "resnet-lesion sweep --model \"\($0.displayPath)\"\(workspace.dataArguments)"
       },
       details: workspace.seedRecords(kinds), seconds: ProcessInfo.processInfo.systemUptime - start)
 
@@ -153,6 +160,7 @@ enum SeedFigures {
   /// The §5.2 table over seeds: intact errors and paired differences to the matched baseline.
   static func tableShortPaths(_ workspace: FigureWorkspace) throws -> (files: [String], summary: String) {
     let start = ProcessInfo.processInfo.systemUptime
+    let tableKinds = kinds(of: .tableShortPaths, manifest: workspace.seedManifestFile != nil)
     var kinds: [(name: String, models: [SeededStudy])] = []
     for kind in tableKinds {
       let studies = try workspace.seededStudies(kind)
