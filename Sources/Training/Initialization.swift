@@ -53,7 +53,7 @@ extension Network {
         bn.runningMean = [Float](repeating: 0, count: bn.channels)
         bn.runningVariance = [Float](repeating: 1, count: bn.channels)
         layer = .batchNorm(bn)
-      case .relu, .maxPool:
+      case .relu, .maxPool, .averagePool:
         break
       }
     }

@@ -46,7 +46,7 @@ public struct StochasticGradientDescent: Sendable {
         update(&bn.gamma, key: bn.name + ".weight", gradients: gradients, learningRate: learningRate)
         update(&bn.beta, key: bn.name + ".bias", gradients: gradients, learningRate: learningRate)
         layer = .batchNorm(bn)
-      case .relu, .maxPool:
+      case .relu, .maxPool, .averagePool:
         break
       }
     }

@@ -26,6 +26,8 @@ final class HubCheckpointTests: XCTestCase {
     var classNames: [String] = []
     var firstBlockName: String
     var format: TensorArchive.Format
+    /// timm's `avg_down`: projections of strided blocks start with the 2×2 average pool.
+    var averagePoolShortcuts = false
   }
 
   static let cases: [Case] = [
@@ -40,6 +42,12 @@ final class HubCheckpointTests: XCTestCase {
       stageWidths: [4, 8], stemWidths: [8], description: "transformers ResNet-11 (bottleneck), widths 4/8",
       classNames: ["LABEL_0", "LABEL_1", "LABEL_2"], firstBlockName: "resnet.encoder.stages.0.layers.0",
       format: .torchZip),
+    Case(
+      name: "transformers_downsample", model: "transformers_downsample", inputSize: 26, family: .imageNetResNet,
+      naming: .transformers, bottleneck: true, blocksPerStage: [2, 1], stageWidths: [4, 8], stemWidths: [8],
+      description:
+        "transformers ResNet-11 (bottleneck), widths 4/8, stride in the first 1×1 convolution, strided first stage",
+      firstBlockName: "resnet.encoder.stages.0.layers.0", format: .safetensors),
     Case(
       name: "timm_resnet_deep", model: "timm_resnet_deep", inputSize: 16, family: .imageNetResNet,
       naming: nil, bottleneck: true, blocksPerStage: [1, 1, 1, 1], stageWidths: [4, 4, 8, 8],
@@ -61,6 +69,25 @@ final class HubCheckpointTests: XCTestCase {
       family: .preActivationResNet, naming: nil, bottleneck: true, blocksPerStage: [2, 1],
       stageWidths: [4, 8], description: "kuangliu pre-activation ResNet-11 (bottleneck), widths 4/8 (final BN)",
       firstBlockName: "layer1.0", format: .torchZip),
+    Case(
+      name: "timm_resnet18d", model: "timm_resnet18d", inputSize: 26, family: .imageNetResNet,
+      naming: nil, bottleneck: false, blocksPerStage: [1, 1, 1, 1], stageWidths: [4, 8, 8, 16],
+      stemWidths: [4, 4, 8],
+      description: "timm ResNet-10 with a deep stem and average-pool shortcuts, widths 4/8/8/16",
+      classNames: ["a", "b", "c"], firstBlockName: "layer1.0", format: .torchZip, averagePoolShortcuts: true),
+    Case(
+      name: "timm_resnet26d", model: "timm_resnet26d.pth", inputSize: 26, family: .imageNetResNet,
+      naming: nil, bottleneck: true, blocksPerStage: [1, 2, 1, 1], stageWidths: [4, 4, 8, 8],
+      stemWidths: [4, 4, 8],
+      description: "timm ResNet-17 with a deep stem and average-pool shortcuts (bottleneck), widths 4/4/8/8",
+      firstBlockName: "layer1.0", format: .torchZip, averagePoolShortcuts: true),
+    Case(
+      name: "timm_resnetv2_50d", model: "timm_resnetv2_50d.safetensors", inputSize: 26,
+      family: .preActivationImageNetResNet, naming: .timmResNetV2, bottleneck: true, blocksPerStage: [1, 2, 1],
+      stageWidths: [8, 16, 16], stemWidths: [4, 4, 8],
+      description:
+        "timm pre-activation ResNetV2-14 (bottleneck) with a deep stem and average-pool shortcuts, widths 8/16/16",
+      firstBlockName: "stages.0.blocks.0", format: .safetensors, averagePoolShortcuts: true),
   ]
 
   static let folder = fixturesFolder.appendingPathComponent("hub")
@@ -94,6 +121,7 @@ final class HubCheckpointTests: XCTestCase {
       XCTAssertEqual(model.network.blocks.first?.name, item.firstBlockName, item.name)
       XCTAssertEqual(model.format, item.format, item.name)
       XCTAssertFalse(model.architectureFromMetadata)
+      XCTAssertEqual(c.averagePoolShortcuts ?? false, item.averagePoolShortcuts, item.name)
       let (_, values, _) = try expected(item.name)
       XCTAssertEqual(model.network.blockCount, Int(values.metadata["blocks"] ?? ""), item.name)
     }
@@ -121,12 +149,15 @@ final class HubCheckpointTests: XCTestCase {
     }
   }
 
-  /// Input and parameter gradients of pre-activation bottleneck networks, intact and lesioned.
-  func testPreActivationBottleneckGradientsMatchAutograd() throws {
-    for item in Self.cases where item.bottleneck && item.family != .imageNetResNet {
-      let model = try load(item)
+  /// Input and parameter gradients of pre-activation bottleneck networks and of networks with
+  /// average-pool shortcuts, intact and lesioned.
+  func testGradientsMatchAutograd() throws {
+    var checked: [String] = []
+    for item in Self.cases {
       let (input, values, drops) = try expected(item.name)
-      let raw = try XCTUnwrap(values["grad_weights"])
+      guard let raw = values["grad_weights"] else { continue }
+      checked.append(item.name)
+      let model = try load(item)
       let weights = Tensor(shape: raw.shape, scalars: raw.floats())
       for (prefix, deleted) in [("grad", [Int]()), ("grad_drop_\(drops[0])", [drops[0]])] {
         let network = try model.network.deletingBlocks(deleted)
@@ -147,12 +178,47 @@ final class HubCheckpointTests: XCTestCase {
         XCTAssertGreaterThan(compared, 20, "\(item.name) \(prefix): parameters compared")
       }
     }
+    XCTAssertEqual(
+      checked,
+      [
+        "transformers_downsample", "timm_resnetv2_bottleneck", "kuangliu_preact_bottleneck", "timm_resnet18d",
+        "timm_resnet26d", "timm_resnetv2_50d",
+      ])
+  }
+
+  /// timm's `avg_down` shortcuts: strided projections are average pool → 1×1 stride-1 convolution
+  /// (→ batch norm), stride-1 projections have no pool; `info` names the kind; odd maps (7×7 at
+  /// stage 2 of a 26×26 input) pool to ⌈7/2⌉ = 4.
+  func testAveragePoolShortcutsAreBuiltAsTimmBuildsThem() throws {
+    for item in Self.cases where item.averagePoolShortcuts {
+      let network = try load(item).network
+      var pooled = 0
+      for block in network.blocks {
+        guard case .projection(let layers) = block.shortcut else { continue }
+        let strided = block.inputShape.height != block.outputShape.height
+        if case .averagePool(let pool) = layers.first {
+          XCTAssertTrue(strided, "\(item.name) \(block.name)")
+          XCTAssertEqual(pool, AveragePool(kernelSize: 2, stride: 2))
+          XCTAssertEqual(block.shortcutKind, "average pool + projection")
+          if block.inputShape.height == 7 { XCTAssertEqual(block.outputShape.height, 4, item.name) }
+          pooled += 1
+        } else {
+          XCTAssertFalse(strided, "\(item.name) \(block.name)")
+          XCTAssertEqual(block.shortcutKind, "projection")
+        }
+        for layer in layers {
+          if case .convolution(let conv) = layer { XCTAssertEqual(conv.stride, 1, "\(item.name) \(conv.name)") }
+        }
+      }
+      XCTAssertEqual(pooled, item.blocksPerStage.count - 1, item.name)
+      XCTAssertTrue(network.blocks.contains { $0.inputShape.height == 7 && $0.outputShape.height == 4 }, item.name)
+    }
   }
 
   /// A deleted pre-activation projection block keeps BN-ReLU and the projection (timm's
   /// `downsample(norm1(x))`); an identity block becomes the identity.
   func testDeletedPreActivationBlocksKeepTheirPreActivatedProjection() throws {
-    let model = try load(Self.cases[3])
+    let model = try load(Self.cases.first { $0.name == "timm_resnetv2_bottleneck" }!)
     let first = try XCTUnwrap(model.network.blocks.first)
     guard case .projection(let layers) = first.shortcut else { return XCTFail("block 1 should project") }
     XCTAssertEqual(layers.count, 1)
@@ -178,12 +244,65 @@ final class HubCheckpointTests: XCTestCase {
   }
 
   func testTimmConfigSuppliesStatisticsAndTransformersTheImageNetDefault() throws {
-    let timm = try load(Self.cases[2])
+    let timm = try load(Self.cases.first { $0.name == "timm_resnet_deep" }!)
     XCTAssertEqual(timm.metadata.normalizationSource, .metadata)
     XCTAssertEqual(timm.metadata.provenance["hub_config"], "timm resnet50c")
     let hf = try load(Self.cases[0])
     XCTAssertEqual(hf.metadata.normalizationMean, NormalizationPreset.imagenet.mean)
     XCTAssertEqual(hf.metadata.provenance["hub_config"], "transformers")
+  }
+
+  /// Full-size timm ResNet-D models (names and shapes from `hub/reference_shapes_timm.json`) are
+  /// inferred with average-pool shortcuts, and the networks built have exactly timm's keys, shapes
+  /// and parameter counts (resnet50d: 25,576,264).
+  func testFullSizeTimmResNetDModelsAreInferredExactly() throws {
+    let data = try Data(contentsOf: Self.folder.appendingPathComponent("reference_shapes_timm.json"))
+    let models = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
+    let expected = [
+      "resnet18d": "timm ResNet-18 with a deep stem and average-pool shortcuts",
+      "resnet50d": "timm ResNet-50 with a deep stem and average-pool shortcuts (bottleneck)",
+      "resnetv2_50d": "timm pre-activation ResNetV2-50 (bottleneck) with a deep stem and average-pool shortcuts",
+    ]
+    XCTAssertEqual(Set(models.keys), Set(expected.keys))
+    for (name, entry) in models {
+      let keys = try XCTUnwrap(entry["keys"] as? [String: [Int]], name)
+      let inferred = try ArchitectureInference.infer(shapes: keys, file: name)
+      XCTAssertEqual(inferred.familyDescription, expected[name], name)
+      XCTAssertEqual(inferred.configuration.averagePoolShortcuts, true, name)
+      let network = try Network(inferred.configuration)
+      XCTAssertEqual(network.parameterCount, try XCTUnwrap(entry["parameters"] as? Int), name)
+      // resnetv2's classifier is a 1×1 convolution, [classes, features, 1, 1]; the loader reshapes it.
+      var expectedShapes = keys.filter { !$0.key.hasSuffix("num_batches_tracked") }
+      if let head = expectedShapes["head.fc.weight"], head.count == 4 { expectedShapes["head.fc.weight"] = Array(head[..<2]) }
+      XCTAssertEqual(ReferenceArchitectureTests.parameterShapes(network), expectedShapes, name)
+      XCTAssertEqual(network.blocks.filter { $0.shortcutKind == "average pool + projection" }.count, 3, name)
+    }
+  }
+
+  /// transformers' `downsample_in_bottleneck` puts the stride in the first 1×1 convolution and
+  /// `downsample_in_first_stage` strides the first stage (26 → 13 → 7 → 4 at stage 1).
+  func testTransformersDownsamplingSettingsAreHonoured() throws {
+    let network = try load(Self.cases.first { $0.name == "transformers_downsample" }!).network
+    XCTAssertEqual(network.configuration.strideInFirstConvolution, true)
+    XCTAssertEqual(network.configuration.stridedFirstStage, true)
+    XCTAssertEqual(network.blocks[0].inputShape.height, 7)
+    XCTAssertEqual(network.blocks[0].outputShape.height, 4)
+    var strides: [Int] = []
+    for case .convolution(let conv) in network.blocks[0].branch { strides.append(conv.stride) }
+    XCTAssertEqual(strides, [2, 1, 1])
+    // Basic layers ignore downsample_in_bottleneck, as transformers does.
+    let source = Self.folder.appendingPathComponent("transformers_basic")
+    let folder = temporaryFile("hf-basic")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: source.appendingPathComponent("model.safetensors"), to: folder.appendingPathComponent("model.safetensors"))
+    let config = try String(contentsOf: source.appendingPathComponent("config.json"), encoding: .utf8)
+    XCTAssertTrue(config.contains("\"downsample_in_bottleneck\": false"))
+    try config.replacingOccurrences(of: "\"downsample_in_bottleneck\": false", with: "\"downsample_in_bottleneck\": true")
+      .write(to: folder.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+    let basic = try ModelLoader.load(folder.path, normalization: nil, inputSize: 16).network
+    XCTAssertNil(basic.configuration.strideInFirstConvolution)
+    XCTAssertEqual(basic, try load(Self.cases[0]).network)
   }
 
   /// Settings the engine cannot honour are refused naming the key.
@@ -195,7 +314,7 @@ final class HubCheckpointTests: XCTestCase {
       at: source.appendingPathComponent("model.safetensors"), to: folder.appendingPathComponent("model.safetensors"))
     let config = try String(contentsOf: source.appendingPathComponent("config.json"), encoding: .utf8)
     for (key, from, to) in [
-      ("downsample_in_bottleneck", "\"downsample_in_bottleneck\": false", "\"downsample_in_bottleneck\": true"),
+      ("downsample_in_bottleneck", "\"downsample_in_bottleneck\": false", "\"downsample_in_bottleneck\": 1"),
       ("hidden_act", "\"hidden_act\": \"relu\"", "\"hidden_act\": \"gelu\""),
       ("layer_type", "\"layer_type\": \"basic\"", "\"layer_type\": \"bottleneck\""),
     ] {

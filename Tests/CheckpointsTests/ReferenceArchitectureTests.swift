@@ -45,7 +45,7 @@ final class ReferenceArchitectureTests: XCTestCase {
         for suffix in ["weight", "bias", "running_mean", "running_var"] {
           shapes[norm.name + "." + suffix] = [norm.channels]
         }
-      case .relu, .maxPool: break
+      case .relu, .maxPool, .averagePool: break
       }
     }
     let classifier = network.classifier

@@ -32,6 +32,10 @@ final class Torch7CheckpointTests: XCTestCase {
     Case(
       name: "fb_preresnet_cifar_b", inputSize: 8, family: .preActivationResNet, bottleneck: false,
       blocksPerStage: [1, 2], stageWidths: [4, 8], description: "fb.resnet.torch pre-activation ResNet-8, widths 4/8"),
+    Case(
+      name: "fb_resnet_cifar_a", inputSize: 7, family: .cifarResNet, bottleneck: false, blocksPerStage: [2, 1],
+      stageWidths: [4, 8],
+      description: "fb.resnet.torch CIFAR ResNet-8 (option A, zero channels after the input), widths 4/8"),
   ]
 
   func testNetworksMatchTheReferenceIntactAndLesioned() throws {
@@ -88,13 +92,23 @@ final class Torch7CheckpointTests: XCTestCase {
     XCTAssertEqual(model.network.blocks[2].shortcut, .identity)
   }
 
-  func testOptionAShortcutsAreRefusedClearly() {
-    let path = Self.folder.appendingPathComponent("fb_resnet_cifar_a.t7").path
-    XCTAssertThrowsError(try ModelLoader.load(path, normalization: nil)) { error in
-      let text = "\(error)"
-      XCTAssertTrue(text.contains("option-A shortcut"), text)
-      XCTAssertTrue(text.contains("fb_resnet_cifar_a.t7"), text)
-      XCTAssertTrue(text.contains(".modules["), text)
-    }
+  /// fb.resnet.torch's option A (`SpatialAveragePooling(1,1,2,2)`, `Concat(2)[Identity,
+  /// MulConstant(0)]`) subsamples and appends the zero channels after the input's, unlike
+  /// akamaster's option A (half before, half after); on a 7×7 map it keeps rows 0, 2, 4, 6.
+  func testOptionAShortcutsAppendZeroChannels() throws {
+    let model = try ModelLoader.load(
+      Self.folder.appendingPathComponent("fb_resnet_cifar_a.t7").path, normalization: nil, inputSize: 7)
+    XCTAssertEqual(model.network.configuration.zeroChannelsAfterInput, true)
+    XCTAssertEqual(model.network.blocks[2].shortcut, .subsampleAndPad(stride: 2, before: 0, after: 4))
+    XCTAssertEqual(model.network.blocks[2].outputShape, FeatureShape(channels: 8, height: 4, width: 4))
+    // The placement matters: the same weights with akamaster's placement give other logits.
+    var configuration = model.network.configuration
+    configuration.zeroChannelsAfterInput = nil
+    var akamaster = try Network(configuration)
+    try akamaster.loadStateDictionary(Dictionary(uniqueKeysWithValues: model.network.stateDictionary().map { ($0.name, $0.tensor) }))
+    XCTAssertEqual(akamaster.blocks[2].shortcut, .subsampleAndPad(stride: 2, before: 2, after: 2))
+    let input = Tensor(shape: [1, 7, 7, 3], scalars: (0..<147).map { Float($0 % 11) / 11 - 0.5 })
+    XCTAssertNotEqual(try akamaster.logits(for: input).scalars, try model.network.logits(for: input).scalars)
   }
+
 }

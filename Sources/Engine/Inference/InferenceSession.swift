@@ -144,6 +144,7 @@ enum FusedOperation {
   case affine(scale: [Float], shift: [Float], relu: Bool)
   case relu
   case maxPool(MaxPool)
+  case averagePool(AveragePool)
 }
 
 /// A layer sequence folded for inference.
@@ -196,6 +197,9 @@ struct CompiledSequence {
       case .maxPool(let pool):
         shape = (try? pool.outputShape(for: shape)) ?? shape
         ops.append(.maxPool(pool))
+      case .averagePool(let pool):
+        shape = (try? pool.outputShape(for: shape)) ?? shape
+        ops.append(.averagePool(pool))
       }
       shapes.append(inShape)
       maximum = max(maximum, shape.count)
@@ -252,6 +256,10 @@ struct CompiledSequence {
           batch: batch, height: shape.height, width: shape.width, channels: shape.channels,
           kernelSize: pool.kernelSize, stride: pool.stride, padding: pool.padding,
           x: buffers[current], y: buffers[target], argmax: nil)
+      case .averagePool(let pool):
+        Kernels.averagePool(
+          batch: batch, height: shape.height, width: shape.width, channels: shape.channels,
+          kernelSize: pool.kernelSize, stride: pool.stride, x: buffers[current], y: buffers[target])
       }
       current = target
     }

@@ -158,12 +158,51 @@ public struct MaxPool: Sendable, Equatable {
   }
 }
 
+/// Average pooling with a square window, no padding, PyTorch's
+/// `AvgPool2d(kernelSize, stride, ceil_mode=True, count_include_pad=False)`: the last window may
+/// hang over the bottom or right edge and averages only the positions inside the map. timm's
+/// average-pool shortcuts (`avg_down=True`: `resnet50d`, `resnetv2_50d`) use kernel 2, stride 2,
+/// so 7×7 → 4×4 with the last row and column of windows averaging 2 (or 1) values.
+public struct AveragePool: Sendable, Equatable {
+  public var kernelSize: Int
+  public var stride: Int
+
+  public init(kernelSize: Int, stride: Int) {
+    self.kernelSize = kernelSize
+    self.stride = stride
+  }
+
+  /// Output size of one side, PyTorch's ceil-mode rule: ⌈(side − kernel) / stride⌉ + 1, less one
+  /// if the last window would start outside the map (so every window holds at least one value).
+  /// - Precondition: side + stride − 1 ≥ kernel (checked by `outputShape(for:)`).
+  static func outputSide(_ side: Int, kernelSize: Int, stride: Int) -> Int {
+    let count = (side - kernelSize + stride - 1) / stride + 1
+    return (count - 1) * stride >= side ? count - 1 : count
+  }
+
+  public func outputShape(for input: FeatureShape) throws -> FeatureShape {
+    guard kernelSize > 0, stride > 0, input.height + stride - 1 >= kernelSize,
+      input.width + stride - 1 >= kernelSize
+    else {
+      throw EngineError.shapeMismatch(
+        what: "average pool", expected: "a map of at least \(max(1, kernelSize - stride + 1)) rows and columns",
+        found: "\(input)")
+    }
+    return FeatureShape(
+      channels: input.channels,
+      height: Self.outputSide(input.height, kernelSize: kernelSize, stride: stride),
+      width: Self.outputSide(input.width, kernelSize: kernelSize, stride: stride))
+  }
+}
+
 /// One layer of a stem, a residual branch, a projection shortcut or a head.
 public enum Layer: Sendable, Equatable {
   case convolution(Convolution2D)
   case batchNorm(BatchNorm)
   case relu
   case maxPool(MaxPool)
+  /// Only in shortcuts: timm's `downsample.0` / `downsample.pool` before the 1×1 projection.
+  case averagePool(AveragePool)
 
   /// The output shape for an input shape.
   /// - Throws: `EngineError.shapeMismatch` naming the layer.
@@ -178,6 +217,7 @@ public enum Layer: Sendable, Equatable {
       return input
     case .relu: return input
     case .maxPool(let pool): return try pool.outputShape(for: input)
+    case .averagePool(let pool): return try pool.outputShape(for: input)
     }
   }
 
@@ -186,7 +226,7 @@ public enum Layer: Sendable, Equatable {
     switch self {
     case .convolution(let conv): return conv.parameterCount
     case .batchNorm(let bn): return bn.parameterCount
-    case .relu, .maxPool: return 0
+    case .relu, .maxPool, .averagePool: return 0
     }
   }
 

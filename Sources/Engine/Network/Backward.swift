@@ -265,6 +265,15 @@ extension Network {
             }
           }
         }
+      case .averagePool(let pool):
+        guard wantInput else { return nil }
+        dy = uninitializedFloats(batch * shape.count) { dx in
+          dy.withUnsafeBufferPointer { d in
+            Kernels.averagePoolBackward(
+              batch: batch, height: shape.height, width: shape.width, channels: shape.channels,
+              kernelSize: pool.kernelSize, stride: pool.stride, dy: d.baseAddress!, dx: dx)
+          }
+        }
       }
     }
     return needInput ? dy : nil

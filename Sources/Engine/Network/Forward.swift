@@ -314,6 +314,17 @@ extension Network {
         record.argmax = argmax
         x = output
         shape = out
+      case .averagePool(let pool):
+        let out = (try? pool.outputShape(for: shape)) ?? shape
+        let output = uninitializedFloats(batch * out.count) { y in
+          x.withUnsafeBufferPointer { xp in
+            Kernels.averagePool(
+              batch: batch, height: shape.height, width: shape.width, channels: shape.channels,
+              kernelSize: pool.kernelSize, stride: pool.stride, x: xp.baseAddress!, y: y)
+          }
+        }
+        x = output
+        shape = out
       }
       if recording { records.append(record) }
     }

@@ -70,6 +70,23 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
   /// false for conv-ReLU layers whose convolutions have biases and no batch norm anywhere, as in
   /// the paper's 15-layer VGG-style network (Veit et al. 2016, §4.1; Simonyan & Zisserman 2015).
   public var batchNormalization: Bool?
+  /// ImageNet-style nets only: projection shortcuts average-pool first (2×2, stride 2, ceil mode,
+  /// padding not counted; nothing in stride-1 blocks) and then apply a stride-1 1×1 convolution,
+  /// timm's `avg_down=True` (`resnet50d`, `resnetv2_50d`; He et al. 2019, "Bag of Tricks", ResNet-D).
+  /// Classic names put the convolution and batch norm at `downsample.1/2` (`downsample.0` is the
+  /// pool); timm `resnetv2` names stay `downsample.conv/norm`. nil or false: strided 1×1 projections.
+  public var averagePoolShortcuts: Bool?
+  /// CIFAR option-A shortcuts only: where the zero channels go. nil or false: half before and half
+  /// after the input's channels (akamaster's `F.pad(…, (0, 0, 0, 0, planes//4, planes//4))`); true:
+  /// all after them (fb.resnet.torch's `Concat(2)[Identity, MulConstant(0)]`).
+  public var zeroChannelsAfterInput: Bool?
+  /// The first block of the first stage has stride 2 as well (transformers'
+  /// `downsample_in_first_stage`); nil or false: the first stage keeps the stem's resolution.
+  public var stridedFirstStage: Bool?
+  /// Post-activation ImageNet bottlenecks only: the stride sits in the first 1×1 convolution
+  /// instead of the 3×3 (transformers' `downsample_in_bottleneck`, the layout of He et al.'s
+  /// original Caffe models); nil or false: in the 3×3 (torchvision's "ResNet v1.5").
+  public var strideInFirstConvolution: Bool?
 
   public init(
     family: NetworkFamily, inputChannels: Int, inputHeight: Int, inputWidth: Int, classCount: Int,
@@ -77,7 +94,9 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
     bottleneck: Bool = false, classifierName: String? = nil, projectionName: String? = nil,
     projectionHasBatchNorm: Bool? = nil, finalNormalization: Bool = true,
     branchScales: [Float]? = nil, naming: ParameterNaming? = nil, stemWidths: [Int]? = nil,
-    stemNormalization: Bool? = nil, sharedPreActivation: Bool? = nil, batchNormalization: Bool? = nil
+    stemNormalization: Bool? = nil, sharedPreActivation: Bool? = nil, batchNormalization: Bool? = nil,
+    averagePoolShortcuts: Bool? = nil, zeroChannelsAfterInput: Bool? = nil, stridedFirstStage: Bool? = nil,
+    strideInFirstConvolution: Bool? = nil
   ) {
     self.family = family
     self.inputChannels = inputChannels
@@ -100,6 +119,10 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
     self.stemNormalization = stemNormalization
     self.sharedPreActivation = sharedPreActivation
     self.batchNormalization = batchNormalization
+    self.averagePoolShortcuts = averagePoolShortcuts
+    self.zeroChannelsAfterInput = zeroChannelsAfterInput
+    self.stridedFirstStage = stridedFirstStage
+    self.strideInFirstConvolution = strideInFirstConvolution
   }
 
   /// The CIFAR ResNet of depth 6n+2 (ResNet-20, 32, 44, 56, 110, 1202 for n = 3, 5, 7, 9, 18, 200).
@@ -130,7 +153,8 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
   public func blockName(stage: Int, index: Int, number: Int) -> String {
     family == .vgg
       ? "layers.\(number - 1)"
-      : LayerNames(naming: naming, projectionName: projectionName).block(stage: stage, index: index)
+      : LayerNames(naming: naming, projectionName: projectionName, averagePoolShortcut: averagePoolShortcuts == true)
+        .block(stage: stage, index: index)
   }
 
   /// Upper bounds on what a configuration may ask for, checked before anything is allocated.
@@ -242,7 +266,7 @@ public struct NetworkConfiguration: Codable, Sendable, Equatable {
       total += try product(49, previous, width) + 8 * width
       previous = width
     }
-    var channels = family == .preActivationImageNetResNet ? stem[0] : previous
+    var channels = previous
     for (width, count) in zip(stageWidths, blocksPerStage) {
       let output = bottleneck ? 4 * width : width
       let first =
@@ -312,15 +336,30 @@ extension Network {
           hasBias: true))
     }
 
-    let names = LayerNames(naming: c.naming, projectionName: c.projectionName)
+    let names = LayerNames(
+      naming: c.naming, projectionName: c.projectionName, averagePoolShortcut: c.averagePoolShortcuts == true)
+    /// An ImageNet-style projection shortcut: a strided 1×1 convolution, or with average-pool
+    /// shortcuts a 2×2 ceil-mode average pool (when strided) and a stride-1 1×1 convolution.
+    func projectionLayers(_ name: String, _ inC: Int, _ outC: Int, _ stride: Int, batchNorm: Bool) -> [Layer] {
+      let averagePool = c.averagePoolShortcuts == true
+      let pool: [Layer] = averagePool && stride > 1 ? [.averagePool(AveragePool(kernelSize: 2, stride: stride))] : []
+      return pool + [conv(names.projectionConvolution(name), inC, outC, 1, averagePool ? 1 : stride, 0)]
+        + (batchNorm ? [bn(names.projectionNormalization(name), outC)] : [])
+    }
     if let widths = c.stemWidths {
       let imageNet = c.family == .imageNetResNet || c.family == .preActivationImageNetResNet
-      guard imageNet, widths.allSatisfy({ $0 > 0 }),
-        widths.count == 1 || (widths.count == 3 && c.family == .imageNetResNet && c.naming == nil)
+      let deepStem =
+        (c.family == .imageNetResNet && c.naming == nil)
+        || (c.family == .preActivationImageNetResNet && c.naming == .timmResNetV2)
+      guard imageNet, widths.allSatisfy({ $0 > 0 }), widths.count == 1 || (widths.count == 3 && deepStem)
       else {
         throw EngineError.invalidConfiguration(
           "stem widths \(widths) need an ImageNet-style family and one positive width (or three for a deep post-activation stem)")
       }
+    }
+    if c.strideInFirstConvolution == true && !(c.family == .imageNetResNet && c.bottleneck) {
+      throw EngineError.invalidConfiguration(
+        "a stride in the first 1×1 convolution needs post-activation ImageNet bottlenecks, not \(c.family.rawValue)")
     }
     let maxPool = Layer.maxPool(MaxPool(kernelSize: 3, stride: 2, padding: 1))
     var channels: Int
@@ -348,8 +387,18 @@ extension Network {
       channels = widths[widths.count - 1]
       stem += [bn(names.stemNormalization, channels), .relu, maxPool]
     case .preActivationImageNetResNet:
-      channels = c.stemWidths?.first ?? c.stageWidths[0]
-      stem = [conv(names.stemConvolution, c.inputChannels, channels, 7, 2, 3)]
+      let widths = c.stemWidths ?? [c.stageWidths[0]]
+      channels = widths[widths.count - 1]
+      if widths.count == 3 {
+        // timm resnetv2's deep stem: conv-BN-ReLU twice, a third convolution, no normalization.
+        stem = [
+          conv("stem.conv1", c.inputChannels, widths[0], 3, 2, 1), bn("stem.norm1", widths[0]), .relu,
+          conv("stem.conv2", widths[0], widths[1], 3, 1, 1), bn("stem.norm2", widths[1]), .relu,
+          conv("stem.conv3", widths[1], widths[2], 3, 1, 1),
+        ]
+      } else {
+        stem = [conv(names.stemConvolution, c.inputChannels, channels, 7, 2, 3)]
+      }
       if c.stemNormalization == true { stem += [bn(names.stemNormalization, channels), .relu] }
       stem.append(maxPool)
     }
@@ -358,7 +407,7 @@ extension Network {
     for (stageIndex, width) in c.stageWidths.enumerated() {
       for b in 0..<c.blocksPerStage[stageIndex] {
         number += 1
-        let stride = (stageIndex > 0 && b == 0) ? 2 : 1
+        let stride = ((stageIndex > 0 || c.stridedFirstStage == true) && b == 0) ? 2 : 1
         let scale = c.branchScales?[number - 1] ?? 1
         let block: ResidualBlock
         switch c.family {
@@ -392,7 +441,8 @@ extension Network {
                     "option-A shortcut cannot shrink channels (\(channels) → \(width)) in \(name)")
                 }
                 let extra = width - channels
-                shortcut = .subsampleAndPad(stride: stride, before: extra / 2, after: extra - extra / 2)
+                let before = c.zeroChannelsAfterInput == true ? 0 : extra / 2
+                shortcut = .subsampleAndPad(stride: stride, before: before, after: extra - before)
               case .b:
                 shortcut = .projection(
                   [conv("\(name).\(c.projectionName).0", channels, width, 1, stride, 0)]
@@ -426,8 +476,7 @@ extension Network {
           var shortcut = Shortcut.identity
           if stride != 1 || channels != outWidth {
             shortcut = .projection(
-              [conv(names.projectionConvolution(name), channels, outWidth, 1, stride, 0)]
-                + (c.projectionHasBatchNorm ? [bn(names.projectionNormalization(name), outWidth)] : []))
+              projectionLayers(name, channels, outWidth, stride, batchNorm: c.projectionHasBatchNorm))
           }
           // After a BN-ReLU stem the first block has no pre-activation ('no_preact').
           let ownPreActivation = !(c.stemNormalization == true && number == 1)
@@ -447,9 +496,10 @@ extension Network {
           let (bn1, bn2, bn3) = (names.normalization(name, 1), names.normalization(name, 2), names.normalization(name, 3))
           let branch: [Layer]
           if c.bottleneck {
+            let firstStride = c.strideInFirstConvolution == true ? stride : 1
             branch = [
-              conv(conv1, channels, width, 1, 1, 0), bn(bn1, width), .relu,
-              conv(conv2, width, width, 3, stride, 1), bn(bn2, width), .relu,
+              conv(conv1, channels, width, 1, firstStride, 0), bn(bn1, width), .relu,
+              conv(conv2, width, width, 3, stride / firstStride, 1), bn(bn2, width), .relu,
               conv(conv3, width, outWidth, 1, 1, 0), bn(bn3, outWidth),
             ]
           } else {
@@ -460,10 +510,7 @@ extension Network {
           }
           var shortcut = Shortcut.identity
           if stride != 1 || channels != outWidth {
-            shortcut = .projection([
-              conv(names.projectionConvolution(name), channels, outWidth, 1, stride, 0),
-              bn(names.projectionNormalization(name), outWidth),
-            ])
+            shortcut = .projection(projectionLayers(name, channels, outWidth, stride, batchNorm: true))
           }
           block = try ResidualBlock(
             name: name, stage: stageIndex + 1, branch: branch, shortcut: shortcut,

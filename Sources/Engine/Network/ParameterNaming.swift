@@ -21,6 +21,9 @@ struct LayerNames {
   var naming: ParameterNaming?
   /// Module name of classic projection shortcuts (`downsample` or `shortcut`).
   var projectionName: String
+  /// Classic names of timm's average-pool shortcuts: `downsample.0` is the pool, so the
+  /// convolution and batch norm are `downsample.1/2`.
+  var averagePoolShortcut = false
 
   /// The stem convolution.
   var stemConvolution: String {
@@ -68,7 +71,7 @@ struct LayerNames {
   /// The projection shortcut's convolution.
   func projectionConvolution(_ block: String) -> String {
     switch naming {
-    case nil: return "\(block).\(projectionName).0"
+    case nil: return "\(block).\(projectionName).\(averagePoolShortcut ? 1 : 0)"
     case .transformers: return "\(block).shortcut.convolution"
     case .timmResNetV2: return "\(block).downsample.conv"
     }
@@ -77,7 +80,7 @@ struct LayerNames {
   /// The projection shortcut's batch norm.
   func projectionNormalization(_ block: String) -> String {
     switch naming {
-    case nil: return "\(block).\(projectionName).1"
+    case nil: return "\(block).\(projectionName).\(averagePoolShortcut ? 2 : 1)"
     case .transformers: return "\(block).shortcut.normalization"
     case .timmResNetV2: return "\(block).downsample.norm"
     }

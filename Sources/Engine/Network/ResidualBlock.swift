@@ -5,7 +5,8 @@ public enum Shortcut: Sendable, Equatable {
   /// Option A of He et al. 2016: keep every `stride`-th row and column, pad zero channels
   /// (`before` in front, `after` behind). No parameters.
   case subsampleAndPad(stride: Int, before: Int, after: Int)
-  /// Option B: a 1×1 convolution (and usually batch norm), PyTorch's `downsample` / `shortcut`.
+  /// Option B: a 1×1 convolution (and usually batch norm), PyTorch's `downsample` / `shortcut`;
+  /// timm's average-pool shortcuts (`avg_down`) start with an `averagePool` layer.
   /// In pre-activation blocks it takes the pre-activated input; with no layers it is the identity
   /// of the pre-activated input (fb.resnet.torch's 'both_preact' blocks with equal shapes).
   case projection([Layer])
@@ -99,12 +100,15 @@ public struct ResidualBlock: Sendable, Equatable {
   /// Whether deleting the block leaves a runnable network.
   public var isDeletable: Bool { isResidual || inputShape == outputShape }
 
-  /// A short description of the shortcut for tables: "identity", "A", "projection", "none".
+  /// A short description of the shortcut for tables: "identity", "option A", "projection",
+  /// "average pool + projection", "none".
   public var shortcutKind: String {
     switch shortcut {
     case .identity: return "identity"
     case .subsampleAndPad: return "option A"
-    case .projection(let layers): return layers.isEmpty ? "identity (pre-activated)" : "projection"
+    case .projection(let layers):
+      if case .averagePool = layers.first { return "average pool + projection" }
+      return layers.isEmpty ? "identity (pre-activated)" : "projection"
     case .none: return "none"
     }
   }

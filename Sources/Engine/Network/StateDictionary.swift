@@ -42,7 +42,7 @@ extension Network {
         entries.append((bn.name + ".bias", Tensor(shape: shape, scalars: bn.beta)))
         entries.append((bn.name + ".running_mean", Tensor(shape: shape, scalars: bn.runningMean)))
         entries.append((bn.name + ".running_var", Tensor(shape: shape, scalars: bn.runningVariance)))
-      case .relu, .maxPool: break
+      case .relu, .maxPool, .averagePool: break
       }
     }
     entries.append((classifier.name + ".weight", Tensor(shape: [classifier.outputCount, classifier.inputCount], scalars: classifier.weight)))
@@ -88,7 +88,7 @@ extension Network {
         bn.runningMean = entries[bn.name + ".running_mean"]!.scalars
         bn.runningVariance = entries[bn.name + ".running_var"]!.scalars
         layer = .batchNorm(bn)
-      case .relu, .maxPool: break
+      case .relu, .maxPool, .averagePool: break
       }
     }
     classifier.weight = entries[classifier.name + ".weight"]!.scalars

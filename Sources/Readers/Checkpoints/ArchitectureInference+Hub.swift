@@ -7,8 +7,9 @@ import Engine
 /// | family | recognised by |
 /// |---|---|
 /// | transformers ResNet | `resnet.embedder.embedder.convolution.weight`; bottleneck when `….layers.0.layer.2` exists |
-/// | timm `resnetv2` | `stem.conv.weight` (7×7) and `stages.0.blocks.0.norm1.weight`; bottleneck when `conv3` exists |
+/// | timm `resnetv2` | `stem.conv.weight` (7×7) or `stem.conv1/2/3.weight` (deep stem, average-pool shortcuts) and `stages.0.blocks.0.norm1.weight`; bottleneck when `conv3` exists |
 /// | timm deep stem | `conv1.0/3/6.weight` (3×3) and `bn1`, otherwise torchvision names |
+/// | timm average-pool shortcuts | `layerL.b.downsample.1/2` (the pool `downsample.0` has no parameters) |
 extension ArchitectureInference {
   /// Infers transformers' `ResNetForImageClassification` (basic or bottleneck layers).
   /// - Throws: `CheckpointError.unknownArchitecture` for incomplete or inconsistent keys.
@@ -49,21 +50,38 @@ extension ArchitectureInference {
       defaultReason: "transformers' ResNet image processor normalizes with ImageNet statistics")
   }
 
-  /// Infers timm's pre-activation `ResNetV2` with the 7×7 stem (`resnetv2_18/34/50/101/152`).
-  /// - Throws: `CheckpointError.unsupportedArchitecture` for deep stems (`resnetv2_50d`) and
-  ///   normalizations other than batch norm, `.unknownArchitecture` for incomplete keys.
+  /// Infers timm's pre-activation `ResNetV2` with batch norm: the 7×7 stem
+  /// (`resnetv2_18/34/50/101/152`) or the deep (or tiered) 3×3 stem `stem.conv1/2/3` with
+  /// average-pool shortcuts (`resnetv2_18d/34d/50d/101d/152d`, `resnetv2_50t`).
+  ///
+  /// A `resnetv2` average-pool shortcut (`DownsampleAvg`) and a strided one (`DownsampleConv`)
+  /// have the same keys and shapes (`downsample.conv`, 1×1); every timm 1.0 `resnetv2` model with
+  /// a deep stem has average-pool shortcuts and every one with the 7×7 stem strided ones, so the
+  /// stem decides.
+  /// - Throws: `CheckpointError.unsupportedArchitecture` for normalizations other than batch norm,
+  ///   `.unknownArchitecture` for incomplete keys.
   static func inferTimmResNetV2(
     shapes: [String: [Int]], names: [String], file: String, inputSize: Int?
   ) throws -> InferredArchitecture {
-    guard shapes["stem.conv.weight"] != nil else {
-      throw CheckpointError.unsupportedArchitecture(
-        file: file,
-        reason: "timm resnetv2 with a deep stem (stem.conv1/conv2/conv3, the 'd' models) is not supported; the 7×7 'stem.conv' models are")
-    }
-    let stem = try squareFilter(shapes, "stem.conv.weight", file: file)
-    guard stem[2] == 7 else {
-      throw CheckpointError.unknownArchitecture(
-        file: file, reason: "'stem.conv.weight' is \(stem[2])×\(stem[2]), expected 7×7")
+    let stem: [Int]
+    var deepStem: [Int]? = nil
+    if shapes["stem.conv.weight"] == nil && shapes["stem.conv1.weight"] != nil {
+      let first = try squareFilter(shapes, "stem.conv1.weight", file: file)
+      let second = try squareFilter(shapes, "stem.conv2.weight", file: file)
+      let third = try squareFilter(shapes, "stem.conv3.weight", file: file)
+      guard first[2] == 3, second[2] == 3, third[2] == 3, second[1] == first[0], third[1] == second[0] else {
+        throw CheckpointError.unknownArchitecture(
+          file: file,
+          reason: "deep stem stem.conv1/2/3 shapes \(first), \(second), \(third) do not chain as 3×3 convolutions")
+      }
+      stem = [third[0], first[1], 3, 3]
+      deepStem = [first[0], second[0], third[0]]
+    } else {
+      stem = try squareFilter(shapes, "stem.conv.weight", file: file)
+      guard stem[2] == 7 else {
+        throw CheckpointError.unknownArchitecture(
+          file: file, reason: "'stem.conv.weight' is \(stem[2])×\(stem[2]), expected 7×7")
+      }
     }
     guard shapes["stages.0.blocks.0.norm1.running_mean"] != nil else {
       throw CheckpointError.unsupportedArchitecture(
@@ -88,11 +106,14 @@ extension ArchitectureInference {
       inputWidth: inputSize ?? 224, classCount: head[0], stageWidths: widths,
       blocksPerStage: blocksPerStage, shortcut: .b, bottleneck: bottleneck, classifierName: "head.fc",
       projectionHasBatchNorm: names.contains { $0.contains(".downsample.norm.") },
-      finalNormalization: true, naming: .timmResNetV2, stemWidths: stem[0] == widths[0] ? nil : [stem[0]])
+      finalNormalization: true, naming: .timmResNetV2,
+      stemWidths: deepStem ?? (stem[0] == widths[0] ? nil : [stem[0]]),
+      averagePoolShortcuts: deepStem == nil ? nil : true)
     let depth = (bottleneck ? 3 : 2) * blocksPerStage.reduce(0, +) + 2
     return InferredArchitecture(
       configuration: configuration,
       familyDescription: "timm pre-activation ResNetV2-\(depth)" + (bottleneck ? " (bottleneck)" : "")
+        + (deepStem == nil ? "" : " with a deep stem and average-pool shortcuts")
         + widthNote(widths, standard: bottleneck ? [64, 128, 256, 512] : [64, 128, 256, 512]),
       defaultMean: NormalizationPreset.imagenet.mean, defaultStd: NormalizationPreset.imagenet.std,
       defaultReason: "timm's resnetv2 batch-norm models use ImageNet statistics")

@@ -37,7 +37,7 @@ public enum ArchitectureInference {
   ///   - file: the file name, for errors.
   ///   - inputSize: input height and width; default 224 for ImageNet-style stems, else 32.
   /// - Throws: `CheckpointError.unknownArchitecture`, `.metadataRequired` (VGG-style keys),
-  ///   `.unsupportedArchitecture` (e.g. timm's average-pool shortcuts).
+  ///   `.unsupportedArchitecture` (e.g. CIFAR ResNets with bottleneck blocks).
   ///   - layerType: transformers' `layer_type` from `config.json`, checked against the weights.
   public static func infer(
     shapes: [String: [Int]], file: String, inputSize: Int? = nil, layerType: String? = nil
@@ -53,11 +53,9 @@ public enum ArchitectureInference {
     if names.contains(where: { $0.hasPrefix("stem.") }) && shapes["stages.0.blocks.0.conv1.weight"] != nil {
       return try inferTimmResNetV2(shapes: shapes, names: names, file: file, inputSize: inputSize)
     }
-    if names.contains(where: { $0.hasPrefix("layer") && $0.contains(".downsample.2.") }) {
-      throw CheckpointError.unsupportedArchitecture(
-        file: file,
-        reason: "timm's average-pool shortcuts (downsample.1 convolution after a pool, 'avg_down' as in resnet50d) are not supported yet")
-    }
+    // timm's average-pool shortcuts (`avg_down`): downsample.0 is the pool (no parameters), the
+    // 1×1 convolution and batch norm are downsample.1/2.
+    let averagePoolShortcuts = names.contains { $0.hasPrefix("layer") && $0.contains(".downsample.2.") }
     let deepStem = try deepStemWidths(shapes, file: file)
     if let deepStem, let bn = shapes["bn1.weight"], bn != [deepStem.widths[2]] {
       throw CheckpointError.shapeMismatch(file: file, key: "bn1.weight", expected: [deepStem.widths[2]], found: bn)
@@ -131,6 +129,11 @@ public enum ArchitectureInference {
         "ImageNet models use ImageNet statistics"
       )
     case 7:
+      if averagePoolShortcuts && hasProjection("downsample") {
+        throw CheckpointError.unknownArchitecture(
+          file: file,
+          reason: "both 'downsample.0' weights (a strided projection) and 'downsample.2' (timm's average-pool shortcut) occur")
+      }
       guard !hasProjection("shortcut") else {
         throw CheckpointError.unknownArchitecture(
           file: file, reason: "a 7×7 stem with 'shortcut' projections matches no supported family")
@@ -140,11 +143,15 @@ public enum ArchitectureInference {
         inputWidth: inputSize ?? 224, classCount: classCount, stageWidths: widths,
         blocksPerStage: blocksPerStage, shortcut: .b, bottleneck: bottleneck,
         classifierName: classifierName, projectionName: "downsample", projectionHasBatchNorm: true,
-        stemWidths: deepStem?.widths ?? (stemWidth == widths[0] ? nil : [stemWidth]))
+        stemWidths: deepStem?.widths ?? (stemWidth == widths[0] ? nil : [stemWidth]),
+        averagePoolShortcuts: averagePoolShortcuts ? true : nil)
       let blocks = blocksPerStage.reduce(0, +)
       let depth = (bottleneck ? 3 : 2) * blocks + 2
       description =
-        (deepStem == nil ? "torchvision ResNet-\(depth)" : "timm ResNet-\(depth) with a deep stem")
+        (deepStem == nil && !averagePoolShortcuts
+          ? "torchvision ResNet-\(depth)"
+          : "timm ResNet-\(depth)" + (deepStem == nil ? "" : " with a deep stem")
+            + (averagePoolShortcuts ? " and average-pool shortcuts" : ""))
         + (bottleneck ? " (bottleneck)" : "")
         + widthNote(widths, standard: [64, 128, 256, 512])
       defaults = (
@@ -152,6 +159,10 @@ public enum ArchitectureInference {
         "torchvision ImageNet models use ImageNet statistics"
       )
     case 3:
+      if averagePoolShortcuts {
+        throw CheckpointError.unsupportedArchitecture(
+          file: file, reason: "average-pool shortcuts ('downsample.2') after a 3×3 'conv1' stem match no supported family")
+      }
       let hasStemNorm = shapes["bn1.weight"] != nil
       let depth = (bottleneck ? 3 : 2) * blocksPerStage.reduce(0, +) + 2
       if !hasStemNorm && shapes["layer1.0.bn1.weight"] != nil {
@@ -281,7 +292,8 @@ public enum ArchitectureInference {
     switch c.family {
     case .cifarResNet:
       text =
-        "CIFAR ResNet-\(2 * blocks + 2) (option \(c.shortcut.rawValue))"
+        "CIFAR ResNet-\(2 * blocks + 2) (option \(c.shortcut.rawValue)"
+        + (c.shortcut == .a && c.zeroChannelsAfterInput == true ? ", zero channels after the input)" : ")")
         + widthNote(c.stageWidths, standard: [16, 32, 64])
     case .preActivationResNet:
       text =
@@ -294,6 +306,9 @@ public enum ArchitectureInference {
     case .imageNetResNet:
       text =
         "ImageNet ResNet-\((c.bottleneck ? 3 : 2) * blocks + 2)" + (c.bottleneck ? " (bottleneck)" : "")
+        + (c.averagePoolShortcuts == true ? " with average-pool shortcuts" : "")
+        + (c.strideInFirstConvolution == true ? ", stride in the first 1×1 convolution" : "")
+        + (c.stridedFirstStage == true ? ", strided first stage" : "")
         + widthNote(c.stageWidths, standard: [64, 128, 256, 512])
     case .plainCIFAR:
       text =

@@ -20,13 +20,17 @@ struct HubConfig: Equatable {
   var std: [Float]?
   /// transformers: `layer_type` ("basic" or "bottleneck").
   var layerType: String?
+  /// transformers: `downsample_in_bottleneck` (the stride in a bottleneck's first 1×1 convolution).
+  var downsampleInBottleneck = false
+  /// transformers: `downsample_in_first_stage` (the first stage strided too).
+  var downsampleInFirstStage = false
   /// timm: `architecture`, e.g. "resnet50d".
   var architecture: String?
 
   /// Reads a hub `config.json`.
   /// - Throws: `CheckpointError.invalidMetadata` naming the key for settings the engine cannot
-  ///   honour (a stride in the first stage or in the first 1×1 convolution, an activation other
-  ///   than ReLU), `.unreadable` for a file that is not a ResNet config.
+  ///   honour (an activation other than ReLU, downsampling flags that are not booleans),
+  ///   `.unreadable` for a file that is not a ResNet config.
   static func read(_ url: URL) throws -> HubConfig {
     let file = url.path
     let data: Data
@@ -69,17 +73,24 @@ struct HubConfig: Equatable {
         file: file,
         reason: "model_type is \(json["model_type"].map { "\($0)" } ?? "missing"), expected \"resnet\" (transformers' ResNetConfig)")
     }
-    for (key, meaning) in [
-      ("downsample_in_first_stage", "the first stage keeps the resolution"),
-      ("downsample_in_bottleneck", "the stride in the 3×3 convolution"),
-    ] where json[key]?.boolValue == true {
-      throw CheckpointError.invalidMetadata(file: file, key: key, expected: "false (\(meaning))", found: "true")
+    var flags: [Bool] = []
+    for key in ["downsample_in_bottleneck", "downsample_in_first_stage"] {
+      guard let value = json[key] else {
+        flags.append(false)
+        continue
+      }
+      guard let flag = value.boolValue else {
+        throw CheckpointError.invalidMetadata(file: file, key: key, expected: "true or false", found: "\(value)")
+      }
+      flags.append(flag)
     }
     if let act = json["hidden_act"], act.stringValue != "relu" {
       throw CheckpointError.invalidMetadata(file: file, key: "hidden_act", expected: "\"relu\"", found: "\(act)")
     }
     var config = HubConfig(origin: .transformers, file: file)
     config.layerType = json["layer_type"]?.stringValue
+    config.downsampleInBottleneck = flags[0]
+    config.downsampleInFirstStage = flags[1]
     if let labels = json["id2label"]?.objectValue, !labels.isEmpty {
       var names = [String](repeating: "", count: labels.count)
       for (key, name) in labels {

@@ -103,9 +103,29 @@ enum ModelAssembly {
       if archive.metadata[Torch7Network.sharedPreActivationKey] == "true" {
         configuration.sharedPreActivation = true
       }
+      if archive.metadata[Torch7Network.zeroChannelsAfterInputKey] == "true" {
+        guard configuration.family == .cifarResNet, configuration.shortcut == .a else {
+          throw CheckpointError.unsupportedArchitecture(
+            file: file,
+            reason: "option-A (zero-padding) shortcuts are supported in CIFAR ResNets only, this is a \(configuration.family.rawValue)")
+        }
+        configuration.zeroChannelsAfterInput = true
+      }
+      var notes = ""
+      if let hub, hub.origin == .transformers, configuration.naming == .transformers {
+        // transformers ignores downsample_in_bottleneck for basic layers.
+        if hub.downsampleInBottleneck && configuration.bottleneck {
+          configuration.strideInFirstConvolution = true
+          notes += ", stride in the first 1×1 convolution"
+        }
+        if hub.downsampleInFirstStage {
+          configuration.stridedFirstStage = true
+          notes += ", strided first stage"
+        }
+      }
       description =
         archive.format == .torch7
-        ? "fb.resnet.torch " + ArchitectureInference.describe(configuration) : inferred.familyDescription
+        ? "fb.resnet.torch " + ArchitectureInference.describe(configuration) : inferred.familyDescription + notes
       defaults = (inferred.defaultMean, inferred.defaultStd, inferred.defaultReason)
       provenance = metadata
       provenance["source_format"] = archive.format.rawValue

@@ -8,8 +8,9 @@
 /// front of the `ConcatTable` ('both_preact', shared with a projection shortcut), first in the
 /// branch ('preact', identity shortcut) or nowhere (the 'no_preact' first block after an ImageNet
 /// stem that ends in BN-ReLU). Shortcuts are `Identity`, `Sequential[conv1×1, (BN)?]`, or the
-/// option-A `Sequential[SpatialAveragePooling(1,1,s,s), Concat[Identity, MulConstant(0)]]`,
-/// which is refused (it pads channels after the input, unlike the CIFAR option A supported here).
+/// option-A `Sequential[SpatialAveragePooling(1,1,s,s), Concat(2)[Identity, MulConstant(0)]]`
+/// (subsample, then as many zero channels as the input has, after the input's channels; recorded
+/// in the archive metadata under `zeroChannelsAfterInputKey`, post-activation blocks only).
 ///
 /// Names produced: stem `conv1` (`bn1`), blocks `layer{stage}.{block}` (stages start at the first
 /// block and at each strided block) with torchvision's `conv{k}`/`bn{k}`/`downsample.0/1` for
@@ -21,6 +22,9 @@ public enum Torch7Network {
   /// Archive metadata: "true" when a stage's first block shares its BN-ReLU with an identity
   /// shortcut ('both_preact' at equal shapes, fb.resnet.torch's first CIFAR block).
   public static let sharedPreActivationKey = "torch7_shared_preactivation"
+  /// Archive metadata: "true" when the network has option-A shortcuts, whose zero channels follow
+  /// the input's (fb.resnet.torch's CIFAR default).
+  public static let zeroChannelsAfterInputKey = "torch7_zero_channels_after_input"
   /// Reads a `.t7` network into a tensor archive (format `.torch7`).
   /// - Throws: `Torch7Error`.
   public static func archive(_ bytes: [UInt8], file: String) throws -> TensorArchive {
@@ -139,6 +143,7 @@ public enum Torch7Network {
       var index = 0
       var isPreActivation = false
       var sharedPreActivation = false
+      var optionA = false
       for (position, item) in items[first...last].enumerated() {
         let parts = try children(item.module)
         let concat = parts.firstIndex { $0.name == "ConcatTable" }!
@@ -215,9 +220,14 @@ public enum Torch7Network {
           let parts = try children(shortcut)
           let names = parts.map(\.name)
           if names.first == "SpatialAveragePooling" || names.contains("Concat") {
-            throw fail(
-              shortcut.path,
-              "option-A shortcut (subsample and zero channels appended after the input, fb.resnet.torch's CIFAR default) is not supported; networks trained with -shortcutType B load")
+            guard !isPreActivation else {
+              throw fail(
+                shortcut.path,
+                "option-A shortcut in a pre-activation network is not supported; networks trained with -shortcutType B load")
+            }
+            try optionAShortcut(parts, stride: stride, path: shortcut.path)
+            optionA = true
+            continue
           }
           let projection = isPreActivation ? "shortcut" : "downsample"
           guard names == ["SpatialConvolution"] || names == ["SpatialConvolution", "SpatialBatchNormalization"] else {
@@ -254,7 +264,36 @@ public enum Torch7Network {
       tensors.append(("fc.bias", RawTensor(floats: bias, shape: [bias.count])))
       return TensorArchive(
         format: .torch7, tensors: tensors,
-        metadata: ["source": "fb.resnet.torch", Torch7Network.sharedPreActivationKey: sharedPreActivation ? "true" : "false"])
+        metadata: [
+          "source": "fb.resnet.torch", Torch7Network.sharedPreActivationKey: sharedPreActivation ? "true" : "false",
+          Torch7Network.zeroChannelsAfterInputKey: optionA ? "true" : "false",
+        ])
+    }
+
+    /// Checks fb.resnet.torch's option-A shortcut `Sequential[SpatialAveragePooling(1,1,s,s),
+    /// Concat(2)[Identity, MulConstant(0)]]`, s the branch's stride: every s-th row and column,
+    /// then the input's channels followed by as many zero channels.
+    func optionAShortcut(_ parts: [Module], stride: Int, path: String) throws {
+      guard parts.count == 2, parts[0].name == "SpatialAveragePooling", parts[1].name == "Concat" else {
+        throw fail(path, "shortcut \(parts.map(\.name)), expected SpatialAveragePooling, Concat (option A)")
+      }
+      let pool = parts[0]
+      let geometry = try [number(pool, "kW"), number(pool, "kH"), number(pool, "dW"), number(pool, "dH"),
+                          number(pool, "padW", default: 0), number(pool, "padH", default: 0)]
+      guard geometry == [1, 1, stride, stride, 0, 0] else {
+        throw fail(pool.path, "option-A pool \(geometry) (kW, kH, dW, dH, padW, padH), expected [1, 1, \(stride), \(stride), 0, 0]")
+      }
+      let concat = parts[1]
+      guard try number(concat, "dimension") == 2 else {
+        throw fail(concat.path, "option-A Concat along dimension \(try number(concat, "dimension")), expected 2 (channels)")
+      }
+      let members = try children(concat)
+      guard members.map(\.name) == ["Identity", "MulConstant"] else {
+        throw fail(concat.path, "option-A Concat of \(members.map(\.name)), expected Identity, MulConstant")
+      }
+      guard case .number(let constant)? = document.field(members[1].fields, "constant_scalar"), constant == 0 else {
+        throw fail(members[1].path, "MulConstant with a constant other than 0")
+      }
     }
 
     func ignored(_ m: Module) -> Bool { ["View", "Reshape", "Copy", "Dropout"].contains(m.name) }

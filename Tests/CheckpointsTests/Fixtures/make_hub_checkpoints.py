@@ -21,6 +21,22 @@ and saved the way its users save it, into Tests/CheckpointsTests/Fixtures/hub/:
   timm_resnetv2_basic.pth    timm ResNetV2 with basic=True (as resnetv2_18), torch.save
   kuangliu_preact_bottleneck.pth
                              kuangliu's PreActResNet with PreActBottleneck (CIFAR stem), torch.save
+  transformers_downsample/   bottleneck layers with downsample_in_bottleneck (stride on the first
+                             1x1 convolution) and downsample_in_first_stage (stage 1 strided too),
+                             save_pretrained, 26x26 inputs
+  timm_resnet18d/            timm resnet18d layout (deep stem, average-pool shortcuts
+                             'downsample.0' = AvgPool2d(2, 2, ceil_mode=True,
+                             count_include_pad=False), basic blocks), save_for_hf
+  timm_resnet26d.pth         timm resnet26d layout (bottlenecks), torch.save of the state dict
+  timm_resnetv2_50d.safetensors
+                             timm ResNetV2 as resnetv2_50d (deep stem, DownsampleAvg shortcuts),
+                             safetensors.torch.save_file(model.state_dict())
+                             The average-pool fixtures take 26x26 inputs so that a pool sees a
+                             7x7 map (ceil mode: 7x7 -> 4x4, edge windows average fewer values),
+                             and they carry gradients (below).
+  reference_shapes_timm.json key -> shape and parameter count of full-size timm resnet18d,
+                             resnet50d and resnetv2_50d (no weights), to check inference and
+                             parameter counts at the real widths
   <name>.expected.safetensors
                              'input' (N, C, H, W); 'logits' in eval mode; 'logits_drop_<k>' with
                              block k's residual branch skipped (the library's block forward
@@ -275,6 +291,53 @@ def main():
     torch.save(model.state_dict(), os.path.join(HERE, "kuangliu_preact_bottleneck.pth"))
     expected_values("kuangliu_preact_bottleneck", model, "kuangliu", (2, 3, 8, 8), [1, 2, 3], generator,
                     gradients=True)
+    # timm average-pool shortcuts (avg_down=True) on odd maps: 26x26 input -> 13 -> 7 at stage 2.
+    def check_avg_down(model):
+        pools = [m for m in model.modules() if isinstance(m, nn.AvgPool2d)]
+        assert pools and all(p.ceil_mode and not p.count_include_pad and p.kernel_size == 2 for p in pools)
+
+    model = timm.create_model("resnet18d", pretrained=False, layers=[1, 1, 1, 1], channels=(4, 8, 8, 16),
+                              stem_width=4, num_classes=3)
+    check_avg_down(model)
+    randomize(model, generator)
+    model.eval()
+    save_for_hf(model, fresh_folder("timm_resnet18d"), model_args=dict(label_names=["a", "b", "c"]))
+    expected_values("timm_resnet18d", model, "timm_v1", (2, 3, 26, 26), [2, 1, 4], generator, gradients=True)
+
+    model = timm.create_model("resnet26d", pretrained=False, layers=[1, 2, 1, 1], channels=(4, 4, 8, 8),
+                              stem_width=4, num_classes=3)
+    check_avg_down(model)
+    randomize(model, generator)
+    torch.save(model.state_dict(), os.path.join(HERE, "timm_resnet26d.pth"))
+    expected_values("timm_resnet26d", model, "timm_v1", (2, 3, 26, 26), [2, 1, 3, 5], generator, gradients=True)
+
+    model = ResNetV2(layers=[1, 2, 1], channels=(32, 64, 64), stem_chs=8, num_classes=3, stem_type="deep",
+                     avg_down=True, conv_layer=create_conv2d, norm_layer=BatchNormAct2d)
+    check_avg_down(model)
+    randomize(model, generator)
+    safetensors.torch.save_file(
+        {k: v.contiguous() for k, v in model.state_dict().items()},
+        os.path.join(HERE, "timm_resnetv2_50d.safetensors"))
+    expected_values("timm_resnetv2_50d", model, "timm_v2", (2, 3, 26, 26), [2, 1, 3], generator, gradients=True)
+    # transformers bottlenecks with the stride on the first 1x1 and a strided first stage.
+    config = transformers.ResNetConfig(
+        embedding_size=8, hidden_sizes=[16, 32], depths=[2, 1], layer_type="bottleneck", num_labels=2,
+        downsample_in_bottleneck=True, downsample_in_first_stage=True)
+    model = transformers.ResNetForImageClassification(config)
+    assert model.resnet.encoder.stages[0].layers[0].layer[0].convolution.stride == (2, 2)
+    assert model.resnet.encoder.stages[1].layers[0].layer[1].convolution.stride == (1, 1)
+    randomize(model, generator)
+    model.save_pretrained(fresh_folder("transformers_downsample"))
+    expected_values("transformers_downsample", model, "transformers", (2, 3, 26, 26), [1, 3, 2], generator,
+                    gradients=True)
+    # Full-size timm ResNet-D models: names and shapes only.
+    reference = {}
+    for name in ["resnet18d", "resnet50d", "resnetv2_50d"]:
+        full = timm.create_model(name, pretrained=False)
+        reference[name] = {"parameters": sum(p.numel() for p in full.parameters()),
+                           "keys": {k: list(v.shape) for k, v in full.state_dict().items()}}
+    with open(os.path.join(HERE, "reference_shapes_timm.json"), "w") as f:
+        json.dump(reference, f, sort_keys=True, separators=(",", ":"))
     print("wrote hub fixtures with torch", torch.__version__, "transformers", transformers.__version__,
           "timm", timm.__version__, file=sys.stderr)
 

@@ -21,8 +21,9 @@ post(shortcut(pre(x))).
                              blocks, 1x1 conv + BN projections); one BN in the pre-2016 form
                              (running_std = 1/sqrt(var + eps))
   fb_preresnet_cifar_b.t7    preresnet.lua CIFAR layout with -shortcutType B (projection without BN)
-  fb_resnet_cifar_a.t7       resnet.lua CIFAR default option A (avg-pool subsample + Concat with
-                             MulConstant(0)): must be refused with a clear error
+  fb_resnet_cifar_a.t7       resnet.lua CIFAR default option A (SpatialAveragePooling(1,1,s,s)
+                             subsample + Concat(2)[Identity, MulConstant(0)]: the zero channels
+                             come after the input's), on odd 7x7 inputs (7 -> 4 at stage 2)
   <name>.expected.safetensors  'input' (N, C, H, W), 'logits', 'logits_drop_<k>'; metadata
                              torch version, seed, command, drops, blocks
 """
@@ -410,8 +411,8 @@ def main():
                   [1, 3], generator)
     write_fixture("fb_preresnet_cifar_b", preresnet_cifar(Net(generator, cudnn=False)), (2, 3, 8, 8),
                   [1, 2, 3], generator)
-    write_fixture("fb_resnet_cifar_a", resnet_cifar(Net(generator, cudnn=False), "A", old_bn=False), None,
-                  None, generator)
+    write_fixture("fb_resnet_cifar_a", resnet_cifar(Net(generator, cudnn=False), "A", old_bn=False), (2, 3, 7, 7),
+                  [1, 3], generator)
 
 
 if __name__ == "__main__":
