@@ -42,6 +42,8 @@ final class ShardingCommandTests: XCTestCase {
       ["drop", "--model", Self.resnet8, "--blocks", "1,3"] + data,
       ["paths", "--gradients", "--model", Self.resnet8, "--gradient-samples", "9", "--gradient-batch", "8", "--quiet"],
       ["interactions", "--model", Self.vgg] + data,
+      ["rank", "--model", Self.resnet8, "--permutations", "3", "--seed", "2"] + data,
+      ["prune", "--model", Self.resnet8, "--steps", "2", "--random-orders", "2", "--seed", "1"] + data,
       ["reorder", "--model", Self.vgg, "--swaps", "1-2", "--samples", "3"] + data,
       ["reorder", "--model", Self.vgg, "--swaps", "1-3", "--samples", "auto", "--min-samples", "2", "--max-samples", "4", "--summary"] + data,
     ]
@@ -79,6 +81,74 @@ final class ShardingCommandTests: XCTestCase {
       XCTAssertTrue(json.contains("\"equivalent_command\""), name)
       XCTAssertFalse(json.contains("--shard") || json.contains("--journal") || json.contains("part-"), "\(name): provenance mentions no shard")
     }
+  }
+
+  /// `drop --blocks` is one configuration: its shards split the images in whole batches, each
+  /// part holding the intact network and the lesion on its range, and merge joins them.
+  func testSingleConfigurationShardsSplitTheImages() throws {
+    let directory = try folder()
+    let command = ["drop", "--model", Self.resnet8, "--blocks", "2", "--limit", "90", "--batch-size", "7", "--format", "csv", "--quiet"]
+    let unsharded = directory.appendingPathComponent("unsharded")
+    try FileManager.default.createDirectory(at: unsharded, withIntermediateDirectories: true)
+    try succeed(command + ["--output", "out.csv"], in: unsharded)
+    // 90 images in 13 batches of 7 (the last of 6): shard 3 of 7 gets batches 5 and 6.
+    var starts: [Int] = []
+    for index in 0..<7 {
+      try succeed(command.filter { $0 != "--format" && $0 != "csv" } + ["--shard", "\(index)/7", "--output", "p\(index).json"], in: directory)
+      let data = try Data(contentsOf: directory.appendingPathComponent("p\(index).json"))
+      let part = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+      let images = part["images"] as? [String: Int] ?? [:]
+      let start = images["start"] ?? -1, end = images["end"] ?? -1
+      starts.append(start)
+      let evaluations = part["evaluations"] as? [[String: Any]] ?? []
+      XCTAssertEqual(evaluations.count, 2, "p\(index).json: intact and the lesion")
+      XCTAssertTrue(evaluations.allSatisfy { $0["images"] as? Int == end - start }, "p\(index).json covers \(start)..<\(end)")
+    }
+    XCTAssertEqual(starts, [0, 7, 21, 35, 49, 63, 77])
+    let merged = directory.appendingPathComponent("merged")
+    try FileManager.default.createDirectory(at: merged, withIntermediateDirectories: true)
+    try succeed(["merge"] + (0..<7).map { "../p\($0).json" } + ["--format", "csv", "--output", "out.csv", "--quiet"], in: merged)
+    XCTAssertEqual(try Data(contentsOf: merged.appendingPathComponent("out.csv")), try Data(contentsOf: unsharded.appendingPathComponent("out.csv")))
+  }
+
+  /// `figures --shard I/N`: whole figures are the configurations; 1, 2, 3 and 7 shards merge to
+  /// the unsharded folder: every CSV and SVG byte-identical, every sidecar too but its wall time.
+  func testShardedFiguresMergeToTheUnshardedFiles() throws {
+    let directory = try folder()
+    let command =
+      ["figures", "--only", "fig3,fig5a,fig6a,fig6b,fig8"] + FiguresCommandTests.small + FiguresCommandTests.tinyModels
+    try succeed(command + ["--output", "unsharded"], in: directory)
+    let unsharded = directory.appendingPathComponent("unsharded")
+    let names = try FileManager.default.contentsOfDirectory(atPath: unsharded.path).sorted()
+    XCTAssertEqual(names.count, 20)
+    /// The file's lines, a sidecar's wall time left out.
+    func content(_ url: URL) throws -> [Substring] {
+      try String(decoding: Data(contentsOf: url), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        .filter { !$0.contains("\"wall_time_seconds\"") }
+    }
+    for count in [1, 2, 3, 7] {
+      let parts = (0..<count).map { "figures-\(count)-\($0).json" }
+      for (index, part) in parts.enumerated() {
+        try succeed(command + ["--shard", "\(index)/\(count)", "--output", part], in: directory)
+      }
+      let merged = directory.appendingPathComponent("merged-\(count)")
+      try succeed(["merge"] + parts + ["--output", merged.lastPathComponent, "--quiet"], in: directory)
+      XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: merged.path).sorted(), names, "\(count) shards")
+      for name in names {
+        let (a, b) = (merged.appendingPathComponent(name), unsharded.appendingPathComponent(name))
+        if name.hasSuffix(".json") {
+          XCTAssertEqual(try content(a), try content(b), "\(count) shards: \(name)")
+          XCTAssertFalse(try String(decoding: Data(contentsOf: a), as: UTF8.self).contains("--shard"), name)
+        } else {
+          XCTAssertEqual(try Data(contentsOf: a), try Data(contentsOf: b), "\(count) shards: \(name)")
+        }
+      }
+    }
+    // A missing shard is refused before anything is written.
+    let missing = try BinaryRunner.run(["merge", "figures-3-0.json", "figures-3-2.json", "--output", "partial"], in: directory)
+    XCTAssertEqual(missing.status, 64, missing.standardError)
+    XCTAssertTrue(missing.standardError.contains("shard 1 of 3"), missing.standardError)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("partial").path))
   }
 
   func testMergeRefusesMissingDuplicateAndForeignPartsNamingThem() throws {
@@ -148,12 +218,15 @@ final class ShardingCommandTests: XCTestCase {
   }
 
   /// A journal cut at arbitrary byte counts (as a kill mid-write leaves it) resumes to the
-  /// uninterrupted bytes, for lesion evaluations, path-gradient samples and interaction rows.
+  /// uninterrupted bytes, for lesion evaluations, path-gradient samples, interaction rows, and
+  /// `rank`'s and `prune`'s measures (Shapley permutations, greedy steps, curves).
   func testTruncatedJournalsResumeToTheSameBytes() throws {
     let commands: [[String]] = [
       ["drop", "--model", Self.resnet8, "--deleted", "2", "--samples", "20", "--limit", "60", "--format", "json", "--quiet"],
       ["paths", "--gradients", "--model", Self.resnet8, "--gradient-samples", "6", "--gradient-batch", "8", "--format", "json", "--quiet"],
       ["interactions", "--model", Self.vgg, "--limit", "60", "--format", "json", "--quiet"],
+      ["rank", "--model", Self.resnet8, "--permutations", "3", "--limit", "60", "--format", "json", "--quiet"],
+      ["prune", "--model", Self.resnet8, "--random-orders", "1", "--limit", "60", "--format", "json", "--quiet"],
     ]
     for command in commands {
       let directory = try folder()
@@ -176,41 +249,45 @@ final class ShardingCommandTests: XCTestCase {
   }
 
   /// Kills the built binary with SIGKILL at random moments (several times), resumes from the
-  /// journal each time, and compares with an uninterrupted run.
+  /// journal each time, and compares with an uninterrupted run: a sweep, and `rank` (single
+  /// deletions in journaled chunks, the gradient pass, Shapley permutations).
   func testKilledRunsResumeFromTheJournalToTheSameBytes() throws {
     let directory = try folder()
-    let reference = directory.appendingPathComponent("reference")
-    try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
     let command = ["sweep", "--model", Self.resnet110, "--limit", "20", "--batch-size", "20", "--format", "json", "--output", "out.json"]
-    try succeed(command, in: reference)
-    let journaled = command + ["--journal", "run.journal"]
+    let rank = ["rank", "--model", Self.resnet110, "--limit", "6", "--batch-size", "6", "--permutations", "2", "--format", "json", "--output", "rank.json"]
     var generator = SystemRandomNumberGenerator()
-    var killed = 0
-    for _ in 0..<6 {
-      let process = Process()
-      process.executableURL = BinaryRunner.productsDirectory.appendingPathComponent("resnet-lesion")
-      process.arguments = journaled + ["--quiet"]
-      process.currentDirectoryURL = directory
-      var environment = ProcessInfo.processInfo.environment
-      environment["RESNET_LESION_DATA"] = TestFiles.notebooksData().path
-      process.environment = environment
-      try process.run()
-      usleep(UInt32.random(in: 200_000...1_500_000, using: &generator))
-      if process.isRunning {
-        kill(process.processIdentifier, SIGKILL)
-        killed += 1
+    for (run, output) in [(command, "out.json"), (rank, "rank.json")] {
+      let reference = directory.appendingPathComponent("reference-\(run[0])")
+      try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
+      try succeed(run, in: reference)
+      let journaled = run + ["--journal", "\(run[0]).journal"]
+      var killed = 0
+      for _ in 0..<6 {
+        let process = Process()
+        process.executableURL = BinaryRunner.productsDirectory.appendingPathComponent("resnet-lesion")
+        process.arguments = journaled + ["--quiet"]
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        environment["RESNET_LESION_DATA"] = TestFiles.notebooksData().path
+        process.environment = environment
+        try process.run()
+        usleep(UInt32.random(in: 200_000...1_500_000, using: &generator))
+        if process.isRunning {
+          kill(process.processIdentifier, SIGKILL)
+          killed += 1
+        }
+        process.waitUntilExit()
+        if process.terminationReason == .exit { break }
       }
-      process.waitUntilExit()
-      if process.terminationReason == .exit { break }
+      XCTAssertGreaterThan(killed, 0, "\(run[0]): at least one run was killed mid-way")
+      let last = try succeed(journaled, in: directory)
+      XCTAssertTrue(last.standardError.contains("journal"), last.standardError)
+      XCTAssertEqual(
+        try Data(contentsOf: directory.appendingPathComponent(output)),
+        try Data(contentsOf: reference.appendingPathComponent(output)), run[0])
     }
-    XCTAssertGreaterThan(killed, 0, "at least one run was killed mid-way")
-    let last = try succeed(journaled, in: directory)
-    XCTAssertTrue(last.standardError.contains("journal"), last.standardError)
-    XCTAssertEqual(
-      try Data(contentsOf: directory.appendingPathComponent("out.json")),
-      try Data(contentsOf: reference.appendingPathComponent("out.json")))
     // A journal of another run is refused, naming the differing option.
-    let other = try BinaryRunner.run(command + ["--seed", "9", "--journal", "run.journal"], in: directory)
+    let other = try BinaryRunner.run(command + ["--seed", "9", "--journal", "sweep.journal"], in: directory)
     XCTAssertEqual(other.status, 64, other.standardError)
     XCTAssertTrue(other.standardError.contains("run.options"), other.standardError)
   }

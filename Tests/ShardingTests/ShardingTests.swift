@@ -217,6 +217,74 @@ final class ShardingTests: XCTestCase {
 }
 
 extension ShardingTests {
+  // MARK: Runs split by images
+
+  func testImageRangesTileTheSelectionInWholeBatches() throws {
+    for images in [0, 1, 120, 121] {
+      for batchSize in [1, 7, 50, 200] {
+        for count in [1, 2, 3, 7] {
+          let ranges = try (0..<count).map { try ShardSpec(index: $0, count: count).imageRange(images: images, batchSize: batchSize) }
+          XCTAssertEqual(ranges.first?.lowerBound, 0)
+          XCTAssertEqual(ranges.last?.upperBound, images, "\(images) images, batch \(batchSize), \(count) shards")
+          for (a, b) in zip(ranges, ranges.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound) }
+          for range in ranges where range.upperBound < images { XCTAssertEqual(range.upperBound % batchSize, 0, "cut inside a batch") }
+        }
+      }
+    }
+    XCTAssertEqual(try ShardSpec(index: 1, count: 3).imageRange(images: 120, batchSize: 50), 50..<100)
+    XCTAssertEqual(try ShardSpec(index: 5, count: 7).imageRange(images: 120, batchSize: 50), 100..<100)
+  }
+
+  /// The images `range` of `result`, accumulated as a pass over those images alone would.
+  func slice(_ result: LesionResult, _ range: Range<Int>) -> LesionResult {
+    var piece = LesionResult(plan: result.plan)
+    for i in range {
+      piece.losses.append(result.losses[i])
+      piece.lossSum += result.losses[i]
+      piece.correct.append(result.correct[i])
+      if !result.correct[i] { piece.errors += 1 }
+      piece.count += 1
+    }
+    piece.agreements = range.count / 2
+    return piece
+  }
+
+  func testPartsSplitByImagesJoinToOnePassBitForBit() throws {
+    var whole = sampleResult(images: 13, seed: 4, plan: LesionPlan(deleted: [2]))
+    whole.losses = whole.losses.map { $0.isNaN ? 0.1 : $0 }
+    whole.lossSum = whole.losses.reduce(0, +)
+    let ranges = [0..<5, 5..<5, 5..<13]
+    let identity: JSONValue = .object([("data", .object([("images", .integer(13))]))])
+    func parts(_ ranges: [Range<Int>]) throws -> [(file: String, part: PartFile)] {
+      try ranges.enumerated().map { index, range in
+        ("p\(index)", PartFile(
+          identity: identity, shard: try ShardSpec(index: index, count: ranges.count),
+          evaluations: range.isEmpty ? [] : [slice(whole, range)], images: range))
+      }
+    }
+    let joined = try PartSet(try parts(ranges)).store.result(for: whole.plan)
+    XCTAssertEqual(joined?.losses.map(\.bitPattern), whole.losses.map(\.bitPattern))
+    XCTAssertEqual(joined?.lossSum.bitPattern, whole.lossSum.bitPattern)
+    XCTAssertEqual(joined?.correct, whole.correct)
+    XCTAssertEqual(joined.map { [$0.count, $0.errors, $0.agreements] }, [13, whole.errors, 2 + 4])
+    // A gap, an overlap or a short run of ranges is refused, naming the part.
+    for (bad, file) in [([0..<5, 6..<13], "p1"), ([0..<5, 4..<13], "p1"), ([0..<5, 5..<12], "p1")] {
+      XCTAssertThrowsError(try PartSet(try parts(bad))) {
+        XCTAssertEqual($0 as? ShardingError, .foreignPart(file: file, reference: "p0", key: "images"))
+      }
+    }
+    // A part that lacks a configuration the others hold.
+    var lacking = try parts(ranges)
+    lacking[2].part.evaluations = []
+    XCTAssertThrowsError(try PartSet(lacking)) { XCTAssertTrue("\($0)".contains("p2"), "\($0)") }
+    // Round trip through the file keeps the range.
+    let url = temporaryFile("part.json")
+    try Data(try parts(ranges)[2].part.encoded().utf8).write(to: url)
+    XCTAssertEqual(try PartFile.read(url).images, 5..<13)
+  }
+}
+
+extension ShardingTests {
   /// Agreement between two different models comes from their per-image predictions, not from the
   /// evaluator's count against the lesioned model's own intact network.
   func testComparisonAgreementUsesBothModelsPredictions() {

@@ -11,6 +11,13 @@ public struct PruningCurve: Sendable {
   /// error and mean loss on the calibration selection.
   public var errors: [Double]
   public var meanLosses: [Double]
+
+  public init(method: String, order: [Int], errors: [Double], meanLosses: [Double]) {
+    self.method = method
+    self.order = order
+    self.errors = errors
+    self.meanLosses = meanLosses
+  }
 }
 
 extension DeletionScorer {
@@ -18,33 +25,49 @@ extension DeletionScorer {
   /// lowest mean loss given the blocks already removed, re-measured after every removal; ties go to
   /// the lower block number.
   ///
+  /// Each step is sequential (it needs the previous step's choice), so the curve cannot be split;
+  /// `memo` lets a caller resume it: it is called with `greedy step t` (and `greedy intact` when no
+  /// step is made) and the step's computation, and returns stored values or computes them.
   /// - Parameter steps: removals to make (default: every deletable block).
   /// - Complexity: per step, one forward of the current network plus, per remaining candidate at
   ///   position p, the blocks after p.
-  public func greedyPruning(steps: Int? = nil, progress: ((Int) -> Void)? = nil) throws -> PruningCurve {
+  public func greedyPruning(
+    steps: Int? = nil, progress: ((Int) -> Void)? = nil,
+    memo: (String, () throws -> [Double]) throws -> [Double] = { try $1() }
+  ) throws -> PruningCurve {
     var removed: [Int] = []
     var remaining = deletable
     var errors: [Double] = []
     var losses: [Double] = []
     let total = min(steps ?? deletable.count, deletable.count)
     while removed.count < total {
-      let (base, extended) = try extensions(of: Set(removed), by: remaining)
-      if errors.isEmpty {
-        errors.append(base.error)
-        losses.append(base.meanLoss)
+      // [removed block, its error, its mean loss, error and mean loss before the step]
+      let step = try memo("greedy step \(removed.count)") {
+        let (base, extended) = try extensions(of: Set(removed), by: remaining)
+        var best = 0
+        for i in extended.indices where extended[i].meanLoss < extended[best].meanLoss { best = i }
+        return [Double(remaining[best]), extended[best].error, extended[best].meanLoss, base.error, base.meanLoss]
       }
-      var best = 0
-      for i in extended.indices where extended[i].meanLoss < extended[best].meanLoss { best = i }
+      guard step.count == 5, let best = remaining.firstIndex(where: { Double($0) == step[0] }) else {
+        throw ImportanceError.notDeletable(block: Int(exactly: step.first ?? -1) ?? -1, blockCount: blockCount)
+      }
+      if errors.isEmpty {
+        errors.append(step[3])
+        losses.append(step[4])
+      }
       removed.append(remaining[best])
-      errors.append(extended[best].error)
-      losses.append(extended[best].meanLoss)
+      errors.append(step[1])
+      losses.append(step[2])
       remaining.remove(at: best)
       progress?(1)
     }
     if errors.isEmpty {
-      let intact = try evaluate([[]])[0]
-      errors = [intact.error]
-      losses = [intact.meanLoss]
+      let intact = try memo("greedy intact") {
+        let intact = try evaluate([[]])[0]
+        return [intact.error, intact.meanLoss]
+      }
+      errors = [intact[0]]
+      losses = [intact[1]]
     }
     return PruningCurve(method: "greedy", order: removed, errors: errors, meanLosses: losses)
   }

@@ -41,25 +41,51 @@ extension DeletionScorer {
   /// - Throws: `ImportanceError.tooFewBlocks` when no block can be deleted, `.tooFewPermutations`
   ///   below 2 permutations.
   public func shapleyValues(permutations: Int, seed: UInt64, progress: ((Int) -> Void)? = nil) throws -> ShapleyValues {
-    guard !deletable.isEmpty else { throw ImportanceError.tooFewBlocks(what: "Shapley values", needed: 1, found: 0) }
-    guard permutations >= 2 else { throw ImportanceError.tooFewPermutations(found: permutations) }
-    let count = permutations
-    var contributions = [[Double]](repeating: [], count: deletable.count)
-    var intactLoss = 0.0, allDeletedLoss = 0.0
-    let index = Dictionary(uniqueKeysWithValues: deletable.enumerated().map { ($1, $0) })
-    for k in 0..<count {
-      var generator = Self.shapleyGenerator(seed: seed, permutation: k)
-      let order = generator.permutation(deletable.count).map { deletable[$0] }
-      let results = try chain(order)
-      intactLoss = results[0].meanLoss
-      allDeletedLoss = results[results.count - 1].meanLoss
-      for (step, block) in order.enumerated() {
-        contributions[index[block]!].append(results[step + 1].meanLoss - results[step].meanLoss)
-      }
+    try Self.checkShapley(blocks: deletable, permutations: permutations)
+    var losses: [[Double]] = []
+    for k in 0..<permutations {
+      losses.append(try shapleyChainLosses(Self.shapleyOrder(blocks: deletable, seed: seed, permutation: k)))
       progress?(1)
     }
+    return Self.shapleyValues(blocks: deletable, seed: seed, chainLosses: losses)
+  }
+
+  /// Checks that Shapley values can be sampled.
+  /// - Throws: `ImportanceError.tooFewBlocks` without blocks, `.tooFewPermutations` below 2.
+  public static func checkShapley(blocks: [Int], permutations: Int) throws {
+    guard !blocks.isEmpty else { throw ImportanceError.tooFewBlocks(what: "Shapley values", needed: 1, found: 0) }
+    guard permutations >= 2 else { throw ImportanceError.tooFewPermutations(found: permutations) }
+  }
+
+  /// The deletion order of Shapley permutation `index` of `blocks` (drawn from its own keyed
+  /// generator, so it does not depend on which other permutations are drawn).
+  public static func shapleyOrder(blocks: [Int], seed: UInt64, permutation index: Int) -> [Int] {
+    var generator = shapleyGenerator(seed: seed, permutation: index)
+    return generator.permutation(blocks.count).map { blocks[$0] }
+  }
+
+  /// The mean loss after deleting each prefix of `order`: ∅, {o₁}, …, all (`order.count + 1` values).
+  /// - Complexity: one `chain(_:)` pass.
+  public func shapleyChainLosses(_ order: [Int]) throws -> [Double] {
+    try chain(order).map(\.meanLoss)
+  }
+
+  /// Shapley values from each permutation's prefix losses (`shapleyChainLosses`), permutation k
+  /// being `shapleyOrder(blocks:seed:permutation: k)`.
+  public static func shapleyValues(blocks: [Int], seed: UInt64, chainLosses: [[Double]]) -> ShapleyValues {
+    var contributions = [[Double]](repeating: [], count: blocks.count)
+    var intactLoss = 0.0, allDeletedLoss = 0.0
+    let index = Dictionary(uniqueKeysWithValues: blocks.enumerated().map { ($1, $0) })
+    for (k, losses) in chainLosses.enumerated() {
+      let order = shapleyOrder(blocks: blocks, seed: seed, permutation: k)
+      intactLoss = losses[0]
+      allDeletedLoss = losses[losses.count - 1]
+      for (step, block) in order.enumerated() {
+        contributions[index[block]!].append(losses[step + 1] - losses[step])
+      }
+    }
     return ShapleyValues(
-      blocks: deletable, values: contributions.map { MeanInterval($0) }, permutations: count,
+      blocks: blocks, values: contributions.map { MeanInterval($0) }, permutations: chainLosses.count,
       intactLoss: intactLoss, allDeletedLoss: allDeletedLoss)
   }
 

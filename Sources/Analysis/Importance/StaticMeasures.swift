@@ -62,6 +62,20 @@ extension DeletionScorer {
     -> (intact: LesionResult, blocks: [BlockImportance])
   {
     let (intactResult, singles) = try extensions(of: [], by: deletable, progress: progress)
+    let (influence, firstOrder) = try gradientMeasures(gradientChunk: gradientChunk)
+    return (
+      intactResult,
+      Self.importances(
+        blocks: deletable, intact: intactResult, singles: singles, blockInfluence: influence, firstOrder: firstOrder)
+    )
+  }
+
+  /// Block Influence and the first-order loss-change estimate of every deletable block (one
+  /// value per block of `deletable`, in order): the gradient pass of `staticMeasures`.
+  ///
+  /// - Parameter gradientChunk: images per recorded forward/backward pass.
+  /// - Complexity: one forward and one backward pass, plus one block per deletable block.
+  public func gradientMeasures(gradientChunk: Int = 16) throws -> (blockInfluence: [Double], firstOrder: [Double]) {
     var influence = [Double](repeating: 0, count: blockCount)
     var positions = [Int](repeating: 0, count: blockCount)
     var firstOrder = [Double](repeating: 0, count: blockCount)
@@ -103,14 +117,23 @@ extension DeletionScorer {
         }
       }
     }
-    let blocks = zip(deletable, singles).map { number, lesion in
+    return (
+      deletable.map { positions[$0 - 1] > 0 ? influence[$0 - 1] / Double(positions[$0 - 1]) : .nan },
+      deletable.map { firstOrder[$0 - 1] }
+    )
+  }
+
+  /// The static measures of `blocks` from their single deletions (paired with `intact`, per
+  /// image) and their gradient measures; every array has one element per block, in order.
+  public static func importances(
+    blocks: [Int], intact: LesionResult, singles: [LesionResult], blockInfluence: [Double], firstOrder: [Double]
+  ) -> [BlockImportance] {
+    blocks.indices.map { i in
       BlockImportance(
-        block: number,
-        errorChange: PairedProportionComparison(baselineCorrect: intactResult.correct, treatmentCorrect: lesion.correct),
-        lossChange: MeanInterval.pairedDifference(treatment: lesion.losses, baseline: intactResult.losses),
-        blockInfluence: positions[number - 1] > 0 ? influence[number - 1] / Double(positions[number - 1]) : .nan,
-        firstOrderLossChange: firstOrder[number - 1])
+        block: blocks[i],
+        errorChange: PairedProportionComparison(baselineCorrect: intact.correct, treatmentCorrect: singles[i].correct),
+        lossChange: MeanInterval.pairedDifference(treatment: singles[i].losses, baseline: intact.losses),
+        blockInfluence: blockInfluence[i], firstOrderLossChange: firstOrder[i])
     }
-    return (intactResult, blocks)
   }
 }

@@ -14,9 +14,11 @@ enum RankCommand: LesionCommand {
     options: ModelArguments.all() + DataArguments.all + [
       .option("permutations", value: "<n>", help: "Random deletion orders for the Shapley values: 0 skips them, else at least 2.", default: "20"),
       .option("seed", value: "<n>", help: "Seed of the deletion orders (each keyed by seed and index).", default: "0"),
-      CommonOptions.format, CommonOptions.output, CommonOptions.quiet,
-    ],
-    examples: ["rank --limit 200 --permutations 20", "rank --model resnet56.th --data cifar-10-batches-bin --per-class 20 --output rank.csv"])
+    ] + ShardedRun.options + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
+    examples: [
+      "rank --limit 200 --permutations 20", "rank --model resnet56.th --data cifar-10-batches-bin --per-class 20 --output rank.csv",
+      "rank --limit 200 --shard 0/4 --journal rank-0.journal --output rank-0.json",
+    ])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let output = try OutputTarget(arguments)
@@ -25,11 +27,17 @@ enum RankCommand: LesionCommand {
       throw CommandLineError.invalidValue(option: "--permutations", value: "1", expected: "0 (no Shapley values) or at least 2")
     }
     let seed = try arguments.int("seed", in: 0...Int.max) ?? 0
-    let study = try StudyArguments.load(arguments, context: context)
-    var table = try BlockRanking(permutations: permutations, seed: UInt64(seed)).run(on: study).table
+    let run = try ShardedRun(arguments, context: context)
+    let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
+    let experiment = BlockRanking(permutations: permutations, seed: UInt64(seed))
+    if run.isShard {
+      try experiment.measure(on: study)
+      return try run.writePart(study: study, output: output, arguments: arguments)
+    }
+    var table = try experiment.run(on: study).table
     table.notes.insert(study.description, at: 0)
     table.metadata = try Provenance.metadata(study, arguments: arguments)
-    try output.emit(table, context: context)
+    try run.emit(table, study: study, output: output, arguments: arguments, context: context)
   }
 }
 
@@ -39,25 +47,33 @@ enum PruneCommand: LesionCommand {
     name: "prune",
     abstract: "Remove blocks one at a time: greedily and in the order of each importance measure.",
     discussion:
-      "On the selected (calibration) images: greedy pruning removes, at each step, the block whose removal gives the lowest mean loss given the blocks already removed (re-measured after each removal); the static orders remove blocks with the smallest single-deletion loss change, Block Influence or first-order estimate first; --random-orders random orders give the baseline of Fig. 5a. One row per method and number removed: error and mean loss.",
+      "On the selected (calibration) images: greedy pruning removes, at each step, the block whose removal gives the lowest mean loss given the blocks already removed (re-measured after each removal); the static orders remove blocks with the smallest single-deletion loss change, Block Influence or first-order estimate first; --random-orders random orders give the baseline of Fig. 5a. One row per method and number removed: error and mean loss. With --shard, each curve is one configuration: the greedy curve is sequential (each removal needs the previous one's choice on every image) and goes whole to shard 0; a shard drawing a static-order curve measures every block first.",
     options: ModelArguments.all() + DataArguments.all + [
       .option("steps", value: "<n>", help: "Greedy removals (default: every deletable block)."),
       .option("random-orders", value: "<n>", help: "Random removal orders for the baseline.", default: "3"),
       .option("seed", value: "<n>", help: "Seed of the random orders.", default: "0"),
-      CommonOptions.format, CommonOptions.output, CommonOptions.quiet,
-    ],
-    examples: ["prune --limit 200 --steps 20", "prune --random-orders 5 --seed 1 --output prune.json"])
+    ] + ShardedRun.options + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
+    examples: [
+      "prune --limit 200 --steps 20", "prune --random-orders 5 --seed 1 --output prune.json",
+      "prune --limit 200 --shard 1/4 --output prune-1.json",
+    ])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
     let output = try OutputTarget(arguments)
     let steps = try arguments.int("steps", in: 0...100_000)
     let orders = try arguments.int("random-orders", in: 0...10_000) ?? 3
     let seed = try arguments.int("seed", in: 0...Int.max) ?? 0
-    let study = try StudyArguments.load(arguments, context: context)
-    var table = try BlockPruning(steps: steps, randomOrders: orders, seed: UInt64(seed)).run(on: study).table
+    let run = try ShardedRun(arguments, context: context)
+    let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
+    let experiment = BlockPruning(steps: steps, randomOrders: orders, seed: UInt64(seed))
+    if run.isShard {
+      try experiment.measure(on: study)
+      return try run.writePart(study: study, output: output, arguments: arguments)
+    }
+    var table = try experiment.run(on: study).table
     table.notes.insert(study.description, at: 0)
     table.metadata = try Provenance.metadata(study, arguments: arguments)
-    try output.emit(table, context: context)
+    try run.emit(table, study: study, output: output, arguments: arguments, context: context)
   }
 }
 

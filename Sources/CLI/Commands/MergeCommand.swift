@@ -8,12 +8,13 @@ enum MergeCommand: LesionCommand {
     name: "merge",
     abstract: "Merge the part files of a sharded run into the output of the unsharded run.",
     discussion:
-      "Checks that the parts belong to one run (same command and options, tool version, model SHA-256 and data fingerprint) with every shard exactly once, then replays the command on their evaluations: the table, CSV or JSON is byte-identical to the unsharded run's. Model and data are loaded again (to check them and for provenance); nothing is evaluated.",
+      "Checks that the parts belong to one run (same command and options, tool version, model SHA-256 and data fingerprint) with every shard exactly once, then replays the command on their evaluations: the table, CSV or JSON is byte-identical to the unsharded run's. Model and data are loaded again (to check them and for provenance); nothing is evaluated. Parts of 'figures' are merged into the folder --output.",
     options: [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
     arguments: [ArgumentSpec("part", help: "Part files written by the shards (--shard I/N --output PART).", variadic: true)],
     examples: [
       "merge part-0.json part-1.json part-2.json part-3.json --output sweep.csv",
       "merge parts/sweep-*.json --format json --output sweep.json",
+      "merge figures-0.json figures-1.json figures-2.json --output figures",
     ])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {

@@ -99,7 +99,8 @@ struct ShardedRun {
     guard let shard, let file = output.file else { return }
     let part = PartFile(
       identity: try Self.identity(study, arguments: arguments), shard: shard, evaluations: study.evaluations?.all ?? [],
-      gradientSamples: study.evaluations?.allGradientSamples ?? [])
+      gradientSamples: study.evaluations?.allGradientSamples ?? [], measures: study.evaluations?.allMeasures ?? [],
+      images: study.evaluations?.imageRange)
     try AtomicFile.write(part.encoded(), to: file)
   }
 

@@ -16,14 +16,31 @@ public struct BlockDeletion: Sendable {
   }
 
   /// Runs the experiment.
+  ///
+  /// A shard splits the images, not the lesions (one lesion is one configuration and cannot be
+  /// split otherwise): it evaluates the intact network and every lesion on its contiguous range
+  /// of whole batches (`ShardSpec.imageRange`), records the range in the evaluation store, and
+  /// returns the result on those images only; `merge` joins the ranges in image order.
   /// - Throws: `StudyError` for a block out of range, repeated or not deletable.
   public func run(on study: Study) throws -> BlockDeletionResult {
     for set in blockSets { try study.checkDeletable(set, option: option) }
-    let plans = study.owned(blockSets.map { LesionPlan(deleted: Set($0)) })
-    let (intact, lesions) = try study.evaluate(plans, task: "block deletion")
+    let plans = blockSets.map { LesionPlan(deleted: Set($0)) }
+    var evaluated = study
+    if let shard = study.shard {
+      let range = shard.imageRange(images: study.dataset.count, batchSize: study.batchSize)
+      study.evaluations?.imageRange = range
+      evaluated.shard = nil
+      evaluated.dataset = try study.dataset.subset(Array(range))
+      if range.isEmpty {
+        let empty = LesionResult(plan: .intact)
+        return BlockDeletionResult(
+          intact: LesionComparison(empty, empty), lesions: [], perImage: PerImageResults(labels: [], intact: empty, lesions: []))
+      }
+    }
+    let (intact, lesions) = try evaluated.evaluate(plans, task: "block deletion")
     return BlockDeletionResult(
       intact: LesionComparison(intact, intact), lesions: lesions.map { LesionComparison($0, intact: intact) },
-      perImage: PerImageResults(labels: study.dataset.labels, intact: intact, lesions: lesions))
+      perImage: PerImageResults(labels: evaluated.dataset.labels, intact: intact, lesions: lesions))
   }
 }
 

@@ -16,6 +16,92 @@ extension Study {
   func checkImportanceBlocks(_ blocks: [Int]?, option: String) throws {
     if let blocks { try checkDeletable(blocks, option: option) }
   }
+
+  /// The values of measure `key` (`count` numbers): from the evaluation store when it holds
+  /// them, else computed and recorded (journaled); in a replay a missing measure is an error.
+  /// - Throws: `ShardingError.missingEvaluation` when a replay lacks it or stored values have
+  ///   another length; what `compute` throws.
+  func memo(_ key: String, count: Int, _ compute: () throws -> [Double]) throws -> [Double] {
+    guard let store = evaluations else { return try compute() }
+    if let stored = store.measure(key) {
+      guard stored.count == count else { throw ShardingError.missingEvaluation(plan: "measure '\(key)' with \(count) values") }
+      return stored
+    }
+    if store.mode == .replay { throw ShardingError.missingEvaluation(plan: "measure '\(key)'") }
+    let values = try compute()
+    try store.recordMeasure(key, values: values)
+    return values
+  }
+
+  /// The intact network and the single deletion of each block in `blocks`: stored results
+  /// where the store holds them; of the rest, this process computes the blocks `owns(i)` says
+  /// (i: index into `blocks`), in chunks that are journaled as they finish. Returns nil for the
+  /// intact result or a block that is neither stored nor computed here.
+  /// - Throws: `ShardingError.missingEvaluation` when a replay lacks a result.
+  func singleDeletions(
+    _ scorer: DeletionScorer, blocks: [Int], owns: (Int) -> Bool, progress: @escaping (Int) -> Void
+  ) throws -> (intact: LesionResult?, singles: [LesionResult?]) {
+    guard let store = evaluations else {
+      let (intact, singles) = try scorer.extensions(of: [], by: blocks, progress: progress)
+      return (intact, singles)
+    }
+    let plan = { (block: Int) in LesionPlan(deleted: [block]) }
+    let missing = blocks.indices.filter { store.result(for: plan(blocks[$0])) == nil && owns($0) }.map { blocks[$0] }
+    if store.mode == .replay {
+      if let first = missing.first { throw ShardingError.missingEvaluation(plan: plan(first).description) }
+      if store.result(for: .intact) == nil { throw ShardingError.missingEvaluation(plan: LesionPlan.intact.description) }
+    }
+    let step = store.journal == nil ? max(1, missing.count) : max(1, store.chunkSize)
+    var start = 0
+    while start < missing.count || (start == 0 && shard == nil && store.result(for: .intact) == nil) {
+      let chunk = Array(missing[start..<min(missing.count, start + step)])
+      let (intact, singles) = try scorer.extensions(of: [], by: chunk, progress: progress)
+      try store.record(intact)
+      for single in singles { try store.record(single) }
+      start += step
+    }
+    return (store.result(for: .intact), blocks.map { store.result(for: plan($0)) })
+  }
+}
+
+/// The configurations of `rank` and `prune` in their unsharded order (shard I of N computes
+/// positions p with p mod N = I): `rank` has the gradient pass (Block Influence and first-order
+/// estimates of every block), then one single deletion per deletable block, then one Shapley
+/// permutation each; `prune` has the greedy curve (sequential: one configuration), then the
+/// three static-order curves, then the random orders. A `prune` shard that owns a static-order
+/// curve computes the static measures it is ordered by itself.
+enum ImportanceConfigurations {
+  static let gradientPass = "gradient measures"
+  static func shapley(_ k: Int) -> String { "shapley permutation \(k)" }
+  static func curve(_ method: String) -> String { "pruning curve \(method)" }
+}
+
+extension Study {
+  /// Every deletable block's static measures, or nil when this process computes only some of
+  /// their configurations (a shard). `position(i)` is the configuration position of block
+  /// index i's single deletion; `gradientPosition` that of the gradient pass.
+  func staticMeasures(
+    _ scorer: DeletionScorer, gradientPosition: Int, position: (Int) -> Int, progress: @escaping (Int) -> Void
+  ) throws -> (intact: LesionResult, measures: [BlockImportance])? {
+    let blocks = scorer.deletable
+    let (intact, singles) = try singleDeletions(scorer, blocks: blocks, owns: { owns(position($0)) }, progress: progress)
+    var gradient: [Double]?
+    if owns(gradientPosition) {
+      gradient = try memo(ImportanceConfigurations.gradientPass, count: 2 * blocks.count) {
+        let (influence, firstOrder) = try scorer.gradientMeasures()
+        return influence + firstOrder
+      }
+    }
+    guard let intact, let gradient else { return nil }
+    let complete = singles.compactMap { $0 }
+    guard complete.count == blocks.count else { return nil }
+    return (
+      intact,
+      DeletionScorer.importances(
+        blocks: blocks, intact: intact, singles: complete, blockInfluence: Array(gradient[0..<blocks.count]),
+        firstOrder: Array(gradient[blocks.count...]))
+    )
+  }
 }
 
 /// Per block: lesion change in loss and error (paired), Block Influence, first-order estimate and
@@ -31,16 +117,37 @@ public struct BlockRanking: Sendable {
   }
 
   public func run(on study: Study) throws -> BlockRankingResult {
+    guard let result = try compute(on: study) else { throw ShardingError.missingEvaluation(plan: "a rank configuration") }
+    return result
+  }
+
+  /// Computes this process's configurations (`ImportanceConfigurations`) into the study's
+  /// evaluation store, without assembling the result (what a shard does).
+  public func measure(on study: Study) throws { _ = try compute(on: study) }
+
+  /// The result, or nil when some configuration is neither stored nor this process's.
+  func compute(on study: Study) throws -> BlockRankingResult? {
     let scorer = try study.deletionScorer()
+    if permutations > 0 { try DeletionScorer.checkShapley(blocks: scorer.deletable, permutations: permutations) }
+    let n = scorer.deletable.count
     let handle = study.progress.begin("single deletions and gradients", scorer.count, "images")
-    let (intact, measures) = try scorer.staticMeasures { handle.advance($0) }
+    let statics = try study.staticMeasures(scorer, gradientPosition: 0, position: { 1 + $0 }) { handle.advance($0) }
     handle.finish()
     var shapley: ShapleyValues?
+    var complete = statics != nil
     if permutations > 0 {
       let h = study.progress.begin("Shapley permutations", permutations, "permutations")
-      shapley = try scorer.shapleyValues(permutations: permutations, seed: seed) { h.advance($0) }
+      var losses: [[Double]] = []
+      for k in 0..<permutations where study.owns(1 + n + k) {
+        let order = DeletionScorer.shapleyOrder(blocks: scorer.deletable, seed: seed, permutation: k)
+        losses.append(try study.memo(ImportanceConfigurations.shapley(k), count: n + 1) { try scorer.shapleyChainLosses(order) })
+        h.advance(1)
+      }
       h.finish()
+      complete = complete && losses.count == permutations
+      if complete { shapley = DeletionScorer.shapleyValues(blocks: scorer.deletable, seed: seed, chainLosses: losses) }
     }
+    guard complete, let (intact, measures) = statics else { return nil }
     return BlockRankingResult(
       blocks: study.network.blocks.map(SingleDeletionResult.Block.init), intact: intact, measures: measures,
       shapley: shapley, seed: seed)
@@ -138,27 +245,69 @@ public struct BlockPruning: Sendable {
   }
 
   public func run(on study: Study) throws -> BlockPruningResult {
+    guard let result = try compute(on: study) else { throw ShardingError.missingEvaluation(plan: "a prune configuration") }
+    return result
+  }
+
+  /// Computes this process's configurations (`ImportanceConfigurations`) into the study's
+  /// evaluation store, without assembling the result (what a shard does).
+  public func measure(on study: Study) throws { _ = try compute(on: study) }
+
+  static let staticMethods = ["loss_change", "block_influence", "first_order"]
+
+  /// The result, or nil when some configuration is neither stored nor this process's.
+  func compute(on study: Study) throws -> BlockPruningResult? {
     let scorer = try study.deletionScorer()
-    let handle = study.progress.begin("static measures", scorer.count, "images")
-    let (_, measures) = try scorer.staticMeasures { handle.advance($0) }
-    handle.finish()
-    let blocks = measures.map(\.block)
-    var curves: [PruningCurve] = []
-    let g = study.progress.begin("greedy pruning", steps ?? scorer.deletable.count, "removals")
-    curves.append(try scorer.greedyPruning(steps: steps) { g.advance($0) })
-    g.finish()
-    for (name, scores) in [
-      ("loss_change", measures.map(\.lossChange.mean)), ("block_influence", measures.map(\.blockInfluence)),
-      ("first_order", measures.map(\.firstOrderLossChange)),
-    ] {
-      curves.append(try scorer.pruning(order: DeletionScorer.ascendingOrder(blocks: blocks, scores: scores), method: name))
+    let blocks = scorer.deletable
+    let n = blocks.count
+    // Positions: 0 greedy, 1–3 static orders, 4… random orders.
+    var curves: [PruningCurve?] = []
+    var statics: (intact: LesionResult, measures: [BlockImportance])?
+    if Self.staticMethods.indices.contains(where: { study.owns(1 + $0) }) {
+      // Every process that draws a static-order curve measures the blocks itself (all of them).
+      let handle = study.progress.begin("static measures", scorer.count, "images")
+      var whole = study
+      whole.shard = nil
+      statics = try whole.staticMeasures(scorer, gradientPosition: 0, position: { 1 + $0 }) { handle.advance($0) }
+      handle.finish()
+    }
+    if study.owns(0) {
+      let g = study.progress.begin("greedy pruning", steps ?? n, "removals")
+      let memo = { (key: String, compute: () throws -> [Double]) in
+        try study.memo(key, count: key == "greedy intact" ? 2 : 5, compute)
+      }
+      curves.append(try scorer.greedyPruning(steps: steps, progress: { g.advance($0) }, memo: memo))
+      g.finish()
+    } else {
+      curves.append(nil)
+    }
+    func curve(_ position: Int, order: [Int], method: String) throws -> PruningCurve? {
+      guard study.owns(position) else { return nil }
+      let values = try study.memo(ImportanceConfigurations.curve(method), count: 2 * (order.count + 1)) {
+        let curve = try scorer.pruning(order: order, method: method)
+        return curve.errors + curve.meanLosses
+      }
+      return PruningCurve(
+        method: method, order: order, errors: Array(values[0...order.count]), meanLosses: Array(values[(order.count + 1)...]))
+    }
+    if let measures = statics?.measures {
+      for (i, scores) in [
+        measures.map(\.lossChange.mean), measures.map(\.blockInfluence), measures.map(\.firstOrderLossChange),
+      ].enumerated() {
+        let method = Self.staticMethods[i]
+        curves.append(try curve(1 + i, order: DeletionScorer.ascendingOrder(blocks: blocks, scores: scores), method: method))
+      }
+    } else {
+      curves += [nil, nil, nil]
     }
     for r in 0..<randomOrders {
       var generator = SplitMix64(seed: seed, keys: [0x5052_554E_4500, UInt64(r)])  // "PRUNE"
-      let order = generator.permutation(blocks.count).map { blocks[$0] }
-      curves.append(try scorer.pruning(order: order, method: "random \(r + 1)"))
+      let order = generator.permutation(n).map { blocks[$0] }
+      curves.append(try curve(4 + r, order: order, method: "random \(r + 1)"))
     }
-    return BlockPruningResult(curves: curves, randomOrders: randomOrders, seed: seed)
+    let complete = curves.compactMap { $0 }
+    guard complete.count == curves.count else { return nil }
+    return BlockPruningResult(curves: complete, randomOrders: randomOrders, seed: seed)
   }
 }
 

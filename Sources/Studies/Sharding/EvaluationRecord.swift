@@ -107,6 +107,33 @@ extension EvaluationRecord {
   }
 }
 
+extension EvaluationRecord {
+  /// The record of a named vector of measured numbers (a Shapley permutation's mean losses, a
+  /// greedy pruning step, the gradient measures of `rank`), as float64 bit patterns:
+  /// `{"measure": "shapley 3", "values": "<base64 little-endian float64>"}`.
+  public static func encodeMeasure(_ key: String, values: [Double]) -> JSONValue {
+    var bytes = [UInt8]()
+    bytes.reserveCapacity(values.count * 8)
+    for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+    return .object([("measure", .string(key)), ("values", .string(Data(bytes).base64EncodedString()))])
+  }
+
+  /// The key and values of a measure record, or nil for another kind of record.
+  /// - Throws: `ShardFileError.invalid` for a malformed measure record.
+  public static func decodeMeasure(_ record: JSONValue, file: String) throws -> (key: String, values: [Double])? {
+    guard let name = record["measure"] else { return nil }
+    guard let key = name.stringValue, let text = record["values"]?.stringValue, let data = Data(base64Encoded: text), data.count % 8 == 0
+    else {
+      throw ShardFileError.invalid(
+        file: file, key: "measure", expected: "a name and base64 float64 values", found: String(record.encoded(pretty: false).prefix(60)))
+    }
+    let values = [UInt8](data).withUnsafeBytes { raw in
+      (0..<(data.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+    }
+    return (key, values)
+  }
+}
+
 /// Lesion results already computed, by plan: filled by `Study.evaluate` as it goes (and written
 /// to a journal when one is attached), or holding every result of a merged run.
 ///
@@ -122,6 +149,9 @@ public final class EvaluationStore: @unchecked Sendable {
   /// Lesions per evaluator pass while a journal is attached (each pass also runs the intact
   /// network, so larger chunks cost less and lose more on a kill).
   public var chunkSize: Int = 8
+  /// The images (positions in the selection) this store's results cover when a shard splits its
+  /// run by images (`ShardSpec.imageRange`); nil when they cover every image.
+  public var imageRange: Range<Int>?
   private var results: [LesionPlan: LesionResult] = [:]
   private var order: [LesionPlan] = []
 
@@ -157,6 +187,8 @@ public final class EvaluationStore: @unchecked Sendable {
   public func restore(record: JSONValue, file: String) throws {
     if let (sample, norms) = try EvaluationRecord.decodeGradientSample(record, file: file) {
       restoreGradientSample(sample, norms: norms)
+    } else if let (key, values) = try EvaluationRecord.decodeMeasure(record, file: file) {
+      restoreMeasure(key, values: values)
     } else {
       restore(try EvaluationRecord.decode(record, file: file))
     }
@@ -188,5 +220,33 @@ public final class EvaluationStore: @unchecked Sendable {
     guard gradientSamples[sample] == nil else { return }
     gradientSamples[sample] = norms
     gradientOrder.append(sample)
+  }
+
+  // MARK: Named measures
+
+  private var measures: [String: [Double]] = [:]
+  private var measureOrder: [String] = []
+
+  /// The values of measure `key` (see `EvaluationRecord.encodeMeasure`), if stored.
+  public func measure(_ key: String) -> [Double]? { measures[key] }
+
+  /// Every stored measure, in the order first stored.
+  public var allMeasures: [(key: String, values: [Double])] {
+    measureOrder.compactMap { key in measures[key].map { (key, $0) } }
+  }
+
+  /// Stores a computed measure and appends it to the journal when new.
+  /// - Throws: `ShardFileError.unreadable` when the journal cannot be written.
+  public func recordMeasure(_ key: String, values: [Double]) throws {
+    guard measures[key] == nil else { return }
+    try journal?.append(EvaluationRecord.encodeMeasure(key, values: values))
+    restoreMeasure(key, values: values)
+  }
+
+  /// Stores a measure without journaling it.
+  public func restoreMeasure(_ key: String, values: [Double]) {
+    guard measures[key] == nil else { return }
+    measures[key] = values
+    measureOrder.append(key)
   }
 }

@@ -32,6 +32,18 @@ public struct ShardSpec: Hashable, Sendable, CustomStringConvertible {
     items.enumerated().filter { $0.offset % count == index }.map(\.element)
   }
 
+  /// The images this shard evaluates in a run split by images (`drop --blocks`, `drop --stage`):
+  /// the `images` selected images in batches of `batchSize`, the B batches cut into N contiguous
+  /// runs (shard I gets batches ⌊I·B/N⌋ ..< ⌊(I+1)·B/N⌋), so every image is evaluated in the same
+  /// batch as in the unsharded run. Empty for a shard beyond the batch count.
+  public func imageRange(images: Int, batchSize: Int) -> Range<Int> {
+    let size = max(1, batchSize)
+    let batches = (images + size - 1) / size
+    let first = index * batches / count
+    let end = (index + 1) * batches / count
+    return min(images, first * size)..<min(images, end * size)
+  }
+
   /// Parses `--shard I/N`, or `auto` (see `fromEnvironment`).
   /// - Parameters:
   ///   - shards: `--shards N`, needed with `auto` in a Kubernetes Indexed Job.

@@ -13,7 +13,7 @@ enum FiguresCommand: LesionCommand {
     name: "figures",
     abstract: "Regenerate the paper's figures as CSV + SVG with provenance (Figs. 3, 5a, 5b, 6a–c, 8, §5.2).",
     discussion:
-      "Writes <figure>.csv (the experiment's table: the same columns as sweep, reorder and paths), <figure>.svg and a sidecar <figure>.json recording the models (path, SHA-256), data, settings, tool version, equivalent commands and wall time, into ./figures or --output. Each figure is written as soon as it is done. Lesion figures use the test split, Figs. 6b/6c the training split. Every model is checked against the data before anything is computed: a model named on the command line must fit; a bundled comparison model (plain, stochastic depth, short paths) is used only when it fits the data, else its series or figure is skipped with one line saying why; --plain none (and likewise for the others) skips it. Random draws per point: until the mean error's 95% half-width is at most --precision, or --max-samples. Figures: \(FigureID.allCases.map(\.rawValue).joined(separator: ", ")); without --only, the paper's (importance, pruning and interactions, which measure every block pair and greedy removal on --calibration-per-class images, only when named).",
+      "Writes <figure>.csv (the experiment's table: the same columns as sweep, reorder and paths), <figure>.svg and a sidecar <figure>.json recording the models (path, SHA-256), data, settings, tool version, equivalent commands and wall time, into ./figures or --output. Each figure is written as soon as it is done. Lesion figures use the test split, Figs. 6b/6c the training split. Every model is checked against the data before anything is computed: a model named on the command line must fit; a bundled comparison model (plain, stochastic depth, short paths) is used only when it fits the data, else its series or figure is skipped with one line saying why; --plain none (and likewise for the others) skips it. Random draws per point: until the mean error's 95% half-width is at most --precision, or --max-samples. With --shard I/N, shard I makes the figures at positions p ≡ I (mod N) of the runnable ones (a whole figure is one configuration) and writes their files into the part file --output; 'merge' writes them into a folder. Figures: \(FigureID.allCases.map(\.rawValue).joined(separator: ", ")); without --only, the paper's (importance, pruning and interactions, which measure every block pair and greedy removal on --calibration-per-class images, only when named).",
     options: [
       .option("output", short: "o", value: "<folder>", help: "Output folder.", defaultDescription: "./figures").aliased("out"),
       .option("model", short: "m", value: "<path>", help: "Residual network (Figs. 3, 5, 6, 8, table).", defaultDescription: "bundled resnet110"),
@@ -53,10 +53,11 @@ enum FiguresCommand: LesionCommand {
       .option("batch-size", value: "<n>", help: "Images per evaluation batch.", default: "100"),
     ] + ImportanceFigures.options + [
       CommonOptions.quiet,
-    ],
+    ] + FigureSharding.options,
     examples: [
       "figures --quick --only fig3,fig6a --output smoke",
       "figures --model resnet56.th --data cifar-10-batches-bin --plain none --only fig3,fig5a",
+      "figures --quick --shard 0/3 --output figures-0.json",
     ])
 
   /// Parses every option, checks models against data, then makes the figures in catalog order,
@@ -89,13 +90,15 @@ enum FiguresCommand: LesionCommand {
     }
     let out = try arguments.path("output")
       ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("figures")
+    let sharding = try FigureSharding(arguments, context: context)
+    defer { sharding.removeScratch() }
     var isFolder: ObjCBool = false
-    if FileManager.default.fileExists(atPath: out.path, isDirectory: &isFolder), !isFolder.boolValue {
+    if sharding.shard == nil, FileManager.default.fileExists(atPath: out.path, isDirectory: &isFolder), !isFolder.boolValue {
       throw CommandLineError.invalidValue(option: "--output", value: out.path, expected: "a folder, not a file")
     }
     let quiet = try arguments.flag("quiet")
     let workspace = FigureWorkspace(
-      settings: settings, outputFolder: out, dataSource: try arguments.string("data") ?? "mnist-5k", quiet: quiet,
+      settings: settings, outputFolder: sharding.folder(out), dataSource: try arguments.string("data") ?? "mnist-5k", quiet: quiet,
       context: context)
     workspace.equivalentCommand = { figure in figureCommand(arguments, figure: figure) }
     let manifestFile = try arguments.path("seeds", mustExist: true)
@@ -144,11 +147,20 @@ enum FiguresCommand: LesionCommand {
     }
     guard !runnable.isEmpty else { throw FiguresError.nothingToDo(skipped: skipped) }
 
+    let identity: JSONValue? = sharding.isSplit ? try ShardedRun.identity(workspace.study(.residual), arguments: arguments) : nil
+    if let identity { try sharding.check(identity: identity) }
     let gradients = PathFigures.GradientCache()
     var written = 0
     var failures: [String] = []
-    for figure in runnable {
+    var madeFiles: [String] = []
+    for (position, figure) in runnable.enumerated() where sharding.makes(position) {
       do {
+        if sharding.merged != nil {
+          let files = try sharding.writeMerged(figure, to: out)
+          context.write("\(figure.rawValue): \(files.count) files from the parts\n")
+          written += files.count
+          continue
+        }
         let made: (files: [String], summary: String)
         switch figure {
         case .fig3: made = try LesionFigures.fig3(workspace)
@@ -165,11 +177,13 @@ enum FiguresCommand: LesionCommand {
         }
         context.write(made.summary + "\n")
         written += made.files.count
+        madeFiles += made.files
       } catch {
         context.writeError("\(figure.rawValue) failed: \(error)\n")
         failures.append("\(figure.rawValue): \(error)")
       }
     }
+    if let identity, failures.isEmpty { try sharding.writePart(identity: identity, made: madeFiles) }
     let seconds = ProcessInfo.processInfo.systemUptime - wallStart
     var footer = "wrote \(written) files to \(out.path) in \(ProgressReporter.duration(seconds))"
     if !skipped.isEmpty { footer += "; skipped \(skipped.count) figure(s)" }
@@ -178,9 +192,9 @@ enum FiguresCommand: LesionCommand {
   }
 
   /// The command that remakes `figure` alone from any folder, into `./figures` there: this run's
-  /// options with paths made absolute, `--only` naming the figure and no `--output`.
+  /// options with paths made absolute, `--only` naming the figure and no `--output` (nor `--shard`).
   static func figureCommand(_ arguments: ParsedArguments, figure: FigureID) -> String {
-    Provenance.equivalentCommand(arguments, leading: ["--only", figure.rawValue], omitting: ["only", "output"])
+    Provenance.equivalentCommand(arguments, leading: ["--only", figure.rawValue], omitting: ["only", "output", "shard", "shards"])
   }
 
   /// `notebooks-data/models/x.safetensors` for a path inside the data folder (messages stay short
