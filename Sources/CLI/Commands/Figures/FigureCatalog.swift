@@ -14,6 +14,9 @@ enum FigureID: String, CaseIterable, Sendable {
   case fig6c
   case fig8
   case tableShortPaths = "table-short-paths"
+  case importance
+  case pruning
+  case interactions
 
   /// The file name without extension: `fig3-single-deletion`.
   var stem: String {
@@ -26,6 +29,9 @@ enum FigureID: String, CaseIterable, Sendable {
     case .fig6c: return "fig6c-total-gradient"
     case .fig8: return "fig8-stochastic-depth"
     case .tableShortPaths: return "table-short-paths"
+    case .importance: return "importance-blocks"
+    case .pruning: return "pruning-curves"
+    case .interactions: return "interactions-pairs"
     }
   }
 
@@ -40,17 +46,26 @@ enum FigureID: String, CaseIterable, Sendable {
     case .fig6c: return "Total gradient per path length (Fig. 6c)"
     case .fig8: return "Stochastic depth vs standard training under lesions (Fig. 8)"
     case .tableShortPaths: return "Training with short paths only (§5.2)"
+    case .importance: return "Block importance: lesion, Block Influence, first-order and Shapley measures"
+    case .pruning: return "Removing blocks greedily and by each importance order, beside random deletion"
+    case .interactions: return "Pairwise block interactions: are the damages of two deletions additive?"
     }
   }
 
   /// The models the figure needs, in the order they appear in it.
   var roles: [ModelRole] {
     switch self {
-    case .fig3: return [.residual, .plain]
+    case .fig3, .importance, .pruning, .interactions: return [.residual, .plain]
     case .fig5a, .fig5b, .fig6a, .fig6b, .fig6c: return [.residual]
     case .fig8: return [.residual, .stochasticDepth]
     case .tableShortPaths: return [.residual, .shortPaths]
     }
+  }
+
+  /// What `figures` makes without `--only`: the paper's figures (the importance figures are
+  /// made only when named, being tens of minutes on ResNet-110).
+  static var paperFigures: [FigureID] {
+    allCases.filter { ![.importance, .pruning, .interactions].contains($0) }
   }
 
   /// Parses `--only fig3,fig6b`.

@@ -334,7 +334,7 @@ final class FigureWorkspace {
   /// with the same seed).
   func write(
     _ figure: FigureID, tables: [(suffix: String, table: ResultTable)], plots: [(suffix: String, plot: SVGPlot)],
-    roles: [ModelRole], training: Bool = false, commands: [String], details: [(key: String, value: JSONValue)],
+    heatmaps: [(suffix: String, heatmap: SVGHeatmap)] = [], roles: [ModelRole], training: Bool = false, commands: [String], details: [(key: String, value: JSONValue)],
     seconds: Double
   ) throws -> [String] {
     try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
@@ -348,6 +348,11 @@ final class FigureWorkspace {
     for (suffix, plot) in plots {
       let name = figure.stem + suffix + ".svg"
       try plot.write(to: outputFolder.appendingPathComponent(name))
+      svgs.append(name)
+    }
+    for (suffix, heatmap) in heatmaps {
+      let name = figure.stem + suffix + ".svg"
+      try heatmap.write(to: outputFolder.appendingPathComponent(name))
       svgs.append(name)
     }
     var object: [(key: String, value: JSONValue)] = [

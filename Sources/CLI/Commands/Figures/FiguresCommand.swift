@@ -13,7 +13,7 @@ enum FiguresCommand: LesionCommand {
     name: "figures",
     abstract: "Regenerate the paper's figures as CSV + SVG with provenance (Figs. 3, 5a, 5b, 6a–c, 8, §5.2).",
     discussion:
-      "Writes <figure>.csv (the experiment's table: the same columns as sweep, reorder and paths), <figure>.svg and a sidecar <figure>.json recording the models (path, SHA-256), data, settings, tool version, equivalent commands and wall time, into ./figures or --output. Each figure is written as soon as it is done. Lesion figures use the test split, Figs. 6b/6c the training split. Every model is checked against the data before anything is computed: a model named on the command line must fit; a bundled comparison model (plain, stochastic depth, short paths) is used only when it fits the data, else its series or figure is skipped with one line saying why; --plain none (and likewise for the others) skips it. Random draws per point: until the mean error's 95% half-width is at most --precision, or --max-samples. With --shard I/N, shard I makes the figures at positions p ≡ I (mod N) of the runnable ones (a whole figure is one configuration) and writes their files into the part file --output; 'merge' writes them into a folder. Figures: \(FigureID.allCases.map(\.rawValue).joined(separator: ", ")).",
+      "Writes <figure>.csv (the experiment's table: the same columns as sweep, reorder and paths), <figure>.svg and a sidecar <figure>.json recording the models (path, SHA-256), data, settings, tool version, equivalent commands and wall time, into ./figures or --output. Each figure is written as soon as it is done. Lesion figures use the test split, Figs. 6b/6c the training split. Every model is checked against the data before anything is computed: a model named on the command line must fit; a bundled comparison model (plain, stochastic depth, short paths) is used only when it fits the data, else its series or figure is skipped with one line saying why; --plain none (and likewise for the others) skips it. Random draws per point: until the mean error's 95% half-width is at most --precision, or --max-samples. With --shard I/N, shard I makes the figures at positions p ≡ I (mod N) of the runnable ones (a whole figure is one configuration) and writes their files into the part file --output; 'merge' writes them into a folder. Figures: \(FigureID.allCases.map(\.rawValue).joined(separator: ", ")); without --only, the paper's (importance, pruning and interactions, which measure every block pair and greedy removal on --calibration-per-class images, only when named).",
     options: [
       .option("output", short: "o", value: "<folder>", help: "Output folder.", defaultDescription: "./figures").aliased("out"),
       .option("model", short: "m", value: "<path>", help: "Residual network (Figs. 3, 5, 6, 8, table).", defaultDescription: "bundled resnet110"),
@@ -51,6 +51,7 @@ enum FiguresCommand: LesionCommand {
       .option("gradient-mode", value: "<mode>", help: "Fig. 6b paths: single-path (as the paper) or subsets.", default: "single-path"),
       .option("gradient-share", value: "<p>", help: "Share of the total gradient the effective paths of Fig. 6c carry.", default: "0.9"),
       .option("batch-size", value: "<n>", help: "Images per evaluation batch.", default: "100"),
+    ] + ImportanceFigures.options + [
       CommonOptions.quiet,
     ] + FigureSharding.options,
     examples: [
@@ -77,8 +78,9 @@ enum FiguresCommand: LesionCommand {
     settings.gradientMode = try arguments.choice("gradient-mode", as: PathGradientMode.self) ?? .singlePath
     settings.effectiveShare = try arguments.double("gradient-share", in: 0.01...1) ?? 0.9
     settings.batchSize = try arguments.int("batch-size", in: 1...100_000) ?? 100
+    let importanceSettings = try ImportanceFigures.Settings.parse(arguments, quick: quick)
     let only = try arguments.string("only").map(FigureID.parseList)
-    let figures = only ?? FigureID.allCases
+    let figures = only ?? FigureID.paperFigures
     var modelArguments: [ModelRole: String] = [:]
     for role in ModelRole.allCases {
       if let value = try arguments.string(role.option) { modelArguments[role] = value }
@@ -169,6 +171,9 @@ enum FiguresCommand: LesionCommand {
         case .fig6c: made = try PathFigures.fig6c(workspace, cache: gradients)
         case .fig8: made = try SeedFigures.fig8(workspace)
         case .tableShortPaths: made = try SeedFigures.tableShortPaths(workspace)
+        case .importance: made = try ImportanceFigures.importance(workspace, importanceSettings)
+        case .pruning: made = try ImportanceFigures.pruning(workspace, importanceSettings)
+        case .interactions: made = try ImportanceFigures.interactions(workspace, importanceSettings)
         }
         context.write(made.summary + "\n")
         written += made.files.count
@@ -204,6 +209,6 @@ extension FigureID {
   /// The models without which the figure cannot be made (Fig. 3 without a plain network shows
   /// the residual one alone).
   var requiredRoles: [ModelRole] {
-    self == .fig3 ? [.residual] : roles
+    [.fig3, .importance, .pruning, .interactions].contains(self) ? [.residual] : roles
   }
 }
