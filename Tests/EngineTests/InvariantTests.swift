@@ -62,6 +62,29 @@ final class InvariantTests: XCTestCase {
     }
   }
 
+  /// A lesioned session built from the intact one reuses its compiled blocks and buffers and
+  /// gives the same bits as a session compiled from scratch, whatever ran before on the buffers.
+  func testSessionsReusingTheIntactSessionGiveTheSameLogits() throws {
+    for family in ["cifar_a", "preact", "imagenet_bottleneck", "vgg"] {
+      let fixture = try EngineFixture(family)
+      let network = try fixture.network()
+      let input = try fixture.input()
+      let intact = try InferenceSession(network)
+      let deletable = network.blocks.filter(\.isDeletable).map(\.number)
+      var plans = [LesionPlan(deleted: Set(deletable.prefix(1))), LesionPlan(deleted: Set(deletable.suffix(2)))]
+      if network.blocks.count >= 2 { plans.append(LesionPlan(order: Array((1...network.blockCount).reversed()), deleted: [])) }
+      for plan in plans {
+        guard let lesioned = try? network.applying(plan), (try? lesioned.validateBlockShapes()) != nil else { continue }
+        let reusing = try InferenceSession(lesioned, reusing: intact)
+        XCTAssertTrue(reusing.workspace === intact.workspace, "\(family) \(plan): one set of buffers")
+        let expected = try InferenceSession(lesioned).logits(for: input)
+        _ = try intact.logits(for: input)  // leaves the intact network's activations in the shared buffers
+        XCTAssertEqual(try reusing.logits(for: input).scalars, expected.scalars, "\(family) \(plan)")
+        XCTAssertEqual(try intact.logits(for: input).scalars, try InferenceSession(network).logits(for: input).scalars)
+      }
+    }
+  }
+
   func testWrongInputShapeIsAThrownErrorNamingBothShapes() throws {
     let network = try EngineFixture("cifar_a").network()
     XCTAssertThrowsError(try network.logits(for: Tensor(zeros: [2, 12, 12, 1]))) { error in

@@ -90,7 +90,8 @@ public final class LesionEvaluator {
   ) throws -> (intact: LesionResult, lesions: [LesionResult]) {
     let lesioned = try plans.map { try network.applying($0) }
     let starts = lesioned.map { Self.firstChange(network, $0) }
-    let sessions = try lesioned.map { try InferenceSession($0) }
+    // Unchanged blocks share the intact session's folded weights, and every session its buffers.
+    let sessions = try lesioned.map { try InferenceSession($0, reusing: intactSession) }
     var intact = LesionResult(plan: .intact, count: 0, errors: 0, lossSum: 0, agreements: 0)
     var results = plans.map { LesionResult(plan: $0, count: 0, errors: 0, lossSum: 0, agreements: 0) }
     let imageSize = network.inputShape.count

@@ -2,9 +2,10 @@
 /// the residual addition fused into the convolution's epilogue, activation buffers allocated once
 /// and reused for every batch.
 ///
-/// A session is not thread-safe (it owns its buffers); kernels inside use every core. Lesions
-/// are cheap: compiled blocks are values, so `session(for:)` of a lesioned network reuses the
-/// intact network's folded weights when built from the same `InferenceCompiler`.
+/// A session is not thread-safe (it uses its buffers); kernels inside use every core. Lesions
+/// are cheap: `init(_:reusing:)` builds a lesioned network's session from the intact one's, so
+/// unchanged blocks share its folded weights (compiled blocks are values) and all sessions share
+/// one set of activation buffers: memory does not grow with the number of lesions evaluated.
 public final class InferenceSession {
   let stem: CompiledSequence
   let blocks: [CompiledBlock]
@@ -15,44 +16,85 @@ public final class InferenceSession {
   let finalShape: FeatureShape
   /// Largest per-image feature-map size anywhere in the network.
   let maximumFeatureCount: Int
-  private var buffers: [UnsafeMutablePointer<Float>] = []
-  private var capacity = 0
+  /// Which block each position holds: its number and whether its branch is deleted (what
+  /// `init(_:reusing:)` compares to reuse a compiled block).
+  let blockKeys: [BlockKey]
+  /// The activation buffers, shared by the sessions built with `init(_:reusing:)`.
+  let workspace: Workspace
+  private var buffers: [UnsafeMutablePointer<Float>] { workspace.buffers }
+
+  struct BlockKey: Equatable {
+    var number: Int
+    var isBranchDeleted: Bool
+  }
+
+  /// Six activation buffers of `capacity` floats each, grown on demand.
+  final class Workspace {
+    private(set) var buffers: [UnsafeMutablePointer<Float>] = []
+    private(set) var capacity = 0
+
+    func ensure(_ needed: Int) {
+      guard needed > capacity else { return }
+      for buffer in buffers { buffer.deallocate() }
+      buffers = (0..<6).map { _ in
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: needed)
+        b.initialize(repeating: 0, count: needed)
+        return b
+      }
+      capacity = needed
+    }
+
+    deinit {
+      for buffer in buffers { buffer.deallocate() }
+    }
+  }
 
   /// Compiles `network` (lesioned or not) for inference.
   /// - Throws: `EngineError` if the network's blocks do not chain (an invalid reordering).
-  public init(_ network: Network) throws {
+  public convenience init(_ network: Network) throws {
+    try self.init(network, base: nil)
+  }
+
+  /// Compiles `network` (e.g. a lesion of `base`'s network) reusing what `base` compiled: the stem,
+  /// head and every block at the same position with the same number and deletion state, and
+  /// `base`'s activation buffers. The two sessions must not run at the same time.
+  /// - Throws: `EngineError` if the network's blocks do not chain (an invalid reordering).
+  public convenience init(_ network: Network, reusing base: InferenceSession) throws {
+    try self.init(network, base: base)
+  }
+
+  private init(_ network: Network, base: InferenceSession?) throws {
     try network.validateBlockShapes()
     AllocatorSettings.apply()
     inputShape = network.inputShape
-    stem = CompiledSequence(network.stem, input: network.inputShape)
+    let keys = network.blocks.map { BlockKey(number: $0.number, isBranchDeleted: $0.isBranchDeleted) }
+    // The stem and head of a lesioned network are the base network's (lesions change blocks).
+    let sameEnds = base.map { $0.inputShape == network.inputShape && $0.blockKeys.count == keys.count } ?? false
+    stem = sameEnds ? base!.stem : CompiledSequence(network.stem, input: network.inputShape)
     stemShape = stem.outputShape
     var compiled: [CompiledBlock] = []
-    for block in network.blocks { compiled.append(CompiledBlock(block)) }
+    for (position, block) in network.blocks.enumerated() {
+      if let base, position < base.blockKeys.count, base.blockKeys[position] == keys[position] {
+        compiled.append(base.blocks[position])
+      } else {
+        compiled.append(CompiledBlock(block))
+      }
+    }
     blocks = compiled
+    blockKeys = keys
     let lastShape = network.blocks.last?.outputShape ?? stemShape
-    head = CompiledSequence(network.head, input: lastShape)
+    head = sameEnds && base!.finalBlockShape == lastShape ? base!.head : CompiledSequence(network.head, input: lastShape)
     finalShape = head.outputShape
     classifier = network.classifier
     var maximum = max(inputShape.count, stem.maximumFeatureCount)
     for block in compiled { maximum = max(maximum, block.maximumFeatureCount) }
     maximum = max(maximum, head.maximumFeatureCount)
     maximumFeatureCount = maximum
-  }
-
-  deinit {
-    for buffer in buffers { buffer.deallocate() }
+    workspace = base?.workspace ?? Workspace()
   }
 
   private func ensureCapacity(batch: Int) {
-    let needed = batch * maximumFeatureCount
-    guard needed > capacity else { return }
-    for buffer in buffers { buffer.deallocate() }
-    buffers = (0..<6).map { _ in
-      let b = UnsafeMutablePointer<Float>.allocate(capacity: needed)
-      b.initialize(repeating: 0, count: needed)
-      return b
-    }
-    capacity = needed
+    workspace.ensure(batch * maximumFeatureCount)
   }
 
   /// Logits for a batch: input (N, H, W, C) channels-last → (N, classCount).
