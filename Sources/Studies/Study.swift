@@ -89,7 +89,7 @@ public struct Study {
   public func owned<Item>(_ items: [Item]) -> [Item] { shard?.owned(items) ?? items }
 
   /// Whether the configuration at `position` of the unsharded enumeration is this process's.
-  public func owns(_ position: Int) -> Bool { shard.map { position % $0.count == $0.index } ?? true }
+  public func owns(_ position: Int) -> Bool { shard?.owns(position) ?? true }
 
   private func evaluateAll(_ plans: [LesionPlan], task: String) throws -> (intact: LesionResult, lesions: [LesionResult]) {
     let evaluator = try LesionEvaluator(network: network, dataset: dataset, mean: mean, std: std, batchSize: batchSize)

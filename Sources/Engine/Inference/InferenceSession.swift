@@ -69,8 +69,8 @@ public final class InferenceSession {
     inputShape = network.inputShape
     let keys = network.blocks.map { BlockKey(number: $0.number, isBranchDeleted: $0.isBranchDeleted) }
     // The stem and head of a lesioned network are the base network's (lesions change blocks).
-    let sameEnds = base.map { $0.inputShape == network.inputShape && $0.blockKeys.count == keys.count } ?? false
-    stem = sameEnds ? base!.stem : CompiledSequence(network.stem, input: network.inputShape)
+    let ends = base.flatMap { $0.inputShape == network.inputShape && $0.blockKeys.count == keys.count ? $0 : nil }
+    stem = ends?.stem ?? CompiledSequence(network.stem, input: network.inputShape)
     stemShape = stem.outputShape
     var compiled: [CompiledBlock] = []
     for (position, block) in network.blocks.enumerated() {
@@ -83,7 +83,7 @@ public final class InferenceSession {
     blocks = compiled
     blockKeys = keys
     let lastShape = network.blocks.last?.outputShape ?? stemShape
-    head = sameEnds && base!.finalBlockShape == lastShape ? base!.head : CompiledSequence(network.head, input: lastShape)
+    head = ends.flatMap { $0.finalBlockShape == lastShape ? $0.head : nil } ?? CompiledSequence(network.head, input: lastShape)
     finalShape = head.outputShape
     classifier = network.classifier
     var maximum = max(inputShape.count, stem.maximumFeatureCount)

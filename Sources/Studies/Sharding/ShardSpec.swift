@@ -29,7 +29,13 @@ public struct ShardSpec: Hashable, Sendable, CustomStringConvertible {
   /// The items this shard computes: those at positions p with p mod N = I, in order.
   /// - Complexity: O(items.count).
   public func owned<Item>(_ items: [Item]) -> [Item] {
-    items.enumerated().filter { $0.offset % count == index }.map(\.element)
+    items.enumerated().filter { owns($0.offset) }.map(\.element)
+  }
+
+  /// Whether this shard takes the configuration at `position` of the unsharded order
+  /// (`position mod count == index`).
+  public func owns(_ position: Int) -> Bool {
+    position % count == index
   }
 
   /// The images this shard evaluates in a run split by images (`drop --blocks`, `drop --stage`):

@@ -45,7 +45,7 @@ struct FigureSharding {
   func folder(_ out: URL) -> URL { scratch ?? out }
 
   /// Whether this process makes the figure at `position` of the runnable figures.
-  func makes(_ position: Int) -> Bool { shard.map { position % $0.count == $0.index } ?? true }
+  func makes(_ position: Int) -> Bool { shard?.owns(position) ?? true }
 
   /// Whether a part or the parts' identity is needed (a shard or a merge).
   var isSplit: Bool { shard != nil || merged != nil }

@@ -287,9 +287,12 @@ final class FigureWorkspace {
   }
 
   /// The data options of the equivalent single commands (empty for the defaults).
-  var dataArguments: String {
+  var dataArguments: String { dataArguments(perClass: settings.perClass) }
+
+  /// The data options of an equivalent single command that selects `perClass` test images per class.
+  func dataArguments(perClass: Int?) -> String {
     var text = dataSource == "mnist-5k" ? "" : " --data \(Provenance.shellQuoted(Provenance.absolute(dataSource)))"
-    if let perClass = settings.perClass { text += " --per-class \(perClass)" }
+    if let perClass { text += " --per-class \(perClass)" }
     return text
   }
 

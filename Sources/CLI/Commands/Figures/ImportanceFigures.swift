@@ -81,8 +81,7 @@ enum ImportanceFigures {
 
   /// The data options of the single commands: the calibration selection.
   static func dataArguments(_ workspace: FigureWorkspace, _ settings: Settings) -> String {
-    let data = workspace.dataSource == "mnist-5k" ? "" : " --data \(Provenance.shellQuoted(Provenance.absolute(workspace.dataSource)))"
-    return data + " --per-class \(min(settings.calibrationPerClass, workspace.settings.perClass ?? Int.max))"
+    workspace.dataArguments(perClass: min(settings.calibrationPerClass, workspace.settings.perClass ?? Int.max))
   }
 
   static let network = ResultTable.Column("network", .text)
