@@ -15,11 +15,6 @@ public enum EvaluationRecord {
   public static func encode(_ result: LesionResult) -> JSONValue {
     var bits = [UInt8](repeating: 0, count: (result.correct.count + 7) / 8)
     for (i, correct) in result.correct.enumerated() where correct { bits[i / 8] |= 1 << UInt8(i % 8) }
-    var losses = [UInt8]()
-    losses.reserveCapacity(result.losses.count * 8)
-    for loss in result.losses {
-      withUnsafeBytes(of: loss.bitPattern.littleEndian) { losses.append(contentsOf: $0) }
-    }
     return .object([
       ("plan", .object([
         ("deleted", .array(result.plan.deleted.sorted().map { .integer($0) })),
@@ -27,7 +22,7 @@ public enum EvaluationRecord {
       ])),
       ("images", .integer(result.count)), ("errors", .integer(result.errors)),
       ("loss_sum", .string(String(result.lossSum.bitPattern, radix: 16))), ("agreements", .integer(result.agreements)),
-      ("correct", .string(Data(bits).base64EncodedString())), ("losses", .string(Data(losses).base64EncodedString())),
+      ("correct", .string(Data(bits).base64EncodedString())), ("losses", .string(base64(float64s: result.losses))),
     ])
   }
 
@@ -63,7 +58,7 @@ public enum EvaluationRecord {
     }
     guard let bitsText = record["correct"]?.stringValue, let bits = Data(base64Encoded: bitsText), bits.count == (images + 7) / 8
     else { throw invalid("correct", "base64 of \((images + 7) / 8) bytes (one bit per image)") }
-    guard let lossesText = record["losses"]?.stringValue, let losses = Data(base64Encoded: lossesText), losses.count == images * 8
+    guard let lossesText = record["losses"]?.stringValue, let losses = float64s(base64: lossesText), losses.count == images
     else { throw invalid("losses", "base64 of \(images * 8) bytes (one float64 per image)") }
     var result = LesionResult(plan: LesionPlan(order: order, deleted: Set(deleted)))
     result.count = images
@@ -72,9 +67,7 @@ public enum EvaluationRecord {
     result.agreements = agreements
     let bytes = [UInt8](bits)
     result.correct = (0..<images).map { bytes[$0 / 8] & (1 << UInt8($0 % 8)) != 0 }
-    result.losses = [UInt8](losses).withUnsafeBytes { raw in
-      (0..<images).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
-    }
+    result.losses = losses
     guard result.correct.filter({ !$0 }).count == errors else { throw invalid("errors", "the number of images marked wrong in 'correct'") }
     return result
   }
@@ -84,24 +77,17 @@ extension EvaluationRecord {
   /// The record of one path-gradient sample: its index and one norm per measured length, as
   /// float64 bit patterns (`{"gradient_sample": s, "norms": "<base64>"}`).
   public static func encodeGradientSample(_ sample: Int, norms: [Double]) -> JSONValue {
-    var bytes = [UInt8]()
-    bytes.reserveCapacity(norms.count * 8)
-    for norm in norms { withUnsafeBytes(of: norm.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-    return .object([("gradient_sample", .integer(sample)), ("norms", .string(Data(bytes).base64EncodedString()))])
+    .object([("gradient_sample", .integer(sample)), ("norms", .string(base64(float64s: norms)))])
   }
 
   /// The sample index and norms of a gradient-sample record, or nil for another kind of record.
   /// - Throws: `ShardFileError.invalid` for a malformed gradient-sample record.
   public static func decodeGradientSample(_ record: JSONValue, file: String) throws -> (sample: Int, norms: [Double])? {
     guard let index = record["gradient_sample"] else { return nil }
-    guard let sample = index.intValue, sample >= 0, let text = record["norms"]?.stringValue,
-      let data = Data(base64Encoded: text), data.count % 8 == 0
+    guard let sample = index.intValue, sample >= 0, let text = record["norms"]?.stringValue, let norms = float64s(base64: text)
     else {
       throw ShardFileError.invalid(
         file: file, key: "gradient_sample", expected: "a sample index and base64 float64 norms", found: String(record.encoded(pretty: false).prefix(60)))
-    }
-    let norms = [UInt8](data).withUnsafeBytes { raw in
-      (0..<(data.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
     }
     return (sample, norms)
   }
@@ -112,23 +98,17 @@ extension EvaluationRecord {
   /// greedy pruning step, the gradient measures of `rank`), as float64 bit patterns:
   /// `{"measure": "shapley 3", "values": "<base64 little-endian float64>"}`.
   public static func encodeMeasure(_ key: String, values: [Double]) -> JSONValue {
-    var bytes = [UInt8]()
-    bytes.reserveCapacity(values.count * 8)
-    for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-    return .object([("measure", .string(key)), ("values", .string(Data(bytes).base64EncodedString()))])
+    .object([("measure", .string(key)), ("values", .string(base64(float64s: values)))])
   }
 
   /// The key and values of a measure record, or nil for another kind of record.
   /// - Throws: `ShardFileError.invalid` for a malformed measure record.
   public static func decodeMeasure(_ record: JSONValue, file: String) throws -> (key: String, values: [Double])? {
     guard let name = record["measure"] else { return nil }
-    guard let key = name.stringValue, let text = record["values"]?.stringValue, let data = Data(base64Encoded: text), data.count % 8 == 0
+    guard let key = name.stringValue, let text = record["values"]?.stringValue, let values = float64s(base64: text)
     else {
       throw ShardFileError.invalid(
         file: file, key: "measure", expected: "a name and base64 float64 values", found: String(record.encoded(pretty: false).prefix(60)))
-    }
-    let values = [UInt8](data).withUnsafeBytes { raw in
-      (0..<(data.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
     }
     return (key, values)
   }
@@ -248,5 +228,23 @@ public final class EvaluationStore: @unchecked Sendable {
     guard measures[key] == nil else { return }
     measures[key] = values
     measureOrder.append(key)
+  }
+}
+
+extension EvaluationRecord {
+  /// Doubles as base64 of their little-endian IEEE-754 bit patterns (exact: they read back equal).
+  static func base64(float64s values: [Double]) -> String {
+    var bytes = [UInt8]()
+    bytes.reserveCapacity(values.count * 8)
+    for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+    return Data(bytes).base64EncodedString()
+  }
+
+  /// The doubles `base64(float64s:)` wrote, or nil when the text is not base64 of whole float64s.
+  static func float64s(base64 text: String) -> [Double]? {
+    guard let data = Data(base64Encoded: text), data.count % 8 == 0 else { return nil }
+    return [UInt8](data).withUnsafeBytes { raw in
+      (0..<(data.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+    }
   }
 }
