@@ -141,7 +141,10 @@ extension Network {
         let scale = block.branchScale
         dBranch.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= scale } }
       }
-      dPre = backLayers(block.branch, record.branch, consume dBranch, batch: batch, mode: mode, needInput: true, parameters: parameters)
+      // dBranch shares its storage with dSum, which the shortcut's gradient still reads.
+      dPre = backLayers(
+        block.branch, record.branch, consume dBranch, batch: batch, mode: mode, needInput: true,
+        parameters: parameters, dOutShared: block.branchScale == 1)
     }
     // Shortcut.
     switch shortcutActive ? block.shortcut : .none {
@@ -184,11 +187,16 @@ extension Network {
 
   /// Back-propagates dy through `layers` using their records; returns the input gradient (nil if
   /// `needInput` is false).
+  ///
+  /// `dOutShared`: dOut's storage is also held elsewhere (e.g. by the block's shortcut), so an
+  /// operation that would overwrite it in place writes a fresh buffer instead (in parallel,
+  /// rather than after a serial copy-on-write copy).
   func backLayers(
     _ layers: [Layer], _ records: [LayerRecord], _ dOut: consuming [Float], batch: Int, mode: NormalizationMode,
-    needInput: Bool, parameters: ParameterGradientStore?
+    needInput: Bool, parameters: ParameterGradientStore?, dOutShared: Bool = false
   ) -> [Float]? {
     var dy = consume dOut
+    var dyShared = dOutShared
     var index = layers.count
     // relu(batch norm output) recomputed for a convolution whose record dropped its input, kept
     // for the ReLU before it.
@@ -246,7 +254,7 @@ extension Network {
         // dx overwrites dy in place (dy is copied first if it is shared).
         let (dGamma, dBeta): ([Float], [Float]) = record.input.withUnsafeBufferPointer { x in
           withOptionalPointer(mask) { m in
-            withGradient(&dy, writable: wantInput) { d, dx in
+            withGradient(&dy, writable: wantInput, shared: dyShared) { d, dx in
               switch mode {
               case .training:
                 return Kernels.batchNormTrainingBackward(
@@ -294,6 +302,7 @@ extension Network {
           }
         }
       }
+      dyShared = false  // every layer above leaves dy in a buffer of its own
     }
     return needInput ? dy : nil
   }
@@ -329,10 +338,22 @@ func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -
 }
 
 /// Runs `body(dy, dx)` with dx = dy's elements when `writable` (dy made unique first), else nil.
+///
+/// With `shared` (dy's storage is also held elsewhere), dx is a fresh buffer that replaces dy
+/// afterwards instead: `body` must write every element of dx.
 @inline(__always)
 func withGradient<R>(
-  _ dy: inout [Float], writable: Bool, _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>?) -> R
+  _ dy: inout [Float], writable: Bool, shared: Bool = false,
+  _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>?) -> R
 ) -> R {
+  if writable && shared {
+    var result: R? = nil
+    let dx = uninitializedFloats(dy.count) { dx in
+      dy.withUnsafeBufferPointer { result = body($0.baseAddress!, dx) }
+    }
+    dy = dx
+    return result!
+  }
   if writable {
     return dy.withUnsafeMutableBufferPointer { body($0.baseAddress!, $0.baseAddress!) }
   }
