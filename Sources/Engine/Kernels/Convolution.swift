@@ -394,7 +394,9 @@ extension Kernels {
     if threads == 1 || batch >= 2 * threads {
       // Whole images per chunk; each chunk pads its images into its own scratch.
       let work = batch * pixels * panels * convolutionPanelWidth * kernelHeight * rowLength
-      let chunks = threads == 1 ? 1 : max(1, min(batch, 4 * threads, work / convolutionMinimumItemWork))
+      // Up to 16 chunks per thread: chunks are claimed as threads free up, so the last one
+      // leaves a thread idle for at most 1/16 of its share.
+      let chunks = threads == 1 ? 1 : max(1, min(batch, 16 * threads, work / convolutionMinimumItemWork))
       parallelFor(chunks) { chunk in
         let scratch: UnsafeMutablePointer<Float>? =
           layout.scratchCount > 0 ? .allocate(capacity: layout.scratchCount) : nil

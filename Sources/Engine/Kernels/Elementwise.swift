@@ -24,6 +24,20 @@ extension Kernels {
     }
   }
 
+  /// y = a + b where mask > 0, else 0: `add` followed by `reluBackward` with x = mask, in one
+  /// pass (the same bits). All (count); `y` may alias `a` or `b`.
+  static func maskedAdd(
+    count: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, mask: UnsafePointer<Float>,
+    y: UnsafeMutablePointer<Float>
+  ) {
+    parallelRanges(count, minimumPerRange: 1 << 13) { range in
+      for i in range {
+        let sum = a[i] + b[i]
+        y[i] = mask[i] > 0 ? sum : 0
+      }
+    }
+  }
+
   /// Option-A shortcut (He et al. 2016): keep every `stride`-th row and column starting at 0,
   /// then pad `before` zero channels in front and `after` behind.
   ///

@@ -14,7 +14,8 @@ func parallelChannelRanges(rows: Int, channels: Int, _ body: (Int, Range<Int>, R
     return
   }
   // Groups of at least 8 channels, and only when there is enough work to share.
-  let groups = rows * channels >= 8192 ? min(channels / 8, 2 * EngineThreads.count) : 1
+  let threads = EngineThreads.count
+  let groups = threads > 1 && rows * channels >= 8192 ? min(channels / 8, 2 * threads) : 1
   parallelFor(max(1, groups)) { g in
     body(0, 0..<rows, (channels * g / max(1, groups))..<(channels * (g + 1) / max(1, groups)))
   }

@@ -74,7 +74,7 @@ func parallelFor(_ chunkCount: Int, _ body: (Int) -> Void) {
     static let shared = WorkerPool()
 
     /// How long an idle worker polls for the next loop before sleeping.
-    static let spinSeconds = 200e-6
+    static let spinSeconds = 100e-6
 
     /// The loop being run: generation (bits 32…63, +1 per loop), chunk count (bits 16…31) and
     /// the next unclaimed chunk (bits 0…15). Claiming a chunk is one compare-and-swap that also

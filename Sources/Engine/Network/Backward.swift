@@ -90,6 +90,9 @@ extension Network {
     }
     dy = backLayers(head, pass.head, consume dy, batch: batch, mode: pass.mode, needInput: true, parameters: store)!
     var blockOutputs: [Tensor] = []
+    // Whether dy already has the block's post-addition ReLU backward applied (fused into the
+    // later block's final addition; not when block output gradients are kept, which come before it).
+    var dyMasked = false
     for index in blocks.indices.reversed() {
       let block = blocks[index]
       if options.blockOutputGradients {
@@ -98,9 +101,13 @@ extension Network {
       }
       let active = options.restrictedTo.map { $0.contains(block.number) } ?? true
       let shortcutActive = !(options.restrictedTo != nil && options.chosenBranchesOnly && active && !block.isBranchDeleted)
-      dy = backBlock(
+      let earlier = index - 1
+      let mask =
+        !options.blockOutputGradients && earlier >= 0 && blocks[earlier].activationAfterAddition
+        ? pass.blocks[earlier].output : nil
+      (dy, dyMasked) = backBlock(
         block, pass.blocks[index], consume dy, batch: batch, mode: pass.mode, branchActive: active,
-        shortcutActive: shortcutActive, parameters: store)
+        shortcutActive: shortcutActive, parameters: store, inputMasked: dyMasked, outputMask: mask)
     }
     let stemShape = stemOutputShape
     var gradients = Gradients(
@@ -118,12 +125,19 @@ extension Network {
     return gradients
   }
 
+  /// Back-propagates dOut, the gradient of the block's output, through one block; returns the
+  /// gradient of its input and whether `outputMask` was applied to it.
+  ///
+  /// `inputMasked`: dOut already has this block's post-addition ReLU backward applied.
+  /// `outputMask` (the previous block's output, when it ends in a ReLU): applied, when the input
+  /// gradient is a sum this function computes, in the same pass (`Kernels.maskedAdd`).
   func backBlock(
     _ block: ResidualBlock, _ record: BlockRecord, _ dOut: consuming [Float], batch: Int, mode: NormalizationMode,
-    branchActive: Bool, shortcutActive: Bool = true, parameters: ParameterGradientStore?
-  ) -> [Float] {
+    branchActive: Bool, shortcutActive: Bool = true, parameters: ParameterGradientStore?,
+    inputMasked: Bool = false, outputMask: [Float]? = nil
+  ) -> (gradient: [Float], masked: Bool) {
     var dSum = consume dOut
-    if block.activationAfterAddition {
+    if block.activationAfterAddition && !inputMasked {
       // In place: dOut is usually this block's own buffer (a copy is made if it is shared).
       dSum.withUnsafeMutableBufferPointer { d in
         record.output.withUnsafeBufferPointer { y in
@@ -149,7 +163,7 @@ extension Network {
     // Shortcut.
     switch shortcutActive ? block.shortcut : .none {
     case .none:
-      if block.isBranchDeleted && block.shortcut == .none { return dSum }
+      if block.isBranchDeleted && block.shortcut == .none { return (dSum, false) }
       dx = [Float](repeating: 0, count: inputCount)
     case .identity:
       dx = dSum
@@ -177,12 +191,21 @@ extension Network {
       if !block.preActivation.isEmpty {
         d = backLayers(block.preActivation, record.preActivation, consume d, batch: batch, mode: mode, needInput: true, parameters: parameters)!
       }
+      let mask = outputMask.flatMap { $0.count == d.count ? $0 : nil }
       d.withUnsafeMutableBufferPointer { r in
-        dx.withUnsafeBufferPointer { b in Kernels.add(count: r.count, r.baseAddress!, b.baseAddress!, y: r.baseAddress!) }
+        dx.withUnsafeBufferPointer { b in
+          if let outputMask = mask {
+            outputMask.withUnsafeBufferPointer { m in
+              Kernels.maskedAdd(count: r.count, r.baseAddress!, b.baseAddress!, mask: m.baseAddress!, y: r.baseAddress!)
+            }
+          } else {
+            Kernels.add(count: r.count, r.baseAddress!, b.baseAddress!, y: r.baseAddress!)
+          }
+        }
       }
-      dx = d
+      return (d, mask != nil)
     }
-    return dx
+    return (dx, false)
   }
 
   /// Back-propagates dy through `layers` using their records; returns the input gradient (nil if
