@@ -116,7 +116,10 @@ extension Network {
       parameters: [:])
     gradients.blockOutputs = blockOutputs.reversed()
     if options.inputGradient || wantParameters {
-      let dx = backLayers(stem, pass.stem, dy, batch: batch, mode: pass.mode, needInput: options.inputGradient, parameters: store)
+      // dy is also held by `gradients.firstBlockInput`.
+      let dx = backLayers(
+        stem, pass.stem, dy, batch: batch, mode: pass.mode, needInput: options.inputGradient, parameters: store,
+        dOutShared: true)
       if let dx {
         gradients.input = Tensor(shape: [batch, inputShape.height, inputShape.width, inputShape.channels], scalars: dx)
       }
