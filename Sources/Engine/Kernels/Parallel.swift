@@ -63,10 +63,12 @@ func parallelFor(_ chunkCount: Int, _ body: (Int) -> Void) {
   /// Why not `DispatchQueue.concurrentPerform`: a batch-1 forward pass of CIFAR ResNet-110 is
   /// ~110 parallel loops of ~30 µs each, and waking dispatch's threads for each cost about as
   /// much as the loop (two threads were slower than one). Here a worker that finished a loop
-  /// spins for `spinSeconds` waiting for the next one before it sleeps on a condition variable,
-  /// and chunks are claimed one at a time from a shared counter, so a worker that is late (asleep,
+  /// polls for the next one for `spinSeconds` before it sleeps on a condition variable, and
+  /// chunks are claimed one at a time from a shared counter, so a worker that is late (asleep,
   /// or descheduled on a loaded machine) never holds up the caller: the caller runs the chunks
-  /// nobody claimed, and waits only for chunks already being run.
+  /// nobody claimed, and waits only for chunks already being run, polling for `spinSeconds`,
+  /// then asleep. Every polling loop yields the processor now and then: on a loaded machine the
+  /// thread it waits for may be queued on the same core.
   ///
   /// One loop runs at a time: a `parallelFor` called while another is running (from a chunk, or
   /// from another thread) runs its chunks inline on its own thread.
@@ -86,6 +88,8 @@ func parallelFor(_ chunkCount: Int, _ body: (Int) -> Void) {
     private let busy = Atomic<Bool>(false)
     /// Workers blocked (or about to block) on `condition`.
     private let sleepers = Atomic<Int>(0)
+    /// Whether the caller is blocked (or about to block) on `finished`.
+    private let callerSleeps = Atomic<Bool>(false)
     /// The current loop's body; written before the loop's generation is published, read only by a
     /// thread that claimed one of its chunks (so never after the loop has returned).
     private nonisolated(unsafe) var body: UnsafeRawPointer? = nil
@@ -93,12 +97,16 @@ func parallelFor(_ chunkCount: Int, _ body: (Int) -> Void) {
     private nonisolated(unsafe) var workers = 0
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
+    /// Signalled when the last chunk of a loop finishes while the caller sleeps.
+    private let finished: UnsafeMutablePointer<pthread_cond_t>
 
     private init() {
       mutex = .allocate(capacity: 1)
       condition = .allocate(capacity: 1)
+      finished = .allocate(capacity: 1)
       pthread_mutex_init(mutex, nil)
       pthread_cond_init(condition, nil)
+      pthread_cond_init(finished, nil)
     }
 
     /// Runs `body(0)`, …, `body(chunkCount − 1)` on the caller and up to `threads − 1` workers.
@@ -128,11 +136,25 @@ func parallelFor(_ chunkCount: Int, _ body: (Int) -> Void) {
             pthread_mutex_unlock(mutex)
           }
           runChunks(of: g)
-          // Chunks claimed by workers and still running.
-          var polls = 0
-          while completed.load(ordering: .acquiring) < chunkCount {
-            polls += 1
-            if polls & 255 == 0 { sched_yield() }
+          // Chunks claimed by workers and still running: poll, then sleep.
+          if completed.load(ordering: .acquiring) < chunkCount {
+            let deadline = monotonicSeconds() + Self.spinSeconds
+            var polls = 0
+            while completed.load(ordering: .acquiring) < chunkCount {
+              polls += 1
+              if polls & 63 == 0 {
+                sched_yield()
+                if monotonicSeconds() > deadline {
+                  pthread_mutex_lock(mutex)
+                  callerSleeps.store(true, ordering: .sequentiallyConsistent)
+                  while completed.load(ordering: .sequentiallyConsistent) < chunkCount {
+                    pthread_cond_wait(finished, mutex)
+                  }
+                  callerSleeps.store(false, ordering: .relaxed)
+                  pthread_mutex_unlock(mutex)
+                }
+              }
+            }
           }
           self.body = nil
         }
@@ -155,7 +177,12 @@ func parallelFor(_ chunkCount: Int, _ body: (Int) -> Void) {
           continue
         }
         invoke(Int(next))
-        completed.add(1, ordering: .releasing)
+        let done = completed.add(1, ordering: .sequentiallyConsistent).newValue
+        if done == Int(count), callerSleeps.load(ordering: .sequentiallyConsistent) {
+          pthread_mutex_lock(mutex)
+          pthread_cond_signal(finished)
+          pthread_mutex_unlock(mutex)
+        }
         s = state.load(ordering: .relaxed)
       }
     }
@@ -177,7 +204,8 @@ func parallelFor(_ chunkCount: Int, _ body: (Int) -> Void) {
           var polls = 0
           while UInt32(truncatingIfNeeded: s >> 32) == seen {
             polls += 1
-            if polls & 1023 == 0, monotonicSeconds() > deadline {
+            if polls & 63 == 0 { sched_yield() }
+            if polls & 63 == 0, monotonicSeconds() > deadline {
               pthread_mutex_lock(mutex)
               sleepers.add(1, ordering: .sequentiallyConsistent)
               s = state.load(ordering: .sequentiallyConsistent)
