@@ -3,7 +3,7 @@
 //
 // Data flows one way through the targets:
 //   Basics (no dependencies) → readers (TensorFormats, Archives, Datasets, Checkpoints) → Engine → Training
-//   → Lesion, PathAnalysis → Report → LesionCLI → resnet-lesion
+//   → Lesion, PathAnalysis → Report → Studies → Figures → LesionCLI → resnet-lesion
 import Foundation
 import PackageDescription
 
@@ -95,12 +95,18 @@ let package = Package(
       name: "Studies",
       dependencies: ["Basics", "Checkpoints", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report", "Statistics", "Importance"],
       path: "Sources/Studies"),
+    // Figures: each figure of `figures` is Studies experiments plus a plot and a sidecar; the
+    // catalog, the workspace (models and data checked before any work), seed manifests, sharding.
+    .target(
+      name: "Figures",
+      dependencies: ["Basics", "Checkpoints", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report", "Statistics", "Studies"],
+      path: "Sources/Figures"),
     // The command line: argument parsing and commands (library, testable) and a thin executable.
     .target(
       name: "LesionCLI",
       dependencies: [
         "Basics", "TensorFormats", "Datasets", "Engine", "Checkpoints", "Training", "Lesion", "PathAnalysis",
-        "Report", "Statistics", "Studies",
+        "Report", "Statistics", "Studies", "Figures",
       ],
       path: "Sources/CLI"),
     .executableTarget(name: "resnet-lesion", dependencies: ["LesionCLI"]),

@@ -3,6 +3,7 @@ import Checkpoints
 import Engine
 import Foundation
 import Report
+import Studies
 import TensorFormats
 
 /// The model options shared by commands that load a network: `--model`, `--normalize`,

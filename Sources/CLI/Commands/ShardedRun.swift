@@ -35,19 +35,28 @@ struct ShardedRun {
   ///   `--shards` without `--shard`, or `--shard` without `--output`.
   init(_ arguments: ParsedArguments, context: CommandContext) throws {
     merged = context.mergedParts
-    let shards = try arguments.int("shards", in: 1...1_000_000)
-    if let text = try arguments.string("shard") {
-      shard = try ShardSpec.parse(text, shards: shards, environment: ProcessInfo.processInfo.environment)
+    shard = try Self.shard(arguments)
+    if shard != nil {
       guard try arguments.wasGiven("output") else {
         throw ShardingError.invalidCombination(option: "--shard", reason: "needs --output PART: each shard writes its part file there")
       }
       guard try !arguments.wasGiven("format") else {
         throw ShardingError.invalidCombination(option: "--format", reason: "does not apply to a shard, which writes a part file; give it to 'merge'")
       }
-    } else if shards != nil {
-      throw ShardingError.invalidCombination(option: "--shards", reason: "needs --shard auto")
     }
     journal = try arguments.path("journal")
+  }
+
+  /// The shard `--shard` (with `--shards`) names, or nil.
+  /// - Throws: `ShardingError` (exit 64) for a malformed shard, `auto` outside an array job, or
+  ///   `--shards` without `--shard`.
+  static func shard(_ arguments: ParsedArguments) throws -> ShardSpec? {
+    let shards = try arguments.int("shards", in: 1...1_000_000)
+    guard let text = try arguments.string("shard") else {
+      if shards != nil { throw ShardingError.invalidCombination(option: "--shards", reason: "needs --shard auto") }
+      return nil
+    }
+    return try ShardSpec.parse(text, shards: shards, environment: ProcessInfo.processInfo.environment)
   }
 
   /// The study with this run's shard and its evaluation store (the journal's or the merged
@@ -108,7 +117,7 @@ struct ShardedRun {
   static func identity(_ study: Study, arguments: ParsedArguments) throws -> JSONValue {
     let left = splitOptions.union(outputOptions)
     return try RunIdentity.make(
-      toolVersion: LesionProgram.version, command: arguments.commandPath,
+      toolVersion: Provenance.toolVersion, command: arguments.commandPath,
       options: arguments.values.filter { !left.contains($0.key) }, flags: arguments.flags.subtracting(left), study: study)
   }
 }
