@@ -29,11 +29,11 @@ public struct FigureRequest {
   public var figures: [FigureID]
   /// Whether the figures were named (`--only`): a named figure without a residual network stops
   /// the run instead of being skipped.
-  public var named: Bool
+  public var named = false
   public var settings: FigureSettings
   public var importance: ImportanceFigures.Settings
   /// Model arguments by role (a bundled name, a path, or `none`); absent roles use the bundled model.
-  public var modelArguments: [ModelRole: String]
+  public var modelArguments: [ModelRole: String] = [:]
   /// The data set argument (a bundled name or a path).
   public var dataSource: String
   /// The output folder (a merge's too).
@@ -42,31 +42,20 @@ public struct FigureRequest {
   /// are relative to.
   public var seedManifest: URL?
   public var modelsDirectory: URL?
-  public var sharding: FigureSharding
+  public var sharding = FigureSharding(shard: nil, partFile: nil, merged: nil)
   /// The `figures` command that remakes one figure alone (recorded in its sidecar).
-  public var equivalentCommand: (FigureID) -> String
+  public var equivalentCommand: (FigureID) -> String = { _ in "" }
   /// The identity of the run on the residual network's study, which a shard's part records and a
   /// merge checks (used only when sharding or merging).
-  public var runIdentity: (Study) throws -> JSONValue
+  public var runIdentity: (Study) throws -> JSONValue = { _ in .null }
 
-  public init(
-    figures: [FigureID], named: Bool, settings: FigureSettings, importance: ImportanceFigures.Settings,
-    modelArguments: [ModelRole: String], dataSource: String, outputFolder: URL, seedManifest: URL?, modelsDirectory: URL?,
-    sharding: FigureSharding, equivalentCommand: @escaping (FigureID) -> String,
-    runIdentity: @escaping (Study) throws -> JSONValue
-  ) {
+  /// `figures` made whole with the bundled models and the default importance settings.
+  public init(figures: [FigureID], settings: FigureSettings, dataSource: String, outputFolder: URL) {
     self.figures = figures
-    self.named = named
     self.settings = settings
-    self.importance = importance
-    self.modelArguments = modelArguments
+    importance = .defaults(quick: settings.quick)
     self.dataSource = dataSource
     self.outputFolder = outputFolder
-    self.seedManifest = seedManifest
-    self.modelsDirectory = modelsDirectory
-    self.sharding = sharding
-    self.equivalentCommand = equivalentCommand
-    self.runIdentity = runIdentity
   }
 }
 

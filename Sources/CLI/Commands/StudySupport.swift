@@ -100,6 +100,13 @@ extension NumPyLayout: CaseIterable {
 
 /// Builds the `Study` a command's options describe, with progress on standard error.
 enum StudyArguments {
+  /// The options of a command that measures a study: model and data, the command's own
+  /// `specific` ones, sharding, `--format`, `--output` and `--quiet`.
+  static func options(_ specific: [OptionSpec]) -> [OptionSpec] {
+    ModelArguments.all() + DataArguments.all + specific + ShardedRun.options
+      + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet]
+  }
+
   /// Loads model and data and checks that they fit.
   static func load(_ arguments: ParsedArguments, context: CommandContext) throws -> Study {
     let model = try ModelArguments.load(arguments)

@@ -133,13 +133,18 @@ enum FiguresCommand: LesionCommand {
       throw CommandLineError.invalidValue(
         option: "--models-dir", value: modelsDirectory?.path ?? "", expected: "--seeds as well (it locates the manifest's models)")
     }
-    return FigureRequest(
-      figures: only ?? FigureID.paperFigures, named: only != nil, settings: settings, importance: importance,
-      modelArguments: modelArguments, dataSource: try arguments.string("data") ?? "mnist-5k", outputFolder: out,
-      seedManifest: manifestFile, modelsDirectory: modelsDirectory,
-      sharding: FigureSharding(shard: shard, partFile: partFile, merged: context.mergedParts),
-      equivalentCommand: { figureCommand(arguments, figure: $0) },
-      runIdentity: { try ShardedRun.identity($0, arguments: arguments) })
+    var request = FigureRequest(
+      figures: only ?? FigureID.paperFigures, settings: settings, dataSource: try arguments.string("data") ?? "mnist-5k",
+      outputFolder: out)
+    request.named = only != nil
+    request.importance = importance
+    request.modelArguments = modelArguments
+    request.seedManifest = manifestFile
+    request.modelsDirectory = modelsDirectory
+    request.sharding = FigureSharding(shard: shard, partFile: partFile, merged: context.mergedParts)
+    request.equivalentCommand = { figureCommand(arguments, figure: $0) }
+    request.runIdentity = { try ShardedRun.identity($0, arguments: arguments) }
+    return request
   }
 
   /// Parses `--only fig3,fig6b`: the named figures in catalog order (so the output does not
