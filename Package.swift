@@ -144,7 +144,8 @@ let package = Package(
     .testTarget(
       name: "ImagesTests", dependencies: ["_TestSupport", "Images", "Datasets"], exclude: ["Fixtures"]),
     .testTarget(name: "ReportTests", dependencies: ["_TestSupport", "Basics", "Report"]),
-    .testTarget(name: "ParsingTests", dependencies: ["_TestSupport", "LesionCLI"]),
+    .testTarget(name: "ParsingTests", dependencies: ["_TestSupport", "LesionCLI", "Studies"]),
+    .testTarget(name: "FiguresTests", dependencies: ["_TestSupport", "Basics", "Figures", "PathAnalysis", "Studies"]),
     .testTarget(name: "ShardingTests", dependencies: ["_TestSupport", "Studies", "Lesion", "Engine", "Basics"]),
     // End-to-end: runs the built resnet-lesion binary.
     .testTarget(name: "CommandLineTests", dependencies: ["_TestSupport", "resnet-lesion"], exclude: ["Fixtures"]),
