@@ -93,7 +93,10 @@ let package = Package(
     // result and row schema, used alike by the commands and by `figures`.
     .target(
       name: "Studies",
-      dependencies: ["Basics", "Checkpoints", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report", "Statistics", "Importance"],
+      dependencies: [
+        "Basics", "Checkpoints", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report", "Statistics", "Importance",
+        "TensorFormats",
+      ],
       path: "Sources/Studies"),
     // Figures: each figure of `figures` is Studies experiments plus a plot and a sidecar; the
     // catalog, the workspace (models and data checked before any work), seed manifests, sharding.
