@@ -1,10 +1,7 @@
 import Basics
 import Checkpoints
-import Engine
 import Foundation
-import Report
 import Studies
-import TensorFormats
 
 /// The model options shared by commands that load a network: `--model`, `--normalize`,
 /// `--mean`/`--std`, `--input-size`.
