@@ -3,7 +3,7 @@
 //
 // Data flows one way through the targets:
 //   Basics (no dependencies) → readers (TensorFormats, Archives, Datasets, Checkpoints) → Engine → Training
-//   → Lesion, PathAnalysis → Report → LesionCLI → resnet-lesion
+//   → Lesion, PathAnalysis → Report → Studies → Figures → LesionCLI → resnet-lesion
 import Foundation
 import PackageDescription
 
@@ -93,14 +93,23 @@ let package = Package(
     // result and row schema, used alike by the commands and by `figures`.
     .target(
       name: "Studies",
-      dependencies: ["Basics", "Checkpoints", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report", "Statistics", "Importance"],
+      dependencies: [
+        "Basics", "Checkpoints", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report", "Statistics", "Importance",
+        "TensorFormats",
+      ],
       path: "Sources/Studies"),
+    // Figures: each figure of `figures` is Studies experiments plus a plot and a sidecar; the
+    // catalog, the workspace (models and data checked before any work), seed manifests, sharding.
+    .target(
+      name: "Figures",
+      dependencies: ["Basics", "Checkpoints", "Datasets", "Engine", "Lesion", "PathAnalysis", "Report", "Statistics", "Studies"],
+      path: "Sources/Figures"),
     // The command line: argument parsing and commands (library, testable) and a thin executable.
     .target(
       name: "LesionCLI",
       dependencies: [
         "Basics", "TensorFormats", "Datasets", "Engine", "Checkpoints", "Training", "Lesion", "PathAnalysis",
-        "Report", "Statistics", "Studies",
+        "Report", "Statistics", "Studies", "Figures",
       ],
       path: "Sources/CLI"),
     .executableTarget(name: "resnet-lesion", dependencies: ["LesionCLI"]),
@@ -138,7 +147,8 @@ let package = Package(
     .testTarget(
       name: "ImagesTests", dependencies: ["_TestSupport", "Images", "Datasets"], exclude: ["Fixtures"]),
     .testTarget(name: "ReportTests", dependencies: ["_TestSupport", "Basics", "Report"]),
-    .testTarget(name: "ParsingTests", dependencies: ["_TestSupport", "LesionCLI"]),
+    .testTarget(name: "ParsingTests", dependencies: ["_TestSupport", "LesionCLI", "Studies"]),
+    .testTarget(name: "FiguresTests", dependencies: ["_TestSupport", "Basics", "Figures", "PathAnalysis", "Studies"]),
     .testTarget(name: "ShardingTests", dependencies: ["_TestSupport", "Studies", "Lesion", "Engine", "Basics"]),
     // End-to-end: runs the built resnet-lesion binary.
     .testTarget(name: "CommandLineTests", dependencies: ["_TestSupport", "resnet-lesion"], exclude: ["Fixtures"]),

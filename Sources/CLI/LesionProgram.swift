@@ -39,7 +39,7 @@ public final class CommandContext: @unchecked Sendable {
 /// The `resnet-lesion` program: every command, and the entry point the executable calls.
 public enum LesionProgram {
   /// The tool's version, recorded in every output file's metadata.
-  public static let version = "0.1.0"
+  public static let version = Provenance.toolVersion
 
   /// The commands in help order.
   public static var commands: [LesionCommand.Type] { registeredCommands }

@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import Report
+import Studies
 
 /// The output formats every measuring command offers.
 public enum OutputFormat: String, CaseIterable, Sendable {

@@ -1,6 +1,6 @@
 import Checkpoints
 import Foundation
-import Report
+import Studies
 
 /// `resnet-lesion convert`: any supported checkpoint → a resnet-lesion model file that loads
 /// with no flags (architecture, normalization, class names and provenance in its metadata).
@@ -44,7 +44,7 @@ enum ConvertCommand: LesionCommand {
     metadata.provenance = provenance
     try ModelFile.write(model.network, metadata: metadata, to: output, half: half)
     context.write(
-      "wrote \(output.path): \(model.familyDescription), input \(model.network.inputShape), \(model.network.classCount) classes, \(model.network.parameterCount) parameters as \(half ? "float16" : "float32"); normalization mean \(ModelArguments.list(metadata.normalizationMean)), std \(ModelArguments.list(metadata.normalizationStd)) (\(model.metadata.normalizationSource))\n"
+      "wrote \(output.path): \(model.familyDescription), input \(model.network.inputShape), \(model.network.classCount) classes, \(model.network.parameterCount) parameters as \(half ? "float16" : "float32"); normalization mean \(ModelReport.list(metadata.normalizationMean)), std \(ModelReport.list(metadata.normalizationStd)) (\(model.metadata.normalizationSource))\n"
     )
   }
 }

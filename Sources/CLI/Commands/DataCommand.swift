@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Report
+import Studies
 
 /// `resnet-lesion data`: look at a data set, or download an official one.
 enum DataCommand: LesionCommand {

@@ -35,4 +35,14 @@ enum DrawArguments {
   }
 
   static func seed(_ arguments: ParsedArguments) throws -> Int { try arguments.int("seed", in: 0...Int.max) ?? 0 }
+
+  /// `--permutations N`: random deletion orders for Shapley values (0: none), or nil when not given.
+  /// - Throws: `CommandLineError.invalidValue` (exit 64) for 1, which gives no interval.
+  static func permutations(_ arguments: ParsedArguments) throws -> Int? {
+    guard let n = try arguments.int("permutations", in: 0...1_000_000) else { return nil }
+    guard n != 1 else {
+      throw CommandLineError.invalidValue(option: "--permutations", value: "1", expected: "0 (no Shapley values) or at least 2")
+    }
+    return n
+  }
 }

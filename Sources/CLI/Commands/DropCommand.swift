@@ -13,13 +13,12 @@ enum DropCommand: LesionCommand {
     abstract: "Delete residual blocks at test time and measure the error (Figs. 3, 5a).",
     discussion:
       "Evaluates the intact network and the network with the given residual blocks deleted: a deleted block keeps its shortcut and loses its residual branch. Each lesion is compared with the intact network on the same images: error with its 95% Wilson interval, the change in error with its 95% Newcombe paired interval and the exact McNemar p-value, the mean loss change with its paired t interval, and agreement of predictions. With --deleted K, deletes K blocks chosen at random, --samples times (one row per draw; several counts like 1,5,10 are allowed).",
-    options: ModelArguments.all() + DataArguments.all + [
+    options: StudyArguments.options([
       .option("blocks", short: "b", value: "<list>", help: "Blocks to delete: 1-based numbers as 'info' prints them, lists and ranges (5,9 or 10-18)."),
       .option("stage", value: "<n>", help: "Delete every block of this stage (1-based)."),
       .option("deleted", value: "<list>", help: "Numbers of blocks to delete at random, e.g. 3 or 1,5,10 (see --samples, --seed).").aliased("random"),
       .option("per-image", value: "<path>", help: "With --blocks or --stage: also write a CSV with one row per image: label, intact and lesioned prediction and loss."),
-    ] + DrawArguments.options(defaultSamples: "10") + ShardedRun.options
-      + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
+    ] + DrawArguments.options(defaultSamples: "10")),
     examples: [
       "drop --blocks 5,9",
       "drop --model resnet56.th --data cifar-10-batches-bin --stage 2 --output stage2.csv",
@@ -28,7 +27,6 @@ enum DropCommand: LesionCommand {
     ])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
-    let output = try OutputTarget(arguments)
     let run = try ShardedRun(arguments, context: context)
     let given = try ["blocks", "stage", "deleted"].filter { try arguments.wasGiven($0) }
     guard given.count == 1 else {
@@ -49,7 +47,7 @@ enum DropCommand: LesionCommand {
     let ks = try arguments.integerList("deleted", in: 0...100_000)
     let draws = try DrawArguments.drawCount(arguments)
     let seed = try DrawArguments.seed(arguments)
-    let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
+    let study = try run.study()
     let provenance = try Provenance.metadata(study, arguments: arguments)
     var table: ResultTable
     if let ks {
@@ -78,8 +76,6 @@ enum DropCommand: LesionCommand {
         try csv.write(to: perImage)
       }
     }
-    table.notes.insert(study.description, at: 0)
-    table.metadata = provenance
-    try run.emit(table, study: study, output: output, arguments: arguments, context: context)
+    try run.emit(table, study: study, provenance: provenance)
   }
 }

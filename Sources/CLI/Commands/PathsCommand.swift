@@ -37,12 +37,8 @@ enum PathsCommand: LesionCommand {
   static let gradientBatch = OptionSpec.option("gradient-batch", value: "<n>", help: "With --gradients: images per batch.", default: "32").aliased("batch-size")
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
-    let output = try OutputTarget(arguments)
     let run = try ShardedRun(arguments, context: context)
-    if try arguments.flag("gradients") {
-      try runGradients(arguments, output: output, run: run, context: context)
-      return
-    }
+    if try arguments.flag("gradients") { return try runGradients(arguments, run: run) }
     if try ["shard", "journal"].contains(where: { try arguments.wasGiven($0) }) {
       throw ShardingError.invalidCombination(option: "--shard/--journal", reason: "apply to 'paths --gradients' only: the exact distribution is computed at once")
     }
@@ -55,7 +51,7 @@ enum PathsCommand: LesionCommand {
     let range = try rangeText.map { try parseRange($0, limit: n) }
     var table = try PathLengths(blockCount: n, share: share, range: range).run().table
     table.metadata = Provenance.tool + table.metadata + [("equivalent_command", .string(Provenance.equivalentCommand(arguments)))]
-    try output.emit(table, context: context)
+    try run.output.emit(table, context: context)
   }
 
   /// A share in (0, 1]: 0 holds no path, so it is a usage error like any value outside.
@@ -80,7 +76,7 @@ enum PathsCommand: LesionCommand {
   }
 
   /// `paths --gradients`: gradient magnitude per path length and effective paths (Fig. 6b, 6c).
-  static func runGradients(_ arguments: ParsedArguments, output: OutputTarget, run: ShardedRun, context: CommandContext) throws {
+  static func runGradients(_ arguments: ParsedArguments, run: ShardedRun) throws {
     let share = try shareValue(arguments, "gradient-share", default: 0.9)
     let samples = try arguments.int("gradient-samples", in: 1...1_000_000) ?? 10
     let batchSize = try arguments.int("gradient-batch", in: 1...100_000) ?? 32
@@ -88,19 +84,15 @@ enum PathsCommand: LesionCommand {
     let location = try arguments.choice("at", as: GradientLocation.self) ?? .block
     let mode = try arguments.choice("gradient-mode", as: PathGradientMode.self) ?? .singlePath
     let lengths = try arguments.integerList("lengths", in: 0...100_000)
-    let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
+    let study = try run.study()
     let experiment = PathGradients(
       configuration: PathGradientConfiguration(
         samples: samples, batchSize: batchSize, seed: seed, location: location, lengths: lengths, mode: mode),
       share: share)
-    if run.isShard {
-      _ = try experiment.measure(on: study)
-      return try run.writePart(study: study, output: output, arguments: arguments)
+    try run.emit(study, measuringShard: { _ = try experiment.measure(on: study) }) {
+      var table = try experiment.run(on: study).table
+      table.notes.append("(Veit et al. 2016, ResNet-110 on CIFAR-10: 5–17 blocks, 0.45% of all paths)")
+      return table
     }
-    var table = try experiment.run(on: study).table
-    table.notes.insert(study.description, at: 0)
-    table.notes.append("(Veit et al. 2016, ResNet-110 on CIFAR-10: 5–17 blocks, 0.45% of all paths)")
-    table.metadata = try Provenance.metadata(study, arguments: arguments) + table.metadata
-    try run.emit(table, study: study, output: output, arguments: arguments, context: context)
   }
 }

@@ -12,19 +12,17 @@ enum ReorderCommand: LesionCommand {
     abstract: "Swap shape-compatible blocks at random and measure error against Kendall τ (Fig. 5b).",
     discussion:
       "Each draw starts from the original order and applies K random swaps of two blocks with the same input and output shapes (within a stage; downsampling blocks never move). Reports each order's Kendall τ against the original order and its error compared with the intact network on the same images. --order gives one explicit permutation instead; --summary prints the mean error per number of swaps with its 95% interval over draws.",
-    options: ModelArguments.all() + DataArguments.all + [
+    options: StudyArguments.options([
       .option("swaps", value: "<list>", help: "Numbers of random swaps per order, e.g. 5 or 1-20.", default: "5"),
       .option("order", value: "<list>", help: "An explicit order of all blocks, e.g. 1,3,2,4,…"),
       .flag("summary", help: "One row per number of swaps (mean error and its 95% interval) instead of one per order."),
-    ] + DrawArguments.options(defaultSamples: "10") + ShardedRun.options
-      + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
+    ] + DrawArguments.options(defaultSamples: "10")),
     examples: [
       "reorder --swaps 1-10 --samples 20 --summary",
       "reorder --order 2,1,3-54 --format json",
     ])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
-    let output = try OutputTarget(arguments)
     let run = try ShardedRun(arguments, context: context)
     let orders: Reordering.Orders
     if let text = try arguments.string("order") {
@@ -35,11 +33,8 @@ enum ReorderCommand: LesionCommand {
         seed: try DrawArguments.seed(arguments))
     }
     let summary = try arguments.flag("summary")
-    let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
+    let study = try run.study()
     let result = try Reordering(orders, option: try arguments.wasGiven("order") ? "--order" : "--swaps").run(on: study)
-    var table = summary ? result.table : result.ordersTable
-    table.notes.insert(study.description, at: 0)
-    table.metadata = try Provenance.metadata(study, arguments: arguments)
-    try run.emit(table, study: study, output: output, arguments: arguments, context: context)
+    try run.emit(summary ? result.table : result.ordersTable, study: study)
   }
 }

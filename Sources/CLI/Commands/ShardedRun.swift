@@ -8,8 +8,9 @@ import Studies
 /// journal records each finished evaluation and lets a rerun skip them; under `merge` the
 /// command replays the parts' evaluations instead of computing.
 ///
-/// A command reads these options with `init`, passes its `Study` through `prepare`, and writes
-/// with `emit` instead of `OutputTarget.emit`.
+/// A measuring command reads these options and `--format`/`--output` with `init` (before any
+/// work), loads its `Study` with `study()`, and writes its table with `emit` (a shard's part, or
+/// the output).
 struct ShardedRun {
   static let options: [OptionSpec] = [
     .option(
@@ -29,32 +30,52 @@ struct ShardedRun {
   var shard: ShardSpec?
   var journal: URL?
   var merged: PartSet?
+  /// Where the result goes (`--format`, `--output`).
+  let output: OutputTarget
+  let arguments: ParsedArguments
+  let context: CommandContext
 
   /// Reads the options; checked before any work starts.
-  /// - Throws: `ShardingError` (exit 64) for a malformed `--shard`, `auto` outside an array job,
-  ///   `--shards` without `--shard`, or `--shard` without `--output`.
+  /// - Throws: `CommandLineError` (exit 64) for a bad `--format` or `--output`; `ShardingError`
+  ///   (exit 64) for a malformed `--shard`, `auto` outside an array job, `--shards` without
+  ///   `--shard`, or `--shard` without `--output`.
   init(_ arguments: ParsedArguments, context: CommandContext) throws {
+    output = try OutputTarget(arguments)
+    self.arguments = arguments
+    self.context = context
     merged = context.mergedParts
-    let shards = try arguments.int("shards", in: 1...1_000_000)
-    if let text = try arguments.string("shard") {
-      shard = try ShardSpec.parse(text, shards: shards, environment: ProcessInfo.processInfo.environment)
+    shard = try Self.shard(arguments)
+    if shard != nil {
       guard try arguments.wasGiven("output") else {
         throw ShardingError.invalidCombination(option: "--shard", reason: "needs --output PART: each shard writes its part file there")
       }
       guard try !arguments.wasGiven("format") else {
         throw ShardingError.invalidCombination(option: "--format", reason: "does not apply to a shard, which writes a part file; give it to 'merge'")
       }
-    } else if shards != nil {
-      throw ShardingError.invalidCombination(option: "--shards", reason: "needs --shard auto")
     }
     journal = try arguments.path("journal")
   }
+
+  /// The shard `--shard` (with `--shards`) names, or nil.
+  /// - Throws: `ShardingError` (exit 64) for a malformed shard, `auto` outside an array job, or
+  ///   `--shards` without `--shard`.
+  static func shard(_ arguments: ParsedArguments) throws -> ShardSpec? {
+    let shards = try arguments.int("shards", in: 1...1_000_000)
+    guard let text = try arguments.string("shard") else {
+      if shards != nil { throw ShardingError.invalidCombination(option: "--shards", reason: "needs --shard auto") }
+      return nil
+    }
+    return try ShardSpec.parse(text, shards: shards, environment: ProcessInfo.processInfo.environment)
+  }
+
+  /// The study the model and data options describe, prepared for this run.
+  func study() throws -> Study { try prepare(StudyArguments.load(arguments, context: context)) }
 
   /// The study with this run's shard and its evaluation store (the journal's or the merged
   /// parts'), after checking that a journal or the parts belong to this very run.
   /// - Throws: `ShardingError.journalMismatch` or `.mergeMismatch` when they do not,
   ///   `ShardFileError` for an unusable journal.
-  func prepare(_ study: Study, arguments: ParsedArguments, context: CommandContext) throws -> Study {
+  func prepare(_ study: Study) throws -> Study {
     var study = study
     study.shard = shard
     guard merged != nil || shard != nil || journal != nil else { return study }
@@ -85,17 +106,33 @@ struct ShardedRun {
     return study
   }
 
-  /// Writes the part file of a shard to `--output`, or else the table as `output` says.
-  func emit(_ table: ResultTable, study: Study, output: OutputTarget, arguments: ParsedArguments, context: CommandContext) throws {
-    guard isShard else { return try output.emit(table, context: context) }
-    try writePart(study: study, output: output, arguments: arguments)
+  /// Writes a shard's part file to `--output`, or else `table` as the output says: the study
+  /// named first in its notes, its provenance (`provenance`, else the study's and the command
+  /// line's) before the table's own metadata.
+  func emit(_ table: ResultTable, study: Study, provenance: [(key: String, value: JSONValue)]? = nil) throws {
+    guard !isShard else { return try writePart(study: study) }
+    var table = table
+    table.notes.insert(study.description, at: 0)
+    table.metadata = try (provenance ?? Provenance.metadata(study, arguments: arguments)) + table.metadata
+    try output.emit(table, context: context)
+  }
+
+  /// Writes the result of an experiment that a shard measures only in part: a shard runs
+  /// `measure` (its share of the evaluations) and writes its part; otherwise `result` runs the
+  /// whole experiment and its table is written as `emit(_:study:provenance:)` does.
+  func emit(_ study: Study, measuringShard measure: () throws -> Void, result: () throws -> ResultTable) throws {
+    guard !isShard else {
+      try measure()
+      return try writePart(study: study)
+    }
+    try emit(try result(), study: study)
   }
 
   /// Whether this process computes one shard (and writes a part, not a table).
   var isShard: Bool { shard != nil }
 
   /// Writes what the shard computed (the study's evaluation store) as a part file to `--output`.
-  func writePart(study: Study, output: OutputTarget, arguments: ParsedArguments) throws {
+  func writePart(study: Study) throws {
     guard let shard, let file = output.file else { return }
     let part = PartFile(
       identity: try Self.identity(study, arguments: arguments), shard: shard, evaluations: study.evaluations?.all ?? [],
@@ -108,7 +145,7 @@ struct ShardedRun {
   static func identity(_ study: Study, arguments: ParsedArguments) throws -> JSONValue {
     let left = splitOptions.union(outputOptions)
     return try RunIdentity.make(
-      toolVersion: LesionProgram.version, command: arguments.commandPath,
+      toolVersion: Provenance.toolVersion, command: arguments.commandPath,
       options: arguments.values.filter { !left.contains($0.key) }, flags: arguments.flags.subtracting(left), study: study)
   }
 }

@@ -13,10 +13,9 @@ enum SweepCommand: LesionCommand {
     abstract: "Delete every block alone (Fig. 3), or k random blocks for each k (Fig. 5a).",
     discussion:
       "Without --deleted: one row per block with the error after deleting that block alone and its paired comparison with the intact network (Newcombe interval for the change, exact McNemar p), downsampling blocks marked, the intact network as block 0. Layers of plain networks that change shape cannot be deleted and have empty cells. With --deleted 1-20: for each k, random sets of k deleted blocks; the mean error over draws with its 95% t interval (--samples auto draws until the half-width is at most --precision). Draw j of k is the same whatever other k are asked.",
-    options: ModelArguments.all() + DataArguments.all + [
+    options: StudyArguments.options([
       .option("deleted", value: "<list>", help: "Numbers of randomly deleted blocks, e.g. 1-20 or 1,5,10.").aliased("random"),
-    ] + DrawArguments.options(defaultSamples: "10") + ShardedRun.options
-      + [CommonOptions.format, CommonOptions.output, CommonOptions.quiet],
+    ] + DrawArguments.options(defaultSamples: "10")),
     examples: [
       "sweep --output sweep.csv",
       "sweep --deleted 1-10 --samples auto --precision 0.02",
@@ -25,13 +24,12 @@ enum SweepCommand: LesionCommand {
     ])
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
-    let output = try OutputTarget(arguments)
     let run = try ShardedRun(arguments, context: context)
     let ks = try arguments.integerList("deleted", in: 0...100_000)
     let draws = try DrawArguments.drawCount(arguments)
     let seed = try DrawArguments.seed(arguments)
-    let study = try run.prepare(StudyArguments.load(arguments, context: context), arguments: arguments, context: context)
-    var table: ResultTable
+    let study = try run.study()
+    let table: ResultTable
     if let ks {
       let experiment = RandomDeletion(counts: ks, draws: draws, seed: seed, option: "--deleted")
       try experiment.check(study.network)
@@ -39,8 +37,6 @@ enum SweepCommand: LesionCommand {
     } else {
       table = try SingleDeletionSweep().run(on: study).table
     }
-    table.notes.insert(study.description, at: 0)
-    table.metadata = try Provenance.metadata(study, arguments: arguments)
-    try run.emit(table, study: study, output: output, arguments: arguments, context: context)
+    try run.emit(table, study: study)
   }
 }

@@ -3,6 +3,7 @@ import Datasets
 import Engine
 import Foundation
 import Report
+import Studies
 import Training
 
 /// `resnet-lesion train`: trains a residual (or plain / VGG-style) network with SGD and saves it

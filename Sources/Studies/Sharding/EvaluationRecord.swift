@@ -132,8 +132,9 @@ public final class EvaluationStore: @unchecked Sendable {
   /// The images (positions in the selection) this store's results cover when a shard splits its
   /// run by images (`ShardSpec.imageRange`); nil when they cover every image.
   public var imageRange: Range<Int>?
-  private var results: [LesionPlan: LesionResult] = [:]
-  private var order: [LesionPlan] = []
+  private var results = FirstStored<LesionPlan, LesionResult>()
+  private var gradientSamples = FirstStored<Int, [Double]>()
+  private var measures = FirstStored<String, [Double]>()
 
   public init(mode: Mode = .evaluateMissing, journal: Journal? = nil) {
     self.mode = mode
@@ -144,23 +145,18 @@ public final class EvaluationStore: @unchecked Sendable {
   public func result(for plan: LesionPlan) -> LesionResult? { results[plan] }
 
   /// Every stored result, in the order first stored.
-  public var all: [LesionResult] { order.compactMap { results[$0] } }
+  public var all: [LesionResult] { results.all.map(\.value) }
 
   /// Stores `result` unless its plan is already stored; appends it to the journal when new.
   /// - Throws: `ShardFileError.unreadable` when the journal cannot be written.
   public func record(_ result: LesionResult) throws {
     guard results[result.plan] == nil else { return }
     try journal?.append(EvaluationRecord.encode(result))
-    results[result.plan] = result
-    order.append(result.plan)
+    restore(result)
   }
 
   /// Stores a result without journaling it (it came from the journal or a part).
-  public func restore(_ result: LesionResult) {
-    guard results[result.plan] == nil else { return }
-    results[result.plan] = result
-    order.append(result.plan)
-  }
+  public func restore(_ result: LesionResult) { results.insert(result, for: result.plan) }
 
   /// Stores a journal record of either kind without journaling it again.
   /// - Throws: `ShardFileError.invalid` for a malformed record.
@@ -176,16 +172,11 @@ public final class EvaluationStore: @unchecked Sendable {
 
   // MARK: Path-gradient samples
 
-  private var gradientSamples: [Int: [Double]] = [:]
-  private var gradientOrder: [Int] = []
-
   /// The norms of path-gradient sample `sample` (one per measured length), if stored.
   public func gradientSample(_ sample: Int) -> [Double]? { gradientSamples[sample] }
 
   /// Every stored path-gradient sample, in the order first stored.
-  public var allGradientSamples: [(sample: Int, norms: [Double])] {
-    gradientOrder.compactMap { sample in gradientSamples[sample].map { (sample, $0) } }
-  }
+  public var allGradientSamples: [(sample: Int, norms: [Double])] { gradientSamples.all.map { ($0.key, $0.value) } }
 
   /// Stores a computed sample and appends it to the journal when new.
   /// - Throws: `ShardFileError.unreadable` when the journal cannot be written.
@@ -196,24 +187,15 @@ public final class EvaluationStore: @unchecked Sendable {
   }
 
   /// Stores a sample without journaling it.
-  public func restoreGradientSample(_ sample: Int, norms: [Double]) {
-    guard gradientSamples[sample] == nil else { return }
-    gradientSamples[sample] = norms
-    gradientOrder.append(sample)
-  }
+  public func restoreGradientSample(_ sample: Int, norms: [Double]) { gradientSamples.insert(norms, for: sample) }
 
   // MARK: Named measures
-
-  private var measures: [String: [Double]] = [:]
-  private var measureOrder: [String] = []
 
   /// The values of measure `key` (see `EvaluationRecord.encodeMeasure`), if stored.
   public func measure(_ key: String) -> [Double]? { measures[key] }
 
   /// Every stored measure, in the order first stored.
-  public var allMeasures: [(key: String, values: [Double])] {
-    measureOrder.compactMap { key in measures[key].map { (key, $0) } }
-  }
+  public var allMeasures: [(key: String, values: [Double])] { measures.all.map { ($0.key, $0.value) } }
 
   /// Stores a computed measure and appends it to the journal when new.
   /// - Throws: `ShardFileError.unreadable` when the journal cannot be written.
@@ -224,10 +206,25 @@ public final class EvaluationStore: @unchecked Sendable {
   }
 
   /// Stores a measure without journaling it.
-  public func restoreMeasure(_ key: String, values: [Double]) {
-    guard measures[key] == nil else { return }
-    measures[key] = values
-    measureOrder.append(key)
+  public func restoreMeasure(_ key: String, values: [Double]) { measures.insert(values, for: key) }
+}
+
+/// A map that keeps the first value stored under each key and remembers the order keys were first
+/// stored in (so stores list their contents, and parts and merges write them, deterministically).
+struct FirstStored<Key: Hashable, Value> {
+  private var values: [Key: Value] = [:]
+  private var order: [Key] = []
+
+  subscript(key: Key) -> Value? { values[key] }
+
+  /// Every stored pair, in the order first stored.
+  var all: [(key: Key, value: Value)] { order.compactMap { key in values[key].map { (key, $0) } } }
+
+  /// Stores `value` under `key` unless `key` is already stored (the first value wins).
+  mutating func insert(_ value: Value, for key: Key) {
+    guard values[key] == nil else { return }
+    values[key] = value
+    order.append(key)
   }
 }
 

@@ -62,7 +62,7 @@ enum PathFigures {
   /// The equivalent `paths --gradients` command.
   static func command(_ workspace: FigureWorkspace, _ result: PathGradientsResult) -> String {
     let c = result.experiment.configuration
-    return "resnet-lesion paths --gradients\(workspace.modelArgument(.residual)) --gradient-samples \(c.samples) --gradient-batch \(c.batchSize) --at \(c.location.rawValue) --gradient-mode \(c.mode.rawValue) --seed \(c.seed) --gradient-share \(NumberFormat.shortest(result.experiment.share))\(workspace.dataSource == "mnist-5k" ? "" : " --data \(Provenance.shellQuoted(Provenance.absolute(workspace.dataSource)))")"
+    return "resnet-lesion paths --gradients\(workspace.modelArgument(.residual)) --gradient-samples \(c.samples) --gradient-batch \(c.batchSize) --at \(c.location.rawValue) --gradient-mode \(c.mode.rawValue) --seed \(c.seed) --gradient-share \(NumberFormat.shortest(result.experiment.share))\(workspace.dataArguments(perClass: nil))"
   }
 
   /// Fig. 6b: mean L2 norm of the gradient that passes through exactly k residual branches.

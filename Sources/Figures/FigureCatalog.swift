@@ -5,7 +5,7 @@ import Report
 import Studies
 
 /// The figures and tables `resnet-lesion figures` regenerates (Veit et al. 2016).
-enum FigureID: String, CaseIterable, Sendable {
+public enum FigureID: String, CaseIterable, Sendable {
   case fig3
   case fig5a
   case fig5b
@@ -62,33 +62,21 @@ enum FigureID: String, CaseIterable, Sendable {
     }
   }
 
-  /// What `figures` makes without `--only`: the paper's figures (the importance figures are
-  /// made only when named, being tens of minutes on ResNet-110).
-  static var paperFigures: [FigureID] {
-    allCases.filter { ![.importance, .pruning, .interactions].contains($0) }
+  /// The models without which the figure cannot be made (Fig. 3 without a plain network shows
+  /// the residual one alone).
+  var requiredRoles: [ModelRole] {
+    [.fig3, .importance, .pruning, .interactions].contains(self) ? [.residual] : roles
   }
 
-  /// Parses `--only fig3,fig6b`.
-  /// - Throws: `CommandLineError.invalidValue` naming the known figures for an unknown or empty item.
-  static func parseList(_ text: String) throws -> [FigureID] {
-    var chosen: [FigureID] = []
-    for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-      let name = item.trimmingCharacters(in: .whitespaces).lowercased()
-      guard let figure = FigureID(rawValue: name) else {
-        throw CommandLineError.invalidValue(
-          option: "--only", value: text,
-          expected:
-            "a comma-separated list of \(allCases.map(\.rawValue).joined(separator: ", ")) ('\(name)' is not one)")
-      }
-      if !chosen.contains(figure) { chosen.append(figure) }
-    }
-    // Always in catalog order, so the output does not depend on how --only was spelled.
-    return allCases.filter(chosen.contains)
+  /// What `figures` makes without `--only`: the paper's figures (the importance figures are
+  /// made only when named, being tens of minutes on ResNet-110).
+  public static var paperFigures: [FigureID] {
+    allCases.filter { ![.importance, .pruning, .interactions].contains($0) }
   }
 }
 
 /// The part a model plays in the figures, with the option that names it and its bundled default.
-enum ModelRole: String, CaseIterable, Sendable {
+public enum ModelRole: String, CaseIterable, Sendable {
   /// The standard residual network (ResNet-110).
   case residual
   /// The plain network without shortcuts (VGG-style), Fig. 3's comparison.
@@ -99,7 +87,7 @@ enum ModelRole: String, CaseIterable, Sendable {
   case shortPaths = "short-paths"
 
   /// The command-line option (without dashes) that overrides the model.
-  var option: String {
+  public var option: String {
     switch self {
     case .residual: return "model"
     case .plain: return "plain"
@@ -132,38 +120,38 @@ enum ModelRole: String, CaseIterable, Sendable {
 }
 
 /// How much work each figure does: the full settings or the `--quick` ones, with overrides.
-struct FigureSettings: Sendable {
+public struct FigureSettings: Sendable {
   /// Whether `--quick` was given.
-  var quick: Bool
+  public var quick: Bool
   /// Seed of every random choice (random deletions, reorderings, gradient batches and branches).
-  var seed: Int
+  public var seed: Int
   /// Test images kept per class (nil: the whole test split).
-  var perClass: Int?
+  public var perClass: Int?
   /// Random draws per point in Figs. 5a, 5b and 8.
-  var draws: DrawCount
+  public var draws: DrawCount
   /// Numbers of randomly deleted blocks in Figs. 5a and 8 (clipped to the deletable blocks).
-  var deletionCounts: [Int]
+  public var deletionCounts: [Int]
   /// Numbers of random swaps in Fig. 5b.
-  var swapCounts: [Int]
+  public var swapCounts: [Int]
   /// Random batches (each measuring every path length) in Fig. 6b.
-  var gradientSamples: Int
+  public var gradientSamples: Int
   /// Training images per gradient batch in Fig. 6b.
-  var gradientBatch: Int
+  public var gradientBatch: Int
   /// Where the gradient of Fig. 6b is measured.
-  var location: GradientLocation
+  public var location: GradientLocation
   /// Which paths a gradient measurement at length k covers (the paper's single path by default).
-  var gradientMode: PathGradientMode
+  public var gradientMode: PathGradientMode
   /// Share of the total gradient the effective-path range of Fig. 6c must hold.
-  var effectiveShare: Double
+  public var effectiveShare: Double
   /// Bootstrap resamples for the intervals of Figs. 6b and 6c.
-  var bootstrapResamples: Int
+  public var bootstrapResamples: Int
   /// Images per evaluation batch.
-  var batchSize: Int
+  public var batchSize: Int
 
   /// The defaults: the whole test split, draws until each mean error is known to ±1 point (or
   /// the maximum), and the gradient measured on 100 batches; `quick` uses 10 test images per class
   /// and a few draws, to finish in under a minute.
-  static func defaults(quick: Bool, seed: Int) -> FigureSettings {
+  public static func defaults(quick: Bool, seed: Int) -> FigureSettings {
     if quick {
       return FigureSettings(
         quick: true, seed: seed, perClass: 10, draws: .fixed(2), deletionCounts: [1, 5, 10, 20],
@@ -178,9 +166,9 @@ struct FigureSettings: Sendable {
   }
 
   /// The most draws per point by default (the cost is measured in the README).
-  static let defaultMaximumDraws = 30
+  public static let defaultMaximumDraws = 30
   /// Gradient batches by default.
-  static let defaultGradientSamples = 50
+  public static let defaultGradientSamples = 50
 
   /// The gradient measurement these settings describe (the same as `paths --gradients` with the
   /// same seed, samples, batch size and location).

@@ -12,37 +12,22 @@ import Studies
 /// `interactions`) run on a calibration selection of the test images (the first
 /// `calibrationPerClass` images of every class), plus a plot; the CSVs stack the two networks'
 /// tables under a `network` column.
-enum ImportanceFigures {
+public enum ImportanceFigures {
   /// How much work the importance figures do.
-  struct Settings: Sendable {
+  public struct Settings: Sendable {
     /// Test images per class in the calibration selection.
-    var calibrationPerClass: Int
+    public var calibrationPerClass: Int
     /// Random deletion orders for the Shapley values.
-    var permutations: Int
+    public var permutations: Int
     /// Greedy removals (the static orders always remove every deletable block).
-    var greedySteps: Int
+    public var greedySteps: Int
 
     /// 5 images per class, 10 Shapley orders and 20 greedy removals (as far as Fig. 5a deletes);
     /// 2 images per class, 2 orders and 5 removals with `--quick`.
-    static func defaults(quick: Bool) -> Settings {
+    public static func defaults(quick: Bool) -> Settings {
       quick
         ? Settings(calibrationPerClass: 2, permutations: 2, greedySteps: 5)
         : Settings(calibrationPerClass: 5, permutations: 10, greedySteps: 20)
-    }
-
-    /// The settings of a `figures` command line.
-    /// - Throws: `CommandLineError` for an out-of-range value or `--permutations 1`.
-    static func parse(_ arguments: ParsedArguments, quick: Bool) throws -> Settings {
-      var settings = defaults(quick: quick)
-      if let n = try arguments.int("calibration-per-class", in: 1...1_000_000) { settings.calibrationPerClass = n }
-      if let n = try arguments.int("permutations", in: 0...1_000_000) {
-        guard n != 1 else {
-          throw CommandLineError.invalidValue(option: "--permutations", value: "1", expected: "0 (no Shapley values) or at least 2")
-        }
-        settings.permutations = n
-      }
-      if let n = try arguments.int("greedy-steps", in: 0...100_000) { settings.greedySteps = n }
-      return settings
     }
 
     /// The sidecar record (beside the common `settings`).
@@ -54,29 +39,22 @@ enum ImportanceFigures {
     }
   }
 
-  /// The options `figures` takes for these figures.
-  static let options: [OptionSpec] = [
-    .option(
-      "calibration-per-class", value: "<n>", help: "Test images per class on which importance, pruning and interactions are measured.",
-      defaultDescription: "5; 2 with --quick"),
-    .option(
-      "permutations", value: "<n>", help: "Random deletion orders for the Shapley values of the importance figure (0 skips them).",
-      defaultDescription: "10; 2 with --quick"),
-    .option(
-      "greedy-steps", value: "<n>", help: "Greedy removals in the pruning figure (each re-measures every remaining block).",
-      defaultDescription: "20; 5 with --quick"),
-  ]
-
-  /// The residual network and the plain one, when present.
-  static func roles(_ workspace: FigureWorkspace) -> [ModelRole] {
-    [ModelRole.residual, .plain].filter { workspace.models[$0] != nil }
+  /// The residual network and the plain one (when present), each with a study on the
+  /// calibration selection, in that order.
+  static func calibrationStudies(_ workspace: FigureWorkspace, _ settings: Settings) throws
+    -> [(role: ModelRole, model: FigureWorkspace.Model, study: Study)]
+  {
+    try [ModelRole.residual, .plain].filter { workspace.models[$0] != nil }.map { role in
+      var study = try workspace.study(role)
+      study.dataset = try study.dataset.selecting(offset: 0, limit: nil, perClass: settings.calibrationPerClass)
+      return (role, try workspace.model(role), study)
+    }
   }
 
-  /// A study of `role`'s model on the calibration selection.
-  static func calibrationStudy(_ workspace: FigureWorkspace, _ role: ModelRole, _ settings: Settings) throws -> Study {
-    var study = try workspace.study(role)
-    study.dataset = try study.dataset.selecting(offset: 0, limit: nil, perClass: settings.calibrationPerClass)
-    return study
+  /// Stacks `rows`, marked with `role` in the `network` column, under `stack` (the first sets it).
+  static func stack(_ rows: ResultTable, role: ModelRole, onto stack: inout ResultTable?) {
+    let marked = rows.prefixed(network, value: .text(role.rawValue))
+    if stack == nil { stack = marked } else { stack?.append(rowsOf: marked) }
   }
 
   /// The data options of the single commands: the calibration selection.
@@ -87,8 +65,10 @@ enum ImportanceFigures {
   static let network = ResultTable.Column("network", .text)
 
   /// The sidecar details every importance figure records.
-  static func details(_ settings: Settings, _ studies: [Study]) -> [(key: String, value: JSONValue)] {
-    [("importance_settings", settings.json), ("calibration_images", .integer(studies.first?.dataset.count ?? 0))]
+  static func details(_ settings: Settings, _ studies: [(role: ModelRole, model: FigureWorkspace.Model, study: Study)])
+    -> [(key: String, value: JSONValue)]
+  {
+    [("importance_settings", settings.json), ("calibration_images", .integer(studies.first?.study.dataset.count ?? 0))]
   }
 
   static func nats(_ value: Double) -> String { NumberFormat.fixed(value, decimals: 4) }
@@ -110,15 +90,11 @@ enum ImportanceFigures {
       x: .init("block, 1-based"), y: .init("Block Influence", minimum: 0))
     var commands: [String] = []
     var summaries: [String] = []
-    var studies: [Study] = []
-    for (index, role) in roles(workspace).enumerated() {
-      let model = try workspace.model(role)
-      let study = try calibrationStudy(workspace, role, settings)
-      studies.append(study)
+    let studies = try calibrationStudies(workspace, settings)
+    for (index, (role, model, study)) in studies.enumerated() {
       workspace.note("importance: \(model.label), \(study.dataset.count) images, \(settings.permutations) Shapley orders")
       let result = try BlockRanking(permutations: settings.permutations, seed: UInt64(workspace.settings.seed)).run(on: study)
-      let rows = result.table.prefixed(network, value: .text(role.rawValue))
-      if table == nil { table = rows } else { table?.append(rowsOf: rows) }
+      stack(result.table, role: role, onto: &table)
       for c in result.correlations {
         spearman.addRow([.text(role.rawValue), .text(c.a), .text(c.b), .number(c.rho), .integer(result.measures.count)])
       }
@@ -188,20 +164,15 @@ enum ImportanceFigures {
     var plots: [(suffix: String, plot: SVGPlot)] = []
     var commands: [String] = []
     var summaries: [String] = []
-    var studies: [Study] = []
-    for (index, role) in roles(workspace).enumerated() {
-      let model = try workspace.model(role)
-      let study = try calibrationStudy(workspace, role, settings)
-      studies.append(study)
+    let studies = try calibrationStudies(workspace, settings)
+    for (index, (role, model, study)) in studies.enumerated() {
       workspace.note("pruning: \(model.label), \(study.dataset.count) images")
       let result = try BlockPruning(steps: settings.greedySteps, randomOrders: 0, seed: UInt64(workspace.settings.seed)).run(on: study)
       let experiment = workspace.randomExperiment(for: study.network)
       workspace.note("random deletions (Fig. 5a experiment): \(model.label), \(workspace.settings.draws.description)")
       let random = try experiment.run(on: study)
-      let rows = result.table.prefixed(network, value: .text(role.rawValue))
-      if curves == nil { curves = rows } else { curves?.append(rowsOf: rows) }
-      let randomRows = random.table.prefixed(network, value: .text(role.rawValue))
-      if randoms == nil { randoms = randomRows } else { randoms?.append(rowsOf: randomRows) }
+      stack(result.table, role: role, onto: &curves)
+      stack(random.table, role: role, onto: &randoms)
       plots.append((index == 0 ? "" : "-\(role.rawValue)", pruningPlot(result, random: random, label: model.label)))
       commands.append(
         "resnet-lesion prune\(workspace.modelArgument(role)) --steps \(settings.greedySteps) --random-orders 0 --seed \(workspace.settings.seed)\(dataArguments(workspace, settings))"
@@ -264,15 +235,11 @@ enum ImportanceFigures {
     var heatmaps: [(suffix: String, heatmap: SVGHeatmap)] = []
     var commands: [String] = []
     var summaries: [String] = []
-    var studies: [Study] = []
-    for (index, role) in roles(workspace).enumerated() {
-      let model = try workspace.model(role)
-      let study = try calibrationStudy(workspace, role, settings)
-      studies.append(study)
+    let studies = try calibrationStudies(workspace, settings)
+    for (index, (role, model, study)) in studies.enumerated() {
       workspace.note("interactions: \(model.label), \(study.dataset.count) images")
       let result = try BlockInteractions(blocks: nil).run(on: study)
-      let rows = result.table.prefixed(network, value: .text(role.rawValue))
-      if pairs == nil { pairs = rows } else { pairs?.append(rowsOf: rows) }
+      stack(result.table, role: role, onto: &pairs)
       for g in result.summary {
         summary.addRow([
           .text(role.rawValue), .text(g.group), .integer(g.pairs), .integer(g.indistinguishableFromZero),

@@ -1,8 +1,7 @@
 import Basics
-import Checkpoints
+import Figures
 import Foundation
 import PathAnalysis
-import Report
 import Studies
 
 /// `resnet-lesion figures`: regenerate the paper's figures (Veit et al. 2016, Figs. 3, 5, 6, 8 and
@@ -51,23 +50,45 @@ enum FiguresCommand: LesionCommand {
       .option("gradient-mode", value: "<mode>", help: "Fig. 6b paths: single-path (as the paper) or subsets.", default: "single-path"),
       .option("gradient-share", value: "<p>", help: "Share of the total gradient the effective paths of Fig. 6c carry.", default: "0.9"),
       .option("batch-size", value: "<n>", help: "Images per evaluation batch.", default: "100"),
-    ] + ImportanceFigures.options + [
+    ] + importanceOptions + [
       CommonOptions.quiet,
-    ] + FigureSharding.options,
+    ] + ShardedRun.options.filter { $0.name != "journal" },  // figures are whole units: no journal
     examples: [
       "figures --quick --only fig3,fig6a --output smoke",
       "figures --model resnet56.th --data cifar-10-batches-bin --plain none --only fig3,fig5a",
       "figures --quick --shard 0/3 --output figures-0.json",
     ])
 
-  /// Parses every option, checks models against data, then makes the figures in catalog order,
-  /// writing each as soon as it is done.
+  /// The options of the importance figures.
+  static let importanceOptions: [OptionSpec] = [
+    .option(
+      "calibration-per-class", value: "<n>", help: "Test images per class on which importance, pruning and interactions are measured.",
+      defaultDescription: "5; 2 with --quick"),
+    .option(
+      "permutations", value: "<n>", help: "Random deletion orders for the Shapley values of the importance figure (0 skips them).",
+      defaultDescription: "10; 2 with --quick"),
+    .option(
+      "greedy-steps", value: "<n>", help: "Greedy removals in the pruning figure (each re-measures every remaining block).",
+      defaultDescription: "20; 5 with --quick"),
+  ]
+
+  /// Parses every option into a `FigureRequest` (all checked before any work), then makes the figures.
   static func run(_ arguments: ParsedArguments, context: CommandContext) throws {
-    let wallStart = ProcessInfo.processInfo.systemUptime
+    let quiet = try arguments.flag("quiet")
+    try FigureRun.make(
+      try request(arguments, context: context),
+      console: FigureConsole(
+        write: context.write, writeError: context.writeError, quiet: quiet,
+        progress: StudyArguments.progress(quiet: quiet, context: context)))
+  }
+
+  /// The request a `figures` command line describes.
+  /// - Throws: `CommandLineError`/`ShardingError` (exit 64) for a bad value or combination.
+  static func request(_ arguments: ParsedArguments, context: CommandContext) throws -> FigureRequest {
     let quick = try arguments.flag("quick")
     var settings = FigureSettings.defaults(quick: quick, seed: try DrawArguments.seed(arguments))
     if let perClass = try arguments.int("per-class", in: 1...1_000_000) { settings.perClass = perClass }
-    if try arguments.wasGiven("samples") || (try arguments.wasGiven("precision")) || (try arguments.wasGiven("max-samples")) {
+    if try ["samples", "precision", "max-samples"].contains(where: arguments.wasGiven) {
       settings.draws = try DrawArguments.drawCount(arguments)
     }
     if let deleted = try arguments.integerList("deleted", in: 1...100_000) { settings.deletionCounts = deleted }
@@ -78,9 +99,11 @@ enum FiguresCommand: LesionCommand {
     settings.gradientMode = try arguments.choice("gradient-mode", as: PathGradientMode.self) ?? .singlePath
     settings.effectiveShare = try arguments.double("gradient-share", in: 0.01...1) ?? 0.9
     settings.batchSize = try arguments.int("batch-size", in: 1...100_000) ?? 100
-    let importanceSettings = try ImportanceFigures.Settings.parse(arguments, quick: quick)
-    let only = try arguments.string("only").map(FigureID.parseList)
-    let figures = only ?? FigureID.paperFigures
+    var importance = ImportanceFigures.Settings.defaults(quick: quick)
+    if let n = try arguments.int("calibration-per-class", in: 1...1_000_000) { importance.calibrationPerClass = n }
+    if let n = try DrawArguments.permutations(arguments) { importance.permutations = n }
+    if let n = try arguments.int("greedy-steps", in: 0...100_000) { importance.greedySteps = n }
+    let only = try arguments.string("only").map(parseFigures)
     var modelArguments: [ModelRole: String] = [:]
     for role in ModelRole.allCases {
       if let value = try arguments.string(role.option) { modelArguments[role] = value }
@@ -90,125 +113,61 @@ enum FiguresCommand: LesionCommand {
     }
     let out = try arguments.path("output")
       ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("figures")
-    let sharding = try FigureSharding(arguments, context: context)
-    defer { sharding.removeScratch() }
-    var isFolder: ObjCBool = false
-    if sharding.shard == nil, FileManager.default.fileExists(atPath: out.path, isDirectory: &isFolder), !isFolder.boolValue {
-      throw CommandLineError.invalidValue(option: "--output", value: out.path, expected: "a folder, not a file")
+    let shard = try ShardedRun.shard(arguments)
+    var partFile: URL?
+    if shard != nil {
+      partFile = try OutputTarget.file(arguments, "output")
+      guard partFile != nil else {
+        throw ShardingError.invalidCombination(
+          option: "--shard", reason: "needs --output PART: each shard writes its figures into a part file ('merge' writes the folder)")
+      }
+    } else {
+      var isFolder: ObjCBool = false
+      if FileManager.default.fileExists(atPath: out.path, isDirectory: &isFolder), !isFolder.boolValue {
+        throw CommandLineError.invalidValue(option: "--output", value: out.path, expected: "a folder, not a file")
+      }
     }
-    let quiet = try arguments.flag("quiet")
-    let workspace = FigureWorkspace(
-      settings: settings, outputFolder: sharding.folder(out), dataSource: try arguments.string("data") ?? "mnist-5k", quiet: quiet,
-      context: context)
-    workspace.equivalentCommand = { figure in figureCommand(arguments, figure: figure) }
     let manifestFile = try arguments.path("seeds", mustExist: true)
     let modelsDirectory = try arguments.path("models-dir", mustExist: true)
     if modelsDirectory != nil && manifestFile == nil {
       throw CommandLineError.invalidValue(
         option: "--models-dir", value: modelsDirectory?.path ?? "", expected: "--seeds as well (it locates the manifest's models)")
     }
-    // With a manifest, Fig. 8 and the §5.2 table use its models, not the single-model roles;
-    // without one, each role's model is the one seed of its kind.
-    let seedFigures = manifestFile == nil ? [] : figures.filter { !SeedFigures.kinds(of: $0, manifest: true).isEmpty }
-    try workspace.prepare(figures: figures.filter { !seedFigures.contains($0) }, modelArguments: modelArguments)
-    if manifestFile == nil { workspace.adoptRoleModels(SeedFigures.roleKinds) }
-    if let manifestFile {
-      let manifest = try SeedManifest.read(manifestFile)
-      try workspace.prepareSeeds(
-        manifest: manifest, file: manifestFile, modelsDirectory: modelsDirectory,
-        kinds: seedFigures.flatMap { SeedFigures.kinds(of: $0, manifest: true) })
-      for (kind, missing) in workspace.missingSeeds.sorted(by: { $0.key < $1.key }) {
-        context.writeError("seeds: \(kind): skipped \(missing.joined(separator: ", "))\n")
-      }
-    }
+    var request = FigureRequest(
+      figures: only ?? FigureID.paperFigures, settings: settings, dataSource: try arguments.string("data") ?? "mnist-5k",
+      outputFolder: out)
+    request.named = only != nil
+    request.importance = importance
+    request.modelArguments = modelArguments
+    request.seedManifest = manifestFile
+    request.modelsDirectory = modelsDirectory
+    request.sharding = FigureSharding(shard: shard, partFile: partFile, merged: context.mergedParts)
+    request.equivalentCommand = { figureCommand(arguments, figure: $0) }
+    request.runIdentity = { try ShardedRun.identity($0, arguments: arguments) }
+    return request
+  }
 
-    // Which figures can be made: each needs its required models.
-    var runnable: [FigureID] = []
-    var skipped: [String] = []
-    for figure in figures {
-      if seedFigures.contains(figure) {
-        if let reason = SeedFigures.missingReason(figure, workspace) {
-          context.writeError(reason + "\n")
-          skipped.append(reason)
-        } else {
-          runnable.append(figure)
-        }
-      } else if let missing = figure.requiredRoles.first(where: { workspace.models[$0] == nil }) {
-        let reason = "\(figure.rawValue) skipped: \(workspace.skippedRoles[missing] ?? "no \(missing.rawValue) model")"
-        if only != nil, missing == .residual { throw FiguresError.nothingToDo(skipped: [reason]) }
-        context.writeError(reason + "\n")
-        skipped.append(reason)
-      } else {
-        runnable.append(figure)
-        for role in figure.roles where workspace.models[role] == nil {
-          context.writeError("\(figure.rawValue): no \(role.rawValue) series: \(workspace.skippedRoles[role] ?? "")\n")
-        }
+  /// Parses `--only fig3,fig6b`: the named figures in catalog order (so the output does not
+  /// depend on how the list was spelled).
+  /// - Throws: `CommandLineError.invalidValue` naming the known figures for an unknown or empty item.
+  static func parseFigures(_ text: String) throws -> [FigureID] {
+    var chosen: [FigureID] = []
+    for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+      let name = item.trimmingCharacters(in: .whitespaces).lowercased()
+      guard let figure = FigureID(rawValue: name) else {
+        throw CommandLineError.invalidValue(
+          option: "--only", value: text,
+          expected:
+            "a comma-separated list of \(FigureID.allCases.map(\.rawValue).joined(separator: ", ")) ('\(name)' is not one)")
       }
+      if !chosen.contains(figure) { chosen.append(figure) }
     }
-    guard !runnable.isEmpty else { throw FiguresError.nothingToDo(skipped: skipped) }
-
-    let identity: JSONValue? = sharding.isSplit ? try ShardedRun.identity(workspace.study(.residual), arguments: arguments) : nil
-    if let identity { try sharding.check(identity: identity) }
-    let gradients = PathFigures.GradientCache()
-    var written = 0
-    var failures: [String] = []
-    var madeFiles: [String] = []
-    for (position, figure) in runnable.enumerated() where sharding.makes(position) {
-      do {
-        if sharding.merged != nil {
-          let files = try sharding.writeMerged(figure, to: out)
-          context.write("\(figure.rawValue): \(files.count) files from the parts\n")
-          written += files.count
-          continue
-        }
-        let made: (files: [String], summary: String)
-        switch figure {
-        case .fig3: made = try LesionFigures.fig3(workspace)
-        case .fig5a: made = try LesionFigures.fig5a(workspace)
-        case .fig5b: made = try LesionFigures.fig5b(workspace)
-        case .fig6a: made = try PathFigures.fig6a(workspace)
-        case .fig6b: made = try PathFigures.fig6b(workspace, cache: gradients)
-        case .fig6c: made = try PathFigures.fig6c(workspace, cache: gradients)
-        case .fig8: made = try SeedFigures.fig8(workspace)
-        case .tableShortPaths: made = try SeedFigures.tableShortPaths(workspace)
-        case .importance: made = try ImportanceFigures.importance(workspace, importanceSettings)
-        case .pruning: made = try ImportanceFigures.pruning(workspace, importanceSettings)
-        case .interactions: made = try ImportanceFigures.interactions(workspace, importanceSettings)
-        }
-        context.write(made.summary + "\n")
-        written += made.files.count
-        madeFiles += made.files
-      } catch {
-        context.writeError("\(figure.rawValue) failed: \(error)\n")
-        failures.append("\(figure.rawValue): \(error)")
-      }
-    }
-    if let identity, failures.isEmpty { try sharding.writePart(identity: identity, made: madeFiles) }
-    let seconds = ProcessInfo.processInfo.systemUptime - wallStart
-    var footer = "wrote \(written) files to \(out.path) in \(ProgressReporter.duration(seconds))"
-    if !skipped.isEmpty { footer += "; skipped \(skipped.count) figure(s)" }
-    context.write(footer + "\n")
-    if !failures.isEmpty { throw FiguresError.figuresFailed(failures) }
+    return FigureID.allCases.filter(chosen.contains)
   }
 
   /// The command that remakes `figure` alone from any folder, into `./figures` there: this run's
   /// options with paths made absolute, `--only` naming the figure and no `--output` (nor `--shard`).
   static func figureCommand(_ arguments: ParsedArguments, figure: FigureID) -> String {
     Provenance.equivalentCommand(arguments, leading: ["--only", figure.rawValue], omitting: ["only", "output", "shard", "shards"])
-  }
-
-  /// `notebooks-data/models/x.safetensors` for a path inside the data folder (messages stay short
-  /// and free of machine-specific prefixes).
-  static func relativeToData(_ path: String) -> String {
-    guard let range = path.range(of: "notebooks-data/") else { return path }
-    return String(path[range.lowerBound...])
-  }
-}
-
-extension FigureID {
-  /// The models without which the figure cannot be made (Fig. 3 without a plain network shows
-  /// the residual one alone).
-  var requiredRoles: [ModelRole] {
-    [.fig3, .importance, .pruning, .interactions].contains(self) ? [.residual] : roles
   }
 }

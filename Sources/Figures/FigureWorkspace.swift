@@ -31,8 +31,7 @@ final class FigureWorkspace {
 
   let settings: FigureSettings
   let outputFolder: URL
-  let context: CommandContext
-  let quiet: Bool
+  let console: FigureConsole
   let dataSource: String
   private(set) var models: [ModelRole: Model] = [:]
   /// Roles without a model, with the reason (said once on standard error).
@@ -51,17 +50,16 @@ final class FigureWorkspace {
   private var singles: [ModelRole: SingleDeletionResult] = [:]
   private var randoms: [ModelRole: RandomDeletionResult] = [:]
 
-  init(settings: FigureSettings, outputFolder: URL, dataSource: String, quiet: Bool, context: CommandContext) {
+  init(settings: FigureSettings, outputFolder: URL, dataSource: String, console: FigureConsole) {
     self.settings = settings
     self.outputFolder = outputFolder
     self.dataSource = dataSource
-    self.quiet = quiet
-    self.context = context
+    self.console = console
   }
 
   /// Prints a note on standard error unless quiet.
   func note(_ text: String) {
-    if !quiet { context.writeError(text + "\n") }
+    if !console.quiet { console.writeError(text + "\n") }
   }
 
   // MARK: Models and data, checked before any computation
@@ -78,7 +76,7 @@ final class FigureWorkspace {
     testData = test
     if figures.contains(where: { $0 == .fig6b || $0 == .fig6c }) {
       if !DatasetLoader.hasSplits(dataSource) {
-        context.writeError(
+        console.writeError(
           "warning: \(dataSource) has no separate training split; Figs. 6b/6c measure on all of its images\n")
       }
       trainData = try DatasetLoader.load(dataSource, split: .train)
@@ -95,7 +93,7 @@ final class FigureWorkspace {
         do {
           _ = try ModelLoader.resolve(argument)
         } catch CheckpointError.bundledModelMissing(let name, let path) {
-          skippedRoles[role] = "the bundled \(role.rawValue) model '\(name)' is not trained (\(FiguresCommand.relativeToData(path)))"
+          skippedRoles[role] = "the bundled \(role.rawValue) model '\(name)' is not trained (\(FigureWorkspace.relativeToData(path)))"
           continue
         }
       }
@@ -150,7 +148,7 @@ final class FigureWorkspace {
       guard let model = models[role] else { continue }
       let bundled = ModelLoaderNames.isBundled(model.argument)
       let file = model.loaded.file.standardizedFileURL.path
-      let path = bundled ? FiguresCommand.relativeToData(file) : file
+      let path = bundled ? FigureWorkspace.relativeToData(file) : file
       seedModels[kind] = [
         SeedModel(
           kind: kind, seed: seed, entry: SeedManifest.Entry(seed: seed, path: path, bundled: bundled),
@@ -199,7 +197,7 @@ final class FigureWorkspace {
             file: url.path, kind: kind, seed: entry.seed, expected: expected, found: digest)
         }
         if entry.sha256 == nil { note("\(kind) seed \(entry.seed): \(url.lastPathComponent) SHA-256 \(digest) (not in the manifest yet)") }
-        let display = entry.bundled == true ? FiguresCommand.relativeToData(url.path) : "$MODELS_DIR/" + entry.path
+        let display = entry.bundled == true ? FigureWorkspace.relativeToData(url.path) : "$MODELS_DIR/" + entry.path
         found.append(
           SeedModel(kind: kind, seed: entry.seed, entry: entry, loaded: loaded, sha256: digest, displayPath: display))
       }
@@ -215,7 +213,7 @@ final class FigureWorkspace {
         seed: model.seed,
         study: try Study(
           model: model.loaded, modelArgument: model.loaded.file.path, dataset: data, dataArgument: dataSource,
-          batchSize: settings.batchSize, progress: StudyArguments.progress(quiet: quiet, context: context)))
+          batchSize: settings.batchSize, progress: console.progress))
     }
   }
 
@@ -236,7 +234,7 @@ final class FigureWorkspace {
     }
     let missing = kinds.flatMap { kind in (missingSeeds[kind] ?? []).map { JSONValue.string("\(kind) \($0)") } }
     var records: [(key: String, value: JSONValue)] = []
-    if let seedManifestFile { records.append(("seed_manifest", .string(FiguresCommand.relativeToData(seedManifestFile.path)))) }
+    if let seedManifestFile { records.append(("seed_manifest", .string(FigureWorkspace.relativeToData(seedManifestFile.path)))) }
     return records + [("seed_models", .array(models)), ("missing_seed_models", .array(missing))]
   }
 
@@ -254,7 +252,7 @@ final class FigureWorkspace {
     guard let data = training ? trainData : testData else { preconditionFailure("prepare loads the data first") }
     return try Study(
       model: model.loaded, modelArgument: model.argument, dataset: data, dataArgument: dataSource,
-      batchSize: settings.batchSize, progress: StudyArguments.progress(quiet: quiet, context: context))
+      batchSize: settings.batchSize, progress: console.progress)
   }
 
   // MARK: Shared experiments
@@ -361,7 +359,7 @@ final class FigureWorkspace {
     var object: [(key: String, value: JSONValue)] = [
       ("figure", .string(figure.rawValue)), ("title", .string(figure.title)),
       ("csv", .array(files.map { .string($0) })), ("svg", .array(svgs.map { .string($0) })),
-      ("tool", .string("resnet-lesion")), ("tool_version", .string(LesionProgram.version)),
+      ("tool", .string("resnet-lesion")), ("tool_version", .string(Provenance.toolVersion)),
       ("models", .array(roles.compactMap { models[$0] }.map(modelRecord))),
       ("skipped_models", .array(roles.compactMap { skippedRoles[$0] }.map { .string($0) })),
       ("data", dataRecord(training: training)), ("settings", settings.json),
@@ -375,6 +373,15 @@ final class FigureWorkspace {
     try AtomicFile.write(
       JSONValue.object(object).encoded(pretty: true) + "\n", to: outputFolder.appendingPathComponent(jsonName))
     return files + svgs + [jsonName]
+  }
+}
+
+extension FigureWorkspace {
+  /// `notebooks-data/models/x.safetensors` for a path inside the data folder (messages stay short
+  /// and free of machine-specific prefixes).
+  static func relativeToData(_ path: String) -> String {
+    guard let range = path.range(of: "notebooks-data/") else { return path }
+    return String(path[range.lowerBound...])
   }
 }
 

@@ -11,10 +11,7 @@ import Studies
 /// Figures that share an experiment (Figs. 3 and 8 the single deletions, 5a and 8 the random
 /// deletions, 6b and 6c the gradients) compute it again on each shard that makes one of them; a
 /// figure's own experiments are not split (a sidecar's wall time is that of the shard that made it).
-struct FigureSharding {
-  /// `--shard` and `--shards` (figures are whole units: no journal).
-  static let options = ShardedRun.options.filter { $0.name != "journal" }
-
+public struct FigureSharding {
   var shard: ShardSpec?
   var merged: PartSet?
   /// Where a shard writes its part.
@@ -22,22 +19,14 @@ struct FigureSharding {
   /// A shard's scratch folder for its figures' files.
   var scratch: URL?
 
-  /// Reads `--shard`/`--shards`; checked before any work.
-  /// - Throws: `ShardingError` (exit 64) for a malformed shard, `--shard` without `--output PART`,
-  ///   `--shards` without `--shard`; `CommandLineError` for an `--output` that is a folder.
-  init(_ arguments: ParsedArguments, context: CommandContext) throws {
-    merged = context.mergedParts
-    let shards = try arguments.int("shards", in: 1...1_000_000)
-    if let text = try arguments.string("shard") {
-      shard = try ShardSpec.parse(text, shards: shards, environment: ProcessInfo.processInfo.environment)
-      guard let file = try OutputTarget.file(arguments, "output") else {
-        throw ShardingError.invalidCombination(
-          option: "--shard", reason: "needs --output PART: each shard writes its figures into a part file ('merge' writes the folder)")
-      }
-      partFile = file
+  /// A shard that writes its figures into `partFile`, or (with `merged`) a merge of the parts;
+  /// neither: the figures are made whole.
+  public init(shard: ShardSpec?, partFile: URL?, merged: PartSet?) {
+    self.shard = shard
+    self.merged = merged
+    if shard != nil {
+      self.partFile = partFile
       scratch = FileManager.default.temporaryDirectory.appendingPathComponent("resnet-lesion-figures-\(UUID().uuidString)")
-    } else if shards != nil {
-      throw ShardingError.invalidCombination(option: "--shards", reason: "needs --shard auto")
     }
   }
 
