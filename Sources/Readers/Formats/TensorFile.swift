@@ -8,13 +8,7 @@ public enum TensorFile {
   /// magic are tried as safetensors (whose first 8 bytes are a length, not a magic number).
   /// - Throws: the format's error type (`SafeTensorsError`, `TorchFileError`, `NumPyError`).
   public static func read(contentsOf url: URL) throws -> TensorArchive {
-    let bytes: [UInt8]
-    do {
-      bytes = try readFileBytes(url)
-    } catch let error as FileAccessError {
-      throw TorchFileError.fileAccess(file: error.path, message: error.message)
-    }
-    return try parse(bytes, file: url.path)
+    try parse(readTensorFileBytes(url), file: url.path)
   }
 
   /// Detects the format of in-memory bytes and parses them (see `read(contentsOf:)`).

@@ -610,35 +610,12 @@ private struct JPEGDecoder {
     return true
   }
 
+  /// Decodes one block's share of a progressive scan (spectral range `ss...se`, successive
+  /// approximation `ah`/`al`); sequential scans use `decodeBaselineBlock`.
   mutating func decodeBlock(
     _ c: Int, _ block: Int, _ reader: inout BitReader, _ ss: Int, _ se: Int, _ ah: Int, _ al: Int
   ) throws {
     let base = block * 64
-    if !progressive {
-      guard let dc = dcTables[components[c].dcTable], let ac = acTables[components[c].acTable] else { return }
-      guard let t = reader.decode(dc), t <= 16 else { throw corrupt(reader) }
-      components[c].dcPrediction += reader.receiveExtend(t)
-      let prediction = components[c].dcPrediction
-      let coefficients = components[c].coefficients.pointer
-      do {
-        coefficients[base] = Int16(truncatingIfNeeded: prediction)
-        var k = 1
-        while k < 64 {
-          guard let rs = reader.decode(ac) else { throw corrupt(reader) }
-          let r = rs >> 4
-          let s = rs & 15
-          if s == 0 {
-            if r != 15 { break }
-            k += 16
-            continue
-          }
-          k += r
-          coefficients[base + naturalOrder[min(k, 79)]] = Int16(truncatingIfNeeded: reader.receiveExtend(s))
-          k += 1
-        }
-      }
-      return
-    }
     if ss == 0 {
       // DC scans (first or refinement).
       if ah == 0 {
