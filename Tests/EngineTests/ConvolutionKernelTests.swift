@@ -151,6 +151,29 @@ final class ConvolutionKernelTests: XCTestCase {
     }
   }
 
+  /// Fewer images than 2 × threads: the kernels split panels, pixel tiles and scratch rows
+  /// instead of images. Fast against naive with 2 and 3 threads (several panels, a partial last
+  /// panel, strided, 1×1).
+  func testSmallBatchSplitsMatchNaive() {
+    let saved = EngineThreads.count
+    defer { EngineThreads.count = saved }
+    var random = SplitMix64(seed: 5)
+    for threads in [2, 3] {
+      EngineThreads.count = threads
+      for g in [
+        geometry(batch: 1, size: 16, inputChannels: 16, outputChannels: 16, kernel: 3, padding: 1),
+        geometry(batch: 1, size: 8, inputChannels: 64, outputChannels: 64, kernel: 3, padding: 1),
+        geometry(batch: 2, size: 9, inputChannels: 24, outputChannels: 50, kernel: 3, padding: 1),
+        geometry(batch: 1, size: 17, inputChannels: 32, outputChannels: 64, kernel: 3, stride: 2, padding: 1),
+        geometry(batch: 5, size: 7, inputChannels: 16, outputChannels: 33, kernel: 1, stride: 2, padding: 0),
+      ] {
+        check(
+          Case(geometry: g, useBias: true, useResidual: true, residualAliasesOutput: g.batch == 2, relu: true),
+          random: &random)
+      }
+    }
+  }
+
   /// The build's instruction set names its register tile (Package.swift chooses both).
   func testInstructionSetAndTileShape() {
     switch KernelInstructionSet.name {

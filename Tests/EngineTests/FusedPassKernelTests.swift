@@ -47,6 +47,35 @@ final class FusedPassKernelTests: XCTestCase {
 
   func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
 
+  /// `maskedAdd` (the backward's final addition with the previous block's ReLU backward fused)
+  /// gives the bits of `add` then `reluBackward`, also in place, on more than one parallel range.
+  func testMaskedAddEqualsAddThenReLUBackward() {
+    var random = SplitMix64(seed: 9)
+    let data = Data(rows: 1500, channels: 48, random: &random)
+    let other = random.floats(data.dy.count)
+    var reference = [Float](repeating: .nan, count: data.dy.count)
+    data.dy.withUnsafeBufferPointer { a in
+      other.withUnsafeBufferPointer { b in
+        data.mask.withUnsafeBufferPointer { m in
+          reference.withUnsafeMutableBufferPointer { y in
+            Kernels.add(count: a.count, a.baseAddress!, b.baseAddress!, y: y.baseAddress!)
+            Kernels.reluBackward(count: a.count, x: m.baseAddress!, dy: y.baseAddress!, dx: y.baseAddress!)
+          }
+        }
+      }
+    }
+    var fused = data.dy
+    fused.withUnsafeMutableBufferPointer { a in
+      other.withUnsafeBufferPointer { b in
+        data.mask.withUnsafeBufferPointer { m in
+          Kernels.maskedAdd(count: a.count, a.baseAddress!, b.baseAddress!, mask: m.baseAddress!, y: a.baseAddress!)
+        }
+      }
+    }
+    XCTAssertEqual(bits(fused), bits(reference))
+    XCTAssertGreaterThan(reference.filter { $0 == 0 }.count, reference.count / 4, "the mask zeroes about half")
+  }
+
   func testTrainingBackwardWithMaskEqualsReLUBackwardThenBatchNorm() {
     var random = SplitMix64(seed: 15)
     for (rows, channels) in [(7, 3), (3000, 16), (2100, 32), (4100, 33)] {

@@ -197,6 +197,8 @@ struct CompiledSequence {
   var shapes: [FeatureShape] = []
   var outputShape: FeatureShape
   var maximumFeatureCount: Int
+  /// Each convolution's filter and bias packed once for the kernels (nil for other operations).
+  var packedFilters: [PackedConvolutionFilter?] = []
 
   init(_ layers: [Layer], input: FeatureShape, scale: Float = 1) {
     var ops: [FusedOperation] = []
@@ -253,6 +255,24 @@ struct CompiledSequence {
       conv.bias = conv.bias?.map { $0 * scale }
       ops[last] = .convolution(conv, relu: relu)
     }
+    packedFilters = ops.map { op -> PackedConvolutionFilter? in
+      guard case .convolution(let conv, _) = op else { return nil }
+      return conv.filter.withUnsafeBufferPointer { f in
+        conv.bias!.withUnsafeBufferPointer { b in
+          PackedConvolutionFilter(
+            filter: f.baseAddress!, bias: b.baseAddress!, kernelHeight: conv.kernelSize,
+            kernelWidth: conv.kernelSize, inputChannels: conv.inputChannels,
+            outputChannels: conv.outputChannels)
+        }
+      }
+    }
+    // The packed copy is the one the kernels read; the session keeps no second copy of the weights.
+    for index in ops.indices {
+      if case .convolution(var conv, let relu) = ops[index] {
+        conv.filter = []
+        ops[index] = .convolution(conv, relu: relu)
+      }
+    }
     operations = ops
     self.shapes = shapes
     outputShape = shape
@@ -281,13 +301,9 @@ struct CompiledSequence {
           residualPointer = UnsafePointer(buffers[residual])
           applyRelu = reluAfterResidual
         }
-        conv.filter.withUnsafeBufferPointer { f in
-          conv.bias!.withUnsafeBufferPointer { b in
-            Kernels.convolutionForward(
-              g, input: buffers[current], filter: f.baseAddress!, bias: b.baseAddress!,
-              residual: residualPointer, relu: applyRelu, output: buffers[target])
-          }
-        }
+        Kernels.convolutionForward(
+          g, input: buffers[current], packed: packedFilters[index]!, residual: residualPointer,
+          relu: applyRelu, output: buffers[target])
       case .affine(let scale, let shift, let relu):
         Kernels.channelAffine(
           rows: batch * shape.height * shape.width, channels: shape.channels, x: buffers[current],

@@ -45,12 +45,19 @@ struct ConvolutionScratchLayout {
   /// source (sourceHeight, sourceWidth, channels) → scratch (height, width, channels).
   /// - Complexity: O(height · width · channels).
   func fill(_ scratch: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>) {
+    fill(scratch, from: source, rows: 0..<height)
+  }
+
+  /// Writes scratch rows `rows` (a sub-range of 0..<height) for one source image, so that
+  /// threads can fill disjoint rows of one scratch image.
+  /// - Complexity: O(rows.count · width · channels).
+  func fill(_ scratch: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, rows: Range<Int>) {
     let c = channels
     let rowCount = width * c
     // Source columns land in scratch columns first..<last; the rest are zeros.
     let first = min(width, max(0, offsetX))
     let last = max(first, min(width, offsetX + sourceWidth))
-    for ys in 0..<height {
+    for ys in rows {
       let row = scratch + ys * rowCount
       let sy = ys - offsetY
       guard sy >= 0, sy < sourceHeight, last > first else {
@@ -75,6 +82,9 @@ struct ConvolutionScratchLayout {
   }
 }
 
+/// Filters of at least this many packed floats are packed by several threads (one panel each).
+let packingMinimumParallelCount = 1 << 14
+
 extension Kernels {
   /// Repacks a forward filter into output-channel panels.
   ///
@@ -87,14 +97,18 @@ extension Kernels {
     let lanes = convolutionPanelWidth
     let panels = convolutionPanelPadded(outputChannels) / lanes
     let rows = kernelHeight * kernelWidth * inputChannels  // (r, s, c) flattened
-    for panel in 0..<panels {
-      let k0 = panel * lanes
-      let width = min(lanes, outputChannels - k0)
-      for row in 0..<rows {
-        let destination = packed + (panel * rows + row) * lanes
-        let sourceRow = filter + row * outputChannels + k0
-        for l in 0..<width { destination[l] = sourceRow[l] }
-        for l in width..<lanes { destination[l] = 0 }
+    // One panel per chunk (disjoint writes) for large filters.
+    let parallel = rows * panels * lanes >= packingMinimumParallelCount
+    parallelFor(parallel ? panels : 1) { chunk in
+      for panel in parallel ? chunk..<(chunk + 1) : 0..<panels {
+        let k0 = panel * lanes
+        let width = min(lanes, outputChannels - k0)
+        for row in 0..<rows {
+          let destination = packed + (panel * rows + row) * lanes
+          let sourceRow = filter + row * outputChannels + k0
+          for l in 0..<width { destination[l] = sourceRow[l] }
+          for l in width..<lanes { destination[l] = 0 }
+        }
       }
     }
   }
@@ -112,18 +126,25 @@ extension Kernels {
     let (R, S, C, K) = (kernelHeight, kernelWidth, inputChannels, outputChannels)
     let panels = convolutionPanelPadded(C) / lanes
     let rows = R * S * K
-    // Lanes past C stay zero.
-    if C % lanes != 0 {
-      (packed + (panels - 1) * rows * lanes).update(repeating: 0, count: rows * lanes)
-    }
-    for r in 0..<R {
-      for s in 0..<S {
-        let row = (r * S + s) * K
-        for c in 0..<C {
-          // Contiguous reads along k; writes one lane every 16 floats.
-          let source = filter + (((R - 1 - r) * S + (S - 1 - s)) * C + c) * K
-          let destination = packed + ((c / lanes) * rows + row) * lanes + c % lanes
-          for k in 0..<K { destination[k * lanes] = source[k] }
+    // One panel (16 input channels) per chunk for large filters.
+    let parallel = rows * panels * lanes >= packingMinimumParallelCount
+    parallelFor(parallel ? panels : 1) { chunk in
+      for panel in parallel ? chunk..<(chunk + 1) : 0..<panels {
+        let channels = (panel * lanes)..<min(C, (panel + 1) * lanes)
+        // Lanes past C stay zero.
+        if channels.count < lanes {
+          (packed + panel * rows * lanes).update(repeating: 0, count: rows * lanes)
+        }
+        for r in 0..<R {
+          for s in 0..<S {
+            let row = (r * S + s) * K
+            for c in channels {
+              // Contiguous reads along k; writes one lane every 16 floats.
+              let source = filter + (((R - 1 - r) * S + (S - 1 - s)) * C + c) * K
+              let destination = packed + (panel * rows + row) * lanes + c % lanes
+              for k in 0..<K { destination[k * lanes] = source[k] }
+            }
+          }
         }
       }
     }

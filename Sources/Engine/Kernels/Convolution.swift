@@ -43,6 +43,49 @@ func convolutionCeilingDivide(_ a: Int, _ b: Int) -> Int {
   a >= 0 ? (a + b - 1) / b : -((-a) / b)
 }
 
+/// A forward convolution's filter and bias in the layout the microkernels read: filter
+/// (⌈K/16⌉, R, S, C, 16) and bias (⌈K/16⌉·16), zero in lanes past K.
+///
+/// Packing costs O(R · S · C · K) scattered writes, comparable to the convolution itself at
+/// batch 1 for the wide layers (e.g. 64 → 64 channels on 8×8 pixels), so inference sessions pack
+/// each filter once (`InferenceSession`) instead of once per call.
+final class PackedConvolutionFilter: @unchecked Sendable {
+  let filter: UnsafeMutablePointer<Float>
+  let bias: UnsafeMutablePointer<Float>?
+  let kernelHeight: Int
+  let kernelWidth: Int
+  let inputChannels: Int
+  let outputChannels: Int
+
+  /// Packs filter (R, S, C, K) and bias (K) or nil.
+  /// - Complexity: O(R · S · C · K).
+  init(
+    filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?, kernelHeight: Int, kernelWidth: Int,
+    inputChannels: Int, outputChannels: Int
+  ) {
+    (self.kernelHeight, self.kernelWidth) = (kernelHeight, kernelWidth)
+    (self.inputChannels, self.outputChannels) = (inputChannels, outputChannels)
+    let paddedK = convolutionPanelPadded(outputChannels)
+    self.filter = .allocate(capacity: max(1, kernelHeight * kernelWidth * inputChannels * paddedK))
+    Kernels.packForwardFilter(
+      filter, kernelHeight: kernelHeight, kernelWidth: kernelWidth, inputChannels: inputChannels,
+      outputChannels: outputChannels, into: self.filter)
+    if let bias {
+      let b = UnsafeMutablePointer<Float>.allocate(capacity: max(1, paddedK))
+      b.initialize(repeating: 0, count: max(1, paddedK))
+      b.update(from: bias, count: outputChannels)
+      self.bias = b
+    } else {
+      self.bias = nil
+    }
+  }
+
+  deinit {
+    filter.deallocate()
+    bias?.deallocate()
+  }
+}
+
 extension Kernels {
   /// Convolution forward: output = relu?(conv(input, filter) + bias + residual).
   ///
@@ -54,32 +97,39 @@ extension Kernels {
     bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool,
     output: UnsafeMutablePointer<Float>
   ) {
+    guard g.batch > 0, g.outputHeight > 0, g.outputWidth > 0, g.outputChannels > 0 else { return }
+    let packed = PackedConvolutionFilter(
+      filter: filter, bias: bias, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
+      inputChannels: g.inputChannels, outputChannels: g.outputChannels)
+    convolutionForward(g, input: input, packed: packed, residual: residual, relu: relu, output: output)
+  }
+
+  /// Convolution forward with a filter packed in advance (`PackedConvolutionFilter`, e.g. once
+  /// per inference session instead of once per call): output = relu?(conv(input, filter) + bias
+  /// + residual).
+  ///
+  /// input (N, H, W, C), residual (N, P, Q, K) or nil, output (N, P, Q, K). `packed` must have
+  /// been made for g's R, S, C and K. `output` must not alias `input`; it may alias `residual`.
+  /// - Complexity: O(N · P · Q · K · R · S · C).
+  static func convolutionForward(
+    _ g: ConvolutionGeometry, input: UnsafePointer<Float>, packed: PackedConvolutionFilter,
+    residual: UnsafePointer<Float>?, relu: Bool, output: UnsafeMutablePointer<Float>
+  ) {
     let (P, Q) = (g.outputHeight, g.outputWidth)
     guard g.batch > 0, P > 0, Q > 0, g.outputChannels > 0 else { return }
-    let K = g.outputChannels
-    let paddedK = convolutionPanelPadded(K)
+    precondition(
+      packed.kernelHeight == g.kernelHeight && packed.kernelWidth == g.kernelWidth
+        && packed.inputChannels == g.inputChannels && packed.outputChannels == g.outputChannels,
+      "the packed filter does not fit the convolution's geometry")
     let layout = ConvolutionScratchLayout(
       sourceHeight: g.inputHeight, sourceWidth: g.inputWidth, channels: g.inputChannels,
       height: (P - 1) * g.stride + g.kernelHeight, width: (Q - 1) * g.stride + g.kernelWidth,
       offsetY: g.padding, offsetX: g.padding)
-    let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(1, g.filterCount / K * paddedK))
-    defer { packed.deallocate() }
-    packForwardFilter(
-      filter, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
-      inputChannels: g.inputChannels, outputChannels: K, into: packed)
-    var paddedBias: UnsafeMutablePointer<Float>? = nil
-    if let bias {
-      let b = UnsafeMutablePointer<Float>.allocate(capacity: paddedK)
-      b.initialize(repeating: 0, count: paddedK)
-      b.update(from: bias, count: K)
-      paddedBias = b
-    }
-    defer { paddedBias?.deallocate() }
     directConvolution(
       layout, batch: g.batch, source: input, kernelHeight: g.kernelHeight,
       kernelWidth: g.kernelWidth, stride: g.stride, outputHeight: P, outputWidth: Q,
-      outputChannels: K, packedFilter: packed, bias: paddedBias.map { UnsafePointer($0) },
-      residual: residual, relu: relu, output: output)
+      outputChannels: g.outputChannels, packedFilter: packed.filter,
+      bias: packed.bias.map { UnsafePointer($0) }, residual: residual, relu: relu, output: output)
   }
 
   /// Gradient with respect to the input; outputGradient (N, P, Q, K), filter (R, S, C, K) →
@@ -344,7 +394,9 @@ extension Kernels {
     if threads == 1 || batch >= 2 * threads {
       // Whole images per chunk; each chunk pads its images into its own scratch.
       let work = batch * pixels * panels * convolutionPanelWidth * kernelHeight * rowLength
-      let chunks = threads == 1 ? 1 : max(1, min(batch, 4 * threads, work / convolutionMinimumItemWork))
+      // Up to 16 chunks per thread: chunks are claimed as threads free up, so the last one
+      // leaves a thread idle for at most 1/16 of its share.
+      let chunks = threads == 1 ? 1 : max(1, min(batch, 16 * threads, work / convolutionMinimumItemWork))
       parallelFor(chunks) { chunk in
         let scratch: UnsafeMutablePointer<Float>? =
           layout.scratchCount > 0 ? .allocate(capacity: layout.scratchCount) : nil
@@ -361,7 +413,16 @@ extension Kernels {
         scratchCount > 0 ? .allocate(capacity: batch * scratchCount) : nil
       defer { scratch?.deallocate() }
       if let scratch {
-        for n in 0..<batch { layout.fill(scratch + n * scratchCount, from: source + n * sourceImage) }
+        // Row bands of every image, in parallel when the copy is large enough to split.
+        let height = layout.height
+        let bands = threads == 1 ? 1 : max(1, min(height, 2 * threads, batch * scratchCount / 8192))
+        parallelFor(batch * bands) { item in
+          let n = item / bands
+          let band = item - n * bands
+          layout.fill(
+            scratch + n * scratchCount, from: source + n * sourceImage,
+            rows: (band * height / bands)..<((band + 1) * height / bands))
+        }
       }
       // Up to 4 items per thread, but none smaller than convolutionMinimumItemWork.
       let work = batch * pixels * panels * convolutionPanelWidth * kernelHeight * rowLength

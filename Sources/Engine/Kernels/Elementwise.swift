@@ -3,7 +3,7 @@
 extension Kernels {
   /// y = max(x, 0); x, y (count). `y` may alias `x`.
   static func relu(count: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-    parallelRanges(count, minimumPerRange: 1 << 16) { range in
+    parallelRanges(count, minimumPerRange: 1 << 13) { range in
       for i in range { y[i] = max(x[i], 0) }
     }
   }
@@ -12,15 +12,29 @@ extension Kernels {
   static func reluBackward(
     count: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>
   ) {
-    parallelRanges(count, minimumPerRange: 1 << 16) { range in
+    parallelRanges(count, minimumPerRange: 1 << 13) { range in
       for i in range { dx[i] = x[i] > 0 ? dy[i] : 0 }
     }
   }
 
   /// y = a + b; all (count). `y` may alias `a` or `b`.
   static func add(count: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-    parallelRanges(count, minimumPerRange: 1 << 16) { range in
+    parallelRanges(count, minimumPerRange: 1 << 13) { range in
       for i in range { y[i] = a[i] + b[i] }
+    }
+  }
+
+  /// y = a + b where mask > 0, else 0: `add` followed by `reluBackward` with x = mask, in one
+  /// pass (the same bits). All (count); `y` may alias `a` or `b`.
+  static func maskedAdd(
+    count: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, mask: UnsafePointer<Float>,
+    y: UnsafeMutablePointer<Float>
+  ) {
+    parallelRanges(count, minimumPerRange: 1 << 13) { range in
+      for i in range {
+        let sum = a[i] + b[i]
+        y[i] = mask[i] > 0 ? sum : 0
+      }
     }
   }
 

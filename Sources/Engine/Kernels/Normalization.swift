@@ -1,5 +1,26 @@
 // Batch normalization and per-channel affine kernels on channels-last tensors.
 
+/// Runs a per-channel reduction over rows (M, C) in parallel: `body(r, rows, channels)` adds rows
+/// `rows` of channels `channels` into partial sum `r` of `parallelRangeCount(rows,
+/// minimumPerRange: 1024)`. Large inputs are split into those fixed row ranges (combined in
+/// range order by the caller); an input too small to split (one range, e.g. batch 1) is split
+/// over channels instead, each channel still summed over every row in order. Either way the sums
+/// do not depend on the thread count.
+@inline(__always)
+func parallelChannelRanges(rows: Int, channels: Int, _ body: (Int, Range<Int>, Range<Int>) -> Void) {
+  let ranges = parallelRangeCount(rows, minimumPerRange: 1024)
+  guard ranges == 1 else {
+    parallelIndexedRanges(rows, minimumPerRange: 1024) { r, range in body(r, range, 0..<channels) }
+    return
+  }
+  // Groups of at least 8 channels, and only when there is enough work to share.
+  let threads = EngineThreads.count
+  let groups = threads > 1 && rows * channels >= 8192 ? min(channels / 8, 2 * threads) : 1
+  parallelFor(max(1, groups)) { g in
+    body(0, 0..<rows, (channels * g / max(1, groups))..<(channels * (g + 1) / max(1, groups)))
+  }
+}
+
 extension Kernels {
   /// Per-channel affine map with optional ReLU: y = relu?(x · scale[c] + shift[c]).
   ///
@@ -34,11 +55,11 @@ extension Kernels {
     var partial = [Double](repeating: 0, count: ranges * channels)
     partial.withUnsafeMutableBufferPointer { p in
       let base = p.baseAddress!
-      parallelIndexedRanges(rows, minimumPerRange: 1024) { r, range in
+      parallelChannelRanges(rows: rows, channels: channels) { r, range, cs in
         let sums = base + r * channels
         for m in range {
           let row = m * channels
-          for c in 0..<channels { sums[c] += Double(x[row + c]) }
+          for c in cs { sums[c] += Double(x[row + c]) }
         }
       }
     }
@@ -49,11 +70,11 @@ extension Kernels {
     partial.withUnsafeMutableBufferPointer { p in
       let base = p.baseAddress!
       mean.withUnsafeBufferPointer { mu in
-        parallelIndexedRanges(rows, minimumPerRange: 1024) { r, range in
+        parallelChannelRanges(rows: rows, channels: channels) { r, range, cs in
           let squares = base + r * channels
           for m in range {
             let row = m * channels
-            for c in 0..<channels {
+            for c in cs {
               let d = Double(x[row + c]) - mu[c]
               squares[c] += d * d
             }
@@ -81,19 +102,19 @@ extension Kernels {
       let base = p.baseAddress!
       mean.withUnsafeBufferPointer { mu in
         invStd.withUnsafeBufferPointer { inv in
-          parallelIndexedRanges(rows, minimumPerRange: 1024) { r, range in
+          parallelChannelRanges(rows: rows, channels: channels) { r, range, cs in
             let gammaSums = base + r * channels * 2
             let betaSums = gammaSums + channels
             for m in range {
               let row = m * channels
               if let mask {
-                for c in 0..<channels {
+                for c in cs {
                   let g = Double(mask[row + c] > 0 ? dy[row + c] : 0)
                   betaSums[c] += g
                   gammaSums[c] += g * Double((x[row + c] - mu[c]) * inv[c])
                 }
               } else {
-                for c in 0..<channels {
+                for c in cs {
                   let g = Double(dy[row + c])
                   betaSums[c] += g
                   gammaSums[c] += g * Double((x[row + c] - mu[c]) * inv[c])
@@ -150,7 +171,7 @@ extension Kernels {
       }
       table.withUnsafeBufferPointer { t in
         let a = t.baseAddress!, b = a + channels, g = b + channels, mu = g + channels, inv = mu + channels
-        parallelRanges(rows, minimumPerRange: 1024) { range in
+        parallelRanges(rows, minimumPerRange: 256) { range in
           if channels % 16 == 0 {
             // 16 channels per vector (the same operations, element by element, as the loops below;
             // written out because dx may alias dy, which keeps the compiler from vectorizing).
@@ -206,7 +227,7 @@ extension Kernels {
     if let dx {
       scale.withUnsafeBufferPointer { s in
         let s = s.baseAddress!
-        parallelRanges(rows, minimumPerRange: 1024) { range in
+        parallelRanges(rows, minimumPerRange: 256) { range in
           if channels % 16 == 0 {
             // 16 channels per vector, the same products (dx may alias dy, so written out).
             for m in range {

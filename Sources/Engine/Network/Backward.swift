@@ -90,6 +90,9 @@ extension Network {
     }
     dy = backLayers(head, pass.head, consume dy, batch: batch, mode: pass.mode, needInput: true, parameters: store)!
     var blockOutputs: [Tensor] = []
+    // Whether dy already has the block's post-addition ReLU backward applied (fused into the
+    // later block's final addition; not when block output gradients are kept, which come before it).
+    var dyMasked = false
     for index in blocks.indices.reversed() {
       let block = blocks[index]
       if options.blockOutputGradients {
@@ -98,9 +101,13 @@ extension Network {
       }
       let active = options.restrictedTo.map { $0.contains(block.number) } ?? true
       let shortcutActive = !(options.restrictedTo != nil && options.chosenBranchesOnly && active && !block.isBranchDeleted)
-      dy = backBlock(
+      let earlier = index - 1
+      let mask =
+        !options.blockOutputGradients && earlier >= 0 && blocks[earlier].activationAfterAddition
+        ? pass.blocks[earlier].output : nil
+      (dy, dyMasked) = backBlock(
         block, pass.blocks[index], consume dy, batch: batch, mode: pass.mode, branchActive: active,
-        shortcutActive: shortcutActive, parameters: store)
+        shortcutActive: shortcutActive, parameters: store, inputMasked: dyMasked, outputMask: mask)
     }
     let stemShape = stemOutputShape
     var gradients = Gradients(
@@ -109,7 +116,10 @@ extension Network {
       parameters: [:])
     gradients.blockOutputs = blockOutputs.reversed()
     if options.inputGradient || wantParameters {
-      let dx = backLayers(stem, pass.stem, dy, batch: batch, mode: pass.mode, needInput: options.inputGradient, parameters: store)
+      // dy is also held by `gradients.firstBlockInput`.
+      let dx = backLayers(
+        stem, pass.stem, dy, batch: batch, mode: pass.mode, needInput: options.inputGradient, parameters: store,
+        dOutShared: true)
       if let dx {
         gradients.input = Tensor(shape: [batch, inputShape.height, inputShape.width, inputShape.channels], scalars: dx)
       }
@@ -118,12 +128,19 @@ extension Network {
     return gradients
   }
 
+  /// Back-propagates dOut, the gradient of the block's output, through one block; returns the
+  /// gradient of its input and whether `outputMask` was applied to it.
+  ///
+  /// `inputMasked`: dOut already has this block's post-addition ReLU backward applied.
+  /// `outputMask` (the previous block's output, when it ends in a ReLU): applied, when the input
+  /// gradient is a sum this function computes, in the same pass (`Kernels.maskedAdd`).
   func backBlock(
     _ block: ResidualBlock, _ record: BlockRecord, _ dOut: consuming [Float], batch: Int, mode: NormalizationMode,
-    branchActive: Bool, shortcutActive: Bool = true, parameters: ParameterGradientStore?
-  ) -> [Float] {
+    branchActive: Bool, shortcutActive: Bool = true, parameters: ParameterGradientStore?,
+    inputMasked: Bool = false, outputMask: [Float]? = nil
+  ) -> (gradient: [Float], masked: Bool) {
     var dSum = consume dOut
-    if block.activationAfterAddition {
+    if block.activationAfterAddition && !inputMasked {
       // In place: dOut is usually this block's own buffer (a copy is made if it is shared).
       dSum.withUnsafeMutableBufferPointer { d in
         record.output.withUnsafeBufferPointer { y in
@@ -141,12 +158,15 @@ extension Network {
         let scale = block.branchScale
         dBranch.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= scale } }
       }
-      dPre = backLayers(block.branch, record.branch, consume dBranch, batch: batch, mode: mode, needInput: true, parameters: parameters)
+      // dBranch shares its storage with dSum, which the shortcut's gradient still reads.
+      dPre = backLayers(
+        block.branch, record.branch, consume dBranch, batch: batch, mode: mode, needInput: true,
+        parameters: parameters, dOutShared: block.branchScale == 1)
     }
     // Shortcut.
     switch shortcutActive ? block.shortcut : .none {
     case .none:
-      if block.isBranchDeleted && block.shortcut == .none { return dSum }
+      if block.isBranchDeleted && block.shortcut == .none { return (dSum, false) }
       dx = [Float](repeating: 0, count: inputCount)
     case .identity:
       dx = dSum
@@ -174,21 +194,35 @@ extension Network {
       if !block.preActivation.isEmpty {
         d = backLayers(block.preActivation, record.preActivation, consume d, batch: batch, mode: mode, needInput: true, parameters: parameters)!
       }
+      let mask = outputMask.flatMap { $0.count == d.count ? $0 : nil }
       d.withUnsafeMutableBufferPointer { r in
-        dx.withUnsafeBufferPointer { b in Kernels.add(count: r.count, r.baseAddress!, b.baseAddress!, y: r.baseAddress!) }
+        dx.withUnsafeBufferPointer { b in
+          if let outputMask = mask {
+            outputMask.withUnsafeBufferPointer { m in
+              Kernels.maskedAdd(count: r.count, r.baseAddress!, b.baseAddress!, mask: m.baseAddress!, y: r.baseAddress!)
+            }
+          } else {
+            Kernels.add(count: r.count, r.baseAddress!, b.baseAddress!, y: r.baseAddress!)
+          }
+        }
       }
-      dx = d
+      return (d, mask != nil)
     }
-    return dx
+    return (dx, false)
   }
 
   /// Back-propagates dy through `layers` using their records; returns the input gradient (nil if
   /// `needInput` is false).
+  ///
+  /// `dOutShared`: dOut's storage is also held elsewhere (e.g. by the block's shortcut), so an
+  /// operation that would overwrite it in place writes a fresh buffer instead (in parallel,
+  /// rather than after a serial copy-on-write copy).
   func backLayers(
     _ layers: [Layer], _ records: [LayerRecord], _ dOut: consuming [Float], batch: Int, mode: NormalizationMode,
-    needInput: Bool, parameters: ParameterGradientStore?
+    needInput: Bool, parameters: ParameterGradientStore?, dOutShared: Bool = false
   ) -> [Float]? {
     var dy = consume dOut
+    var dyShared = dOutShared
     var index = layers.count
     // relu(batch norm output) recomputed for a convolution whose record dropped its input, kept
     // for the ReLU before it.
@@ -246,7 +280,7 @@ extension Network {
         // dx overwrites dy in place (dy is copied first if it is shared).
         let (dGamma, dBeta): ([Float], [Float]) = record.input.withUnsafeBufferPointer { x in
           withOptionalPointer(mask) { m in
-            withGradient(&dy, writable: wantInput) { d, dx in
+            withGradient(&dy, writable: wantInput, shared: dyShared) { d, dx in
               switch mode {
               case .training:
                 return Kernels.batchNormTrainingBackward(
@@ -294,6 +328,7 @@ extension Network {
           }
         }
       }
+      dyShared = false  // every layer above leaves dy in a buffer of its own
     }
     return needInput ? dy : nil
   }
@@ -329,10 +364,22 @@ func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -
 }
 
 /// Runs `body(dy, dx)` with dx = dy's elements when `writable` (dy made unique first), else nil.
+///
+/// With `shared` (dy's storage is also held elsewhere), dx is a fresh buffer that replaces dy
+/// afterwards instead: `body` must write every element of dx.
 @inline(__always)
 func withGradient<R>(
-  _ dy: inout [Float], writable: Bool, _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>?) -> R
+  _ dy: inout [Float], writable: Bool, shared: Bool = false,
+  _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>?) -> R
 ) -> R {
+  if writable && shared {
+    var result: R? = nil
+    let dx = uninitializedFloats(dy.count) { dx in
+      dy.withUnsafeBufferPointer { result = body($0.baseAddress!, dx) }
+    }
+    dy = dx
+    return result!
+  }
   if writable {
     return dy.withUnsafeMutableBufferPointer { body($0.baseAddress!, $0.baseAddress!) }
   }
