@@ -26,14 +26,15 @@ extension DeletionScorer {
   /// the lower block number.
   ///
   /// Each step is sequential (it needs the previous step's choice), so the curve cannot be split;
-  /// `memo` lets a caller resume it: it is called with `greedy step t` (and `greedy intact` when no
-  /// step is made) and the step's computation, and returns stored values or computes them.
+  /// `memo` lets a caller resume it: it is called with a key (`greedy step t`, or `greedy intact`
+  /// when no step is made), the number of values the computation returns, and the computation,
+  /// and returns stored values or computes them.
   /// - Parameter steps: removals to make (default: every deletable block).
   /// - Complexity: per step, one forward of the current network plus, per remaining candidate at
   ///   position p, the blocks after p.
   public func greedyPruning(
     steps: Int? = nil, progress: ((Int) -> Void)? = nil,
-    memo: (String, () throws -> [Double]) throws -> [Double] = { try $1() }
+    memo: (String, Int, () throws -> [Double]) throws -> [Double] = { try $2() }
   ) throws -> PruningCurve {
     var removed: [Int] = []
     var remaining = deletable
@@ -42,7 +43,7 @@ extension DeletionScorer {
     let total = min(steps ?? deletable.count, deletable.count)
     while removed.count < total {
       // [removed block, its error, its mean loss, error and mean loss before the step]
-      let step = try memo("greedy step \(removed.count)") {
+      let step = try memo("greedy step \(removed.count)", 5) {
         let (base, extended) = try extensions(of: Set(removed), by: remaining)
         var best = 0
         for i in extended.indices where extended[i].meanLoss < extended[best].meanLoss { best = i }
@@ -62,7 +63,7 @@ extension DeletionScorer {
       progress?(1)
     }
     if errors.isEmpty {
-      let intact = try memo("greedy intact") {
+      let intact = try memo("greedy intact", 2) {
         let intact = try evaluate([[]])[0]
         return [intact.error, intact.meanLoss]
       }

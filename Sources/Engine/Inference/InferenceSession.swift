@@ -255,9 +255,10 @@ struct CompiledSequence {
       conv.bias = conv.bias?.map { $0 * scale }
       ops[last] = .convolution(conv, relu: relu)
     }
-    packedFilters = ops.map { op -> PackedConvolutionFilter? in
-      guard case .convolution(let conv, _) = op else { return nil }
-      return conv.filter.withUnsafeBufferPointer { f in
+    // The packed copy is the one the kernels read; the session keeps no second copy of the weights.
+    packedFilters = ops.indices.map { index -> PackedConvolutionFilter? in
+      guard case .convolution(var conv, let relu) = ops[index] else { return nil }
+      let packed = conv.filter.withUnsafeBufferPointer { f in
         conv.bias!.withUnsafeBufferPointer { b in
           PackedConvolutionFilter(
             filter: f.baseAddress!, bias: b.baseAddress!, kernelHeight: conv.kernelSize,
@@ -265,13 +266,9 @@ struct CompiledSequence {
             outputChannels: conv.outputChannels)
         }
       }
-    }
-    // The packed copy is the one the kernels read; the session keeps no second copy of the weights.
-    for index in ops.indices {
-      if case .convolution(var conv, let relu) = ops[index] {
-        conv.filter = []
-        ops[index] = .convolution(conv, relu: relu)
-      }
+      conv.filter = []
+      ops[index] = .convolution(conv, relu: relu)
+      return packed
     }
     operations = ops
     self.shapes = shapes

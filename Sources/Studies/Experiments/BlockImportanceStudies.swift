@@ -273,10 +273,7 @@ public struct BlockPruning: Sendable {
     }
     if study.owns(0) {
       let g = study.progress.begin("greedy pruning", steps ?? n, "removals")
-      let memo = { (key: String, compute: () throws -> [Double]) in
-        try study.memo(key, count: key == "greedy intact" ? 2 : 5, compute)
-      }
-      curves.append(try scorer.greedyPruning(steps: steps, progress: { g.advance($0) }, memo: memo))
+      curves.append(try scorer.greedyPruning(steps: steps, progress: { g.advance($0) }, memo: study.memo))
       g.finish()
     } else {
       curves.append(nil)
