@@ -117,7 +117,7 @@ let package = Package(
       name: "resnet-lesion-image-bench", dependencies: ["Images", "Datasets"],
       exclude: ["pillow_reference.py"]),
     .executableTarget(
-      name: "resnet-lesion-bench", dependencies: ["Basics", "Engine", "Checkpoints", "Datasets", "Lesion"],
+      name: "resnet-lesion-bench", dependencies: ["Basics", "Engine", "Checkpoints", "Datasets", "Lesion", "Training"],
       exclude: ["pytorch_reference.py"], swiftSettings: numericSettings),
 
     // Shared test helpers (closeness checks, fixture locator, generator helpers); not API.

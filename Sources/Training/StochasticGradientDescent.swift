@@ -35,14 +35,17 @@ public struct StochasticGradientDescent: Sendable {
       switch layer {
       case .convolution(var conv):
         guard gradients[conv.name + ".weight"] != nil || gradients[conv.name + ".bias"] != nil else { return }
+        layer = .relu  // drops the layer's reference: conv's arrays are updated in place, not copied
         update(&conv.filter, key: conv.name + ".weight", gradients: gradients, learningRate: learningRate)
         if var bias = conv.bias {
+          conv.bias = nil
           update(&bias, key: conv.name + ".bias", gradients: gradients, learningRate: learningRate)
           conv.bias = bias
         }
         layer = .convolution(conv)
       case .batchNorm(var bn):
         guard gradients[bn.name + ".weight"] != nil || gradients[bn.name + ".bias"] != nil else { return }
+        layer = .relu
         update(&bn.gamma, key: bn.name + ".weight", gradients: gradients, learningRate: learningRate)
         update(&bn.beta, key: bn.name + ".bias", gradients: gradients, learningRate: learningRate)
         layer = .batchNorm(bn)
@@ -55,38 +58,25 @@ public struct StochasticGradientDescent: Sendable {
     update(&network.classifier.bias, key: name + ".bias", gradients: gradients, learningRate: learningRate)
   }
 
-  /// One parameter's update; nothing happens when `gradients` has no entry for `key` (or its
-  /// size differs from the parameter's, which only a caller's bug can cause).
+  /// One parameter's update (`ParameterUpdate.stochasticGradientDescent`, split over the engine's
+  /// threads; the same bits for any thread count); nothing happens when `gradients` has no entry
+  /// for `key` (or its size differs from the parameter's, which only a caller's bug can cause).
   mutating func update(_ parameter: inout [Float], key: String, gradients: [String: [Float]], learningRate: Float) {
-    guard let gradient = gradients[key], gradient.count == parameter.count else { return }
+    guard let gradient = gradients[key], gradient.count == parameter.count, !parameter.isEmpty else { return }
     let count = parameter.count
-    let decay = weightDecay
-    let mu = momentum
-    let lr = learningRate
-    if mu == 0 {
-      parameter.withUnsafeMutableBufferPointer { p in
-        gradient.withUnsafeBufferPointer { grad in
-          for i in 0..<count { p[i] -= lr * (grad[i] + decay * p[i]) }
-        }
-      }
-      return
-    }
     // Taking the buffer out of the dictionary keeps it uniquely referenced (updated in place).
-    let isFirst = momentumBuffers[key] == nil
-    var buffer = momentumBuffers.removeValue(forKey: key) ?? [Float](repeating: 0, count: count)
-    let nesterov = self.nesterov
+    let isFirst = momentum == 0 || momentumBuffers[key] == nil
+    var buffer = momentum == 0 ? [] : momentumBuffers.removeValue(forKey: key) ?? [Float](repeating: 0, count: count)
     parameter.withUnsafeMutableBufferPointer { p in
       gradient.withUnsafeBufferPointer { grad in
         buffer.withUnsafeMutableBufferPointer { b in
-          for i in 0..<count {
-            let g = grad[i] + decay * p[i]
-            let v = isFirst ? g : mu * b[i] + g
-            b[i] = v
-            p[i] -= lr * (nesterov ? g + mu * v : v)
-          }
+          ParameterUpdate.stochasticGradientDescent(
+            parameter: p.baseAddress!, gradient: grad.baseAddress!, velocity: momentum == 0 ? nil : b.baseAddress!,
+            count: count, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay,
+            nesterov: nesterov, isFirstStep: isFirst)
         }
       }
     }
-    momentumBuffers[key] = buffer
+    if momentum != 0 { momentumBuffers[key] = buffer }
   }
 }

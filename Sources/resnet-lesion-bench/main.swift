@@ -17,6 +17,7 @@ import Datasets
 import Engine
 import Foundation
 import Lesion
+import Training
 
 struct Options {
   var batches = [128, 1]
@@ -169,19 +170,18 @@ func benchmarkInput(batch: Int) -> Tensor {
   return input
 }
 
-/// One training step: training-mode forward, backward to every parameter, running statistics, and
-/// a plain SGD update of the convolution filters.
-func trainingStep(_ network: inout Network, _ input: Tensor, _ labels: [Int]) throws {
-  let pass = try network.forward(input, mode: .training)
-  let (_, d) = try softmaxCrossEntropy(logits: pass.logits, labels: labels)
-  let g = network.backward(pass, logitsGradient: d, options: BackwardOptions(parameterGradients: true, inputGradient: false))
-  network.updateRunningStatistics(from: pass)
-  network.updateLayers { layer in
-    if case .convolution(var conv) = layer, let grad = g.parameters[conv.name + ".weight"] {
-      for i in conv.filter.indices { conv.filter[i] -= 1e-6 * grad[i] }
-      layer = .convolution(conv)
-    }
-  }
+/// One training step as PyTorch's reference runs it (`torch.optim.SGD(lr=1e-6, momentum=0.9)` on
+/// every parameter): training-mode forward, backward to every parameter, running statistics, and
+/// the optimizer's update (`Trainer.step`, the step `resnet-lesion train` takes).
+func trainingStep(
+  _ network: inout Network, _ optimizer: inout StochasticGradientDescent, _ input: Tensor, _ labels: [Int]
+) throws {
+  _ = try Trainer.step(network: &network, optimizer: &optimizer, input: input, labels: labels, learningRate: 1e-6)
+}
+
+/// The reference's optimizer: momentum 0.9, no weight decay.
+func benchmarkOptimizer() -> StochasticGradientDescent {
+  StochasticGradientDescent(momentum: 0.9, weightDecay: 0, nesterov: false)
 }
 
 /// Peak resident memory of this process so far, in bytes: VmHWM on Linux (the high-water mark of
@@ -272,7 +272,8 @@ if let batch = options.trainingMemoryChild {
   let input = benchmarkInput(batch: batch)
   let labels = (0..<batch).map { $0 % 10 }
   let before = maximumResidentBytes()
-  for _ in 0..<3 { try trainingStep(&network, input, labels) }
+  var optimizer = benchmarkOptimizer()
+  for _ in 0..<3 { try trainingStep(&network, &optimizer, input, labels) }
   let peak = maximumResidentBytes()
   print("{\"rss_before\": \(before), \"rss_peak\": \(peak)}")
   exit(0)
@@ -282,6 +283,7 @@ if options.sweep {
   exit(0)
 }
 var network = try randomNetwork(depth: options.depth)
+var optimizer = benchmarkOptimizer()
 let macsPerImage = Double(network.multiplyAccumulates)
 let threads = EngineThreads.count
 print("CPU: \(cpuModel()), \(ProcessInfo.processInfo.activeProcessorCount) cores; engine built for \(KernelInstructionSet.name) (\(KernelInstructionSet.tileShape) register tiles)")
@@ -318,7 +320,7 @@ for batch in options.batches {
   }
   if wanted("training") {
     let training = try (0..<options.repeats).map { _ in
-      try rate(items: batch, seconds: options.seconds) { try trainingStep(&network, input, labels) }
+      try rate(items: batch, seconds: options.seconds) { try trainingStep(&network, &optimizer, input, labels) }
     }
     rows.append(Row(workload: "training step", batch: batch, ours: median(training), flopsPerImage: 6 * macsPerImage))
   }

@@ -75,6 +75,38 @@ final class ThreadCountKernelTests: XCTestCase {
     }
   }
 
+  /// A batch larger than `InferenceSession.imageGroup` runs group by group through the whole
+  /// network (one lane of buffers per thread): its logits are the bits of each image run alone,
+  /// from the input and from a block's features, with 1, 2 and 3 threads.
+  func testSessionImageGroupsGiveTheBitsOfEachImageAlone() throws {
+    let network = try randomNetwork()
+    let lesioned = try network.deletingBlocks([2])
+    var random = SplitMix64(seed: 13)
+    let batch = 2 * InferenceSession.imageGroup + 1
+    let input = Tensor(shape: [batch, 12, 12, 3], scalars: random.floats(batch * 12 * 12 * 3))
+    let saved = EngineThreads.count
+    defer { EngineThreads.count = saved }
+    for threads in [1, 2, 3] {
+      EngineThreads.count = threads
+      let session = try InferenceSession(network)
+      let lesion = try InferenceSession(lesioned, reusing: session)
+      for (name, s) in [("intact", session), ("block 2 deleted", lesion)] {
+        let logits = try s.logits(for: input).scalars
+        let classes = logits.count / batch
+        for n in 0..<batch {
+          let image = Tensor(shape: [1, 12, 12, 3], scalars: Array(input.scalars[(n * 432)..<((n + 1) * 432)]))
+          let alone = try s.logits(for: image).scalars
+          XCTAssertEqual(
+            logits[(n * classes)..<((n + 1) * classes)].map(\.bitPattern), alone.map(\.bitPattern),
+            "\(name), image \(n), \(threads) threads")
+        }
+        let features = try s.features(afterBlocks: 0..<1, from: try s.stemOutput(for: input))
+        let fromBlock = try s.logits(fromBlock: 1, features: features, batch: batch).scalars
+        XCTAssertEqual(fromBlock.map(\.bitPattern), logits.map(\.bitPattern), "\(name), from block 2, \(threads) threads")
+      }
+    }
+  }
+
   /// Every chunk runs exactly once: many loops in a row, loops of many chunks, a loop inside a
   /// chunk (runs inline) and loops started from several threads at once.
   func testWorkerPoolRunsEveryChunkOnce() {
