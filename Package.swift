@@ -148,7 +148,9 @@ let package = Package(
       name: "ImagesTests", dependencies: ["_TestSupport", "Images", "Datasets"], exclude: ["Fixtures"]),
     .testTarget(name: "ReportTests", dependencies: ["_TestSupport", "Basics", "Report"]),
     .testTarget(name: "ParsingTests", dependencies: ["_TestSupport", "LesionCLI", "Studies"]),
-    .testTarget(name: "FiguresTests", dependencies: ["_TestSupport", "Basics", "Figures", "PathAnalysis", "Studies"]),
+    .testTarget(
+      name: "FiguresTests",
+      dependencies: ["_TestSupport", "Basics", "Checkpoints", "Datasets", "Figures", "Lesion", "PathAnalysis", "Statistics", "Studies"]),
     .testTarget(name: "ShardingTests", dependencies: ["_TestSupport", "Studies", "Lesion", "Engine", "Basics"]),
     // End-to-end: runs the built resnet-lesion binary.
     .testTarget(name: "CommandLineTests", dependencies: ["_TestSupport", "resnet-lesion"], exclude: ["Fixtures"]),

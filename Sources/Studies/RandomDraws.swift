@@ -68,63 +68,105 @@ public struct DrawPoint: Sendable {
 /// the draws so far, at most the maximum). Each round is one pass of the evaluator, which shares the
 /// intact activations of all its lesions.
 func drawUntilPrecise(
-  points: [Int], count: DrawCount, forcedCounts: [Int: Int]?, study: Study, task: String,
+  points: [Int], count: DrawCount, study: Study, task: String,
   plan: (_ point: Int, _ draw: Int) throws -> LesionPlan
 ) throws -> (intact: LesionComparison, points: [DrawPoint]) {
+  let result = try drawUntilPrecise(points: points, count: count, studies: [study], task: task) { _, point, draw in
+    try plan(point, draw)
+  }
+  return result[0]
+}
+
+/// Evaluates the same draws on one or more studies in rounds (common random numbers), until every
+/// point is precise enough on all of them or at its maximum.
+///
+/// Each round gives every study the same draws. With two studies a point is precise when each
+/// model's mean error and the mean of the per-draw differences (second − first) all have a 95%
+/// half-width ≤ P, and its need is the largest of their three needs, so the compared pair, not
+/// only the first model, decides how many draws are made.
+/// - Parameter plan: the lesion of draw `draw` at `point` on study number `study`.
+/// - Returns: per study, in order, its intact network and its points.
+func drawUntilPrecise(
+  points: [Int], count: DrawCount, studies: [Study], task: String,
+  plan: (_ study: Int, _ point: Int, _ draw: Int) throws -> LesionPlan
+) throws -> [(intact: LesionComparison, points: [DrawPoint])] {
+  guard let lead = studies.first else { return [] }
   // Sharding: with a sequential rule each point is one configuration (its rule must see all of
   // its draws); with fixed counts each (point, draw) is one, numbered point after point.
   let sequential: Bool
-  if case .auto = count, forcedCounts == nil { sequential = true } else { sequential = false }
-  let points = sequential ? study.owned(points) : points
-  var draws: [Int: [LesionComparison]] = [:]
-  var intact: LesionComparison?
+  if case .auto = count { sequential = true } else { sequential = false }
+  let points = sequential ? lead.owned(points) : points
+  var draws = Array(repeating: [Int: [LesionComparison]](), count: studies.count)
+  var intact = [LesionComparison?](repeating: nil, count: studies.count)
   var wanted: [Int: Int] = [:]
-  for point in points { wanted[point] = forcedCounts?[point] ?? count.initial }
+  for point in points { wanted[point] = count.initial }
   var round = 0
   while true {
     round += 1
-    var plans: [LesionPlan] = []
-    var owners: [Int] = []
-    var position = 0
-    for point in points {
-      let have = draws[point]?.count ?? 0
-      for draw in have..<max(have, wanted[point] ?? 0) {
-        defer { position += 1 }
-        guard sequential || study.owns(position) else { continue }
-        plans.append(try plan(point, draw))
-        owners.append(point)
+    var evaluated = false
+    for (index, study) in studies.enumerated() {
+      var plans: [LesionPlan] = []
+      var owners: [Int] = []
+      var position = 0
+      for point in points {
+        let have = draws[index][point]?.count ?? 0
+        for draw in have..<max(have, wanted[point] ?? 0) {
+          defer { position += 1 }
+          guard sequential || study.owns(position) else { continue }
+          plans.append(try plan(index, point, draw))
+          owners.append(point)
+        }
+      }
+      if plans.isEmpty && intact[index] != nil { continue }
+      evaluated = true
+      let (intactResult, lesions) = try study.evaluate(plans, task: round == 1 ? task : "\(task), round \(round)")
+      if intact[index] == nil { intact[index] = LesionComparison(intactResult, intact: intactResult) }
+      for (owner, lesion) in zip(owners, lesions) {
+        draws[index][owner, default: []].append(LesionComparison(lesion, intact: intactResult))
       }
     }
-    if plans.isEmpty && intact != nil { break }
-    let (intactResult, lesions) = try study.evaluate(plans, task: round == 1 ? task : "\(task), round \(round)")
-    if intact == nil { intact = LesionComparison(intactResult, intact: intactResult) }
-    for (owner, lesion) in zip(owners, lesions) {
-      draws[owner, default: []].append(LesionComparison(lesion, intact: intactResult))
-    }
-    guard case .auto(let precision, _, let maximum) = count, forcedCounts == nil else { break }
+    guard evaluated, case .auto(let precision, _, let maximum) = count else { break }
     var more = false
     for point in points {
-      let values = (draws[point] ?? []).map(\.error)
-      let estimate = MeanInterval(values)
-      guard estimate.halfWidth > precision, values.count < maximum else { continue }
-      let t = studentTQuantile(0.975, degreesOfFreedom: max(1, values.count - 1))
-      let need = 1.2 * pow(t * estimate.standardDeviation / precision, 2)
-      let next = min(maximum, 2 * values.count, max(values.count + 1, Int(need.rounded(.up))))
-      wanted[point] = next
+      let series = precisionSeries(draws.map { $0[point] ?? [] })
+      let drawn = series.map(\.count).min() ?? 0
+      guard drawn < maximum else { continue }
+      let needs = series.map { values -> Double in
+        let estimate = MeanInterval(values)
+        guard estimate.halfWidth > precision else { return 0 }
+        let t = studentTQuantile(0.975, degreesOfFreedom: max(1, values.count - 1))
+        return 1.2 * pow(t * estimate.standardDeviation / precision, 2)
+      }
+      guard let need = needs.max(), need > 0 else { continue }
+      wanted[point] = min(maximum, 2 * drawn, max(drawn + 1, Int(need.rounded(.up))))
       more = true
     }
     if !more { break }
   }
-  let result = points.map { point -> DrawPoint in
-    let list = draws[point] ?? []
-    var reached: Bool? = nil
-    if case .auto(let precision, _, _) = count, forcedCounts == nil {
-      reached = MeanInterval(list.map(\.error)).halfWidth <= precision
+  return studies.indices.map { index in
+    let result = points.map { point -> DrawPoint in
+      let list = draws[index][point] ?? []
+      var reached: Bool? = nil
+      if case .auto(let precision, _, _) = count {
+        reached = precisionSeries(draws.map { $0[point] ?? [] }).allSatisfy { MeanInterval($0).halfWidth <= precision }
+      }
+      return DrawPoint(point: point, draws: list, reachedPrecision: reached)
     }
-    return DrawPoint(point: point, draws: list, reachedPrecision: reached)
+    guard let intactComparison = intact[index] else {
+      preconditionFailure("the first round always evaluates every study's intact network")
+    }
+    return (intactComparison, result)
   }
-  guard let intact else { preconditionFailure("the first round always evaluates the intact network") }
-  return (intact, result)
+}
+
+/// The error series whose intervals the draw rule watches: each study's errors and, for two
+/// studies, the per-draw differences (second − first) of the draws both made.
+private func precisionSeries(_ perStudy: [[LesionComparison]]) -> [[Double]] {
+  var series = perStudy.map { $0.map(\.error) }
+  if perStudy.count == 2 {
+    series.append(zip(perStudy[0], perStudy[1]).map { $1.error - $0.error })
+  }
+  return series
 }
 
 extension DrawPoint {

@@ -37,17 +37,23 @@ public struct RandomDeletion: Sendable {
     }
   }
 
-  /// Runs the draws; `matching` forces the draw count of each k (to compare a second model with
-  /// the same block sets).
+  /// Runs the draws.
   /// - Throws: `StudyError.tooManyDeletions` for a k above the deletable blocks.
-  public func run(on study: Study, matching: RandomDeletionResult? = nil) throws -> RandomDeletionResult {
-    try check(study.network)
+  public func run(on study: Study) throws -> RandomDeletionResult {
+    try run(on: [study])[0]
+  }
+
+  /// Runs the same draws on every study (common random numbers): draw j at k deletes the same
+  /// blocks in each network whose deletable blocks agree. With two studies the draw rule watches
+  /// both models and their paired difference (see `drawUntilPrecise`).
+  /// - Throws: `StudyError.tooManyDeletions` for a k above a network's deletable blocks.
+  func run(on studies: [Study]) throws -> [RandomDeletionResult] {
+    for study in studies { try check(study.network) }
     let ks = counts.filter { $0 > 0 }
-    let forced = matching.map { Dictionary(uniqueKeysWithValues: $0.points.map { ($0.point, $0.draws.count) }) }
-    let (intact, points) = try drawUntilPrecise(
-      points: ks, count: draws, forcedCounts: forced, study: study, task: "random deletions"
-    ) { k, draw in LesionPlan(deleted: try blockSet(network: study.network, k: k, draw: draw)) }
-    return RandomDeletionResult(experiment: self, intact: intact, points: points)
+    let results = try drawUntilPrecise(points: ks, count: draws, studies: studies, task: "random deletions") { index, k, draw in
+      LesionPlan(deleted: try blockSet(network: studies[index].network, k: k, draw: draw))
+    }
+    return results.map { RandomDeletionResult(experiment: self, intact: $0.intact, points: $0.points) }
   }
 }
 
@@ -95,20 +101,20 @@ public struct RandomDeletionComparison: Sendable {
   /// Column prefixes naming the two models (`standard`, `stochastic_depth`).
   public var labels: (first: String, second: String)
 
-  /// Pairs two results of the same experiment (the second run with `matching:` the first).
+  /// Pairs two results of the same experiment, made together by `run`.
   public init(first: RandomDeletionResult, second: RandomDeletionResult, labels: (String, String)) {
     self.first = first
     self.second = second
     self.labels = labels
   }
 
-  /// Runs `experiment` on both studies; the second model gets the first one's draw counts, so
-  /// draw j at k deletes the same blocks in both when their deletable blocks agree.
+  /// Runs `experiment` on both studies with the same block sets; with `--samples auto` a k gets
+  /// more draws until both models' mean errors and their paired difference are precise enough.
   public static func run(_ experiment: RandomDeletion, first: Study, second: Study, labels: (String, String)) throws
     -> RandomDeletionComparison
   {
-    let a = try experiment.run(on: first)
-    return RandomDeletionComparison(first: a, second: try experiment.run(on: second, matching: a), labels: labels)
+    let results = try experiment.run(on: [first, second])
+    return RandomDeletionComparison(first: results[0], second: results[1], labels: labels)
   }
 
   /// Per k: whether the block sets were identical draw by draw, and the paired difference.

@@ -48,7 +48,7 @@ public struct Reordering: Sendable {
         throw StudyError.nothingToSwap(option: option)
       }
       let (intact, points) = try drawUntilPrecise(
-        points: positive, count: draws, forcedCounts: nil, study: study, task: "reorderings"
+        points: positive, count: draws, study: study, task: "reorderings"
       ) { swaps, draw in
         var generator = DrawKey.generator(seed: seed, experiment: DrawKey.reordering, point: swaps, draw: draw)
         return try RandomLesions.reorderingPlans(network: network, swaps: swaps, samples: 1, generator: &generator)[0]
