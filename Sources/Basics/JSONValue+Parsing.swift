@@ -142,11 +142,7 @@ private struct JSONParser {
     position += 1  // {
     var members: [(key: String, value: JSONValue)] = []
     var keys = Set<String>()
-    skipWhitespace()
-    if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-      position += 1
-      return .object(members)
-    }
+    if consume("}") { return .object(members) }
     while true {
       skipWhitespace()
       guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
@@ -159,48 +155,39 @@ private struct JSONParser {
           offset: keyOffset, expected: "a unique key", found: "repeated key \"\(key)\"",
           duplicateKey: key)
       }
-      skipWhitespace()
-      guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
-        throw error(expected: "':'")
-      }
-      position += 1
+      guard consume(":") else { throw error(expected: "':'") }
       skipWhitespace()
       members.append((key, try parseValue(depth: depth)))
-      skipWhitespace()
-      guard position < bytes.count else { throw error(expected: "',' or '}'") }
-      if bytes[position] == UInt8(ascii: ",") {
-        position += 1
-      } else if bytes[position] == UInt8(ascii: "}") {
-        position += 1
-        return .object(members)
-      } else {
-        throw error(expected: "',' or '}'")
-      }
+      if try consumeSeparator(orEnd: "}") { return .object(members) }
     }
   }
 
   mutating func parseArray(depth: Int) throws -> JSONValue {
     position += 1  // [
     var elements: [JSONValue] = []
-    skipWhitespace()
-    if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-      position += 1
-      return .array(elements)
-    }
+    if consume("]") { return .array(elements) }
     while true {
       skipWhitespace()
       elements.append(try parseValue(depth: depth))
-      skipWhitespace()
-      guard position < bytes.count else { throw error(expected: "',' or ']'") }
-      if bytes[position] == UInt8(ascii: ",") {
-        position += 1
-      } else if bytes[position] == UInt8(ascii: "]") {
-        position += 1
-        return .array(elements)
-      } else {
-        throw error(expected: "',' or ']'")
-      }
+      if try consumeSeparator(orEnd: "]") { return .array(elements) }
     }
+  }
+
+  /// Skips whitespace, then consumes `scalar` if it comes next.
+  mutating func consume(_ scalar: Unicode.Scalar) -> Bool {
+    skipWhitespace()
+    guard position < bytes.count, bytes[position] == UInt8(ascii: scalar) else { return false }
+    position += 1
+    return true
+  }
+
+  /// After an object member or array element: consumes `,` (false: another follows) or `closer`
+  /// (true: the object or array ends).
+  /// - Throws: `JSONParseError` expecting either when something else follows.
+  mutating func consumeSeparator(orEnd closer: Unicode.Scalar) throws -> Bool {
+    if consume(",") { return false }
+    if consume(closer) { return true }
+    throw error(expected: "',' or '\(closer)'")
   }
 
   mutating func parseHex4() throws -> UInt32 {

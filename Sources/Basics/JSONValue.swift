@@ -212,8 +212,7 @@ public enum JSONValue: Equatable, Sendable, CustomStringConvertible {
       case "\u{0C}": output += "\\f"
       default:
         if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16, uppercase: false)
-          output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+          output += "\\u00" + Hex.bytes([UInt8(scalar.value)])
         } else {
           output.unicodeScalars.append(scalar)
         }

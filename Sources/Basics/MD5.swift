@@ -77,7 +77,7 @@ public struct MD5: Sendable {
 
   /// The digest as 32 lowercase hexadecimal digits.
   public func hexDigest() -> String {
-    digest().map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    Hex.bytes(digest(), separator: "")
   }
 
   private static let shifts: [UInt32] = [

@@ -133,15 +133,7 @@ public struct SHA256Digest: Equatable, Sendable, CustomStringConvertible {
   public let bytes: [UInt8]
 
   /// The digest as 64 lowercase hexadecimal digits, as `sha256sum` prints it.
-  public var hexadecimal: String {
-    let digits = Array("0123456789abcdef")
-    var text = ""
-    for byte in bytes {
-      text.append(digits[Int(byte >> 4)])
-      text.append(digits[Int(byte & 15)])
-    }
-    return text
-  }
+  public var hexadecimal: String { Hex.bytes(bytes, separator: "") }
 
   /// The hexadecimal digest.
   public var description: String { hexadecimal }

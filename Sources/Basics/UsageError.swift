@@ -7,3 +7,14 @@
 /// (or wrap a case in a conforming type) where the input is validated; do not decide the exit
 /// status from where an error came from.
 public protocol UsageError: Error {}
+
+extension UsageError {
+  /// `block B in 'OPTION' is out of range: valid blocks are 1–N` (without an option, `block B is
+  /// out of range: …`; for a network without blocks, `…: the network has no blocks`): the one
+  /// wording for a block number beyond the network, whichever layer checks it.
+  public static func blockOutOfRangeMessage(block: Int, option: String?, blockCount: Int) -> String {
+    let source = option.map { " in '\($0)'" } ?? ""
+    let valid = blockCount >= 1 ? "valid blocks are 1–\(blockCount)" : "the network has no blocks"
+    return "block \(block)\(source) is out of range: \(valid)"
+  }
+}

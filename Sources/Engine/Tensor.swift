@@ -43,42 +43,34 @@ public struct Tensor: Equatable, Sendable {
   public static func channelsLast(fromNCHW source: Tensor) -> Tensor {
     precondition(source.shape.count == 4)
     let (n, c, h, w) = (source.shape[0], source.shape[1], source.shape[2], source.shape[3])
-    var result = [Float](repeating: 0, count: source.count)
-    source.scalars.withUnsafeBufferPointer { s in
-      result.withUnsafeMutableBufferPointer { d in
-        for b in 0..<n {
-          for ch in 0..<c {
-            for y in 0..<h {
-              for x in 0..<w {
-                d[((b * h + y) * w + x) * c + ch] = s[((b * c + ch) * h + y) * w + x]
-              }
-            }
-          }
-        }
-      }
-    }
-    return Tensor(shape: [n, h, w, c], scalars: result)
+    return Tensor(shape: [n, h, w, c], scalars: source.transposingEachItem(rows: c, columns: h * w))
   }
 
   /// Converts a batch from the engine's (N, H, W, C) layout to PyTorch's (N, C, H, W).
   public func channelsFirst() -> Tensor {
     precondition(shape.count == 4)
     let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
+    return Tensor(shape: [n, c, h, w], scalars: transposingEachItem(rows: h * w, columns: c))
+  }
+
+  /// The scalars with each item of the batch, read as a (rows, columns) matrix, transposed:
+  /// (N, rows, columns) → (N, columns, rows). Moving the channels to the end (NCHW → NHWC) is
+  /// the transpose of each image's (C, H·W) matrix; moving them back is the transpose of (H·W, C).
+  /// - Complexity: O(count).
+  private func transposingEachItem(rows: Int, columns: Int) -> [Float] {
     var result = [Float](repeating: 0, count: count)
     scalars.withUnsafeBufferPointer { s in
       result.withUnsafeMutableBufferPointer { d in
-        for b in 0..<n {
-          for y in 0..<h {
-            for x in 0..<w {
-              for ch in 0..<c {
-                d[((b * c + ch) * h + y) * w + x] = s[((b * h + y) * w + x) * c + ch]
-              }
+        for base in stride(from: 0, to: count, by: max(rows * columns, 1)) {
+          for row in 0..<rows {
+            for column in 0..<columns {
+              d[base + column * rows + row] = s[base + row * columns + column]
             }
           }
         }
       }
     }
-    return Tensor(shape: [n, c, h, w], scalars: result)
+    return result
   }
 }
 

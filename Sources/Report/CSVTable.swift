@@ -68,9 +68,7 @@ public struct CSVTable: Sendable {
 
   /// Appends a record; missing fields are left empty and extra fields are dropped.
   public mutating func addRow(_ values: [CSVValue]) {
-    var row = Array(values.prefix(header.count))
-    while row.count < header.count { row.append(.missing) }
-    rows.append(row)
+    rows.append(values.fitted(to: header.count, filling: .missing))
   }
 
   /// The whole file: comment lines, header, then records, each line ending in `\n`.

@@ -74,9 +74,7 @@ public struct ResultTable: Sendable {
 
   /// Appends a row; missing values are filled with `.missing` and extra values dropped.
   public mutating func addRow(_ values: [Value]) {
-    var row = Array(values.prefix(columns.count))
-    while row.count < columns.count { row.append(.missing) }
-    rows.append(row)
+    rows.append(values.fitted(to: columns.count, filling: .missing))
   }
 
   /// The column index of `name`, if present.

@@ -57,12 +57,7 @@ public struct SVGHeatmap: Sendable {
     let end: (Double, Double, Double) = t >= 0 ? (178, 24, 43) : (33, 102, 172)
     let a = abs(t)
     func channel(_ e: Double) -> Int { Int((255 + (e - 255) * a).rounded()) }
-    return "#" + [channel(end.0), channel(end.1), channel(end.2)].map { hex2($0) }.joined()
-  }
-
-  private static func hex2(_ value: Int) -> String {
-    let digits = String(value, radix: 16)
-    return digits.count == 1 ? "0" + digits : digits
+    return "#" + Hex.bytes([channel(end.0), channel(end.1), channel(end.2)].map { UInt8(clamping: $0) }, separator: "")
   }
 
   /// Writes the SVG document to `url` atomically.

@@ -51,9 +51,7 @@ public struct TextTable: Sendable {
 
   /// Appends a row; missing cells are left empty and extra cells are dropped.
   public mutating func addRow(_ cells: [String]) {
-    var row = Array(cells.prefix(columns.count))
-    while row.count < columns.count { row.append("") }
-    rows.append(row)
+    rows.append(cells.fitted(to: columns.count, filling: ""))
   }
 
   /// The table as text, every line ending in `\n`.
@@ -79,5 +77,13 @@ public struct TextTable: Sendable {
     for row in rows { output += line(row) }
     for note in footer { output += note + "\n" }
     return output
+  }
+}
+
+extension Array {
+  /// The first `count` elements, followed by `filler` up to exactly `count`: how the tables fit a
+  /// row to their columns.
+  func fitted(to count: Int, filling filler: Element) -> [Element] {
+    Array(prefix(count)) + Array(repeating: filler, count: Swift.max(0, count - self.count))
   }
 }

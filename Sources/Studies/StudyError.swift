@@ -26,8 +26,7 @@ public enum StudyError: UsageError, Equatable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .blockOutOfRange(let option, let block, let count):
-      let valid = count >= 1 ? "valid blocks are 1–\(count)" : "the network has no blocks"
-      return "block \(block) in '\(option)' is out of range: \(valid)"
+      return Self.blockOutOfRangeMessage(block: block, option: option, blockCount: count)
     case .duplicateBlock(let option, let block):
       return "block \(block) appears twice in '\(option)'"
     case .notDeletable(let option, let block, let reason):

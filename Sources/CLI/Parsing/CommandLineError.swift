@@ -54,9 +54,7 @@ public enum CommandLineError: UsageError, Equatable, CustomStringConvertible {
       let source = option.map { " for '\($0)'" } ?? ""
       return "invalid block list '\(text)'\(source): \(problem)"
     case .blockOutOfRange(let option, let block, let blockCount):
-      let source = option.map { " in '\($0)'" } ?? ""
-      let valid = blockCount >= 1 ? "valid blocks are 1–\(blockCount)" : "the network has no blocks"
-      return "block \(block)\(source) is out of range: \(valid)"
+      return Self.blockOutOfRangeMessage(block: block, option: option, blockCount: blockCount)
     case .undeclaredOption(let name):
       return "internal error: the command reads option '\(name)', which it does not declare"
     }

@@ -1,5 +1,5 @@
 // Naive convolution kernels: the specification that the fast kernels in Convolution.swift are
-// tested against. Direct seven-deep loops, no blocking, no threads.
+// tested against. Direct loops over every output and filter tap, no blocking, no threads.
 
 extension Kernels {
   /// Convolution forward, naive reference.
@@ -17,17 +17,9 @@ extension Kernels {
         for q in 0..<Q {
           for k in 0..<g.outputChannels {
             var sum: Float = bias?[k] ?? 0
-            for r in 0..<g.kernelHeight {
-              let y = p * g.stride - g.padding + r
-              if y < 0 || y >= g.inputHeight { continue }
-              for s in 0..<g.kernelWidth {
-                let x = q * g.stride - g.padding + s
-                if x < 0 || x >= g.inputWidth { continue }
-                let inputBase = ((n * g.inputHeight + y) * g.inputWidth + x) * g.inputChannels
-                let filterBase = (r * g.kernelWidth + s) * g.inputChannels * g.outputChannels
-                for c in 0..<g.inputChannels {
-                  sum += input[inputBase + c] * filter[filterBase + c * g.outputChannels + k]
-                }
+            g.forEachTap(n: n, p: p, q: q) { inputBase, filterBase in
+              for c in 0..<g.inputChannels {
+                sum += input[inputBase + c] * filter[filterBase + c * g.outputChannels + k]
               }
             }
             let o = ((n * P + p) * Q + q) * g.outputChannels + k
@@ -46,30 +38,14 @@ extension Kernels {
     _ g: ConvolutionGeometry, outputGradient: UnsafePointer<Float>, filter: UnsafePointer<Float>,
     inputGradient: UnsafeMutablePointer<Float>
   ) {
-    let (P, Q) = (g.outputHeight, g.outputWidth)
     inputGradient.update(repeating: 0, count: g.inputCount)
-    for n in 0..<g.batch {
-      for p in 0..<P {
-        for q in 0..<Q {
-          for r in 0..<g.kernelHeight {
-            let y = p * g.stride - g.padding + r
-            if y < 0 || y >= g.inputHeight { continue }
-            for s in 0..<g.kernelWidth {
-              let x = q * g.stride - g.padding + s
-              if x < 0 || x >= g.inputWidth { continue }
-              let inputBase = ((n * g.inputHeight + y) * g.inputWidth + x) * g.inputChannels
-              let filterBase = (r * g.kernelWidth + s) * g.inputChannels * g.outputChannels
-              let outputBase = ((n * P + p) * Q + q) * g.outputChannels
-              for c in 0..<g.inputChannels {
-                var sum: Float = 0
-                for k in 0..<g.outputChannels {
-                  sum += outputGradient[outputBase + k] * filter[filterBase + c * g.outputChannels + k]
-                }
-                inputGradient[inputBase + c] += sum
-              }
-            }
-          }
+    g.forEachTap { outputBase, inputBase, filterBase in
+      for c in 0..<g.inputChannels {
+        var sum: Float = 0
+        for k in 0..<g.outputChannels {
+          sum += outputGradient[outputBase + k] * filter[filterBase + c * g.outputChannels + k]
         }
+        inputGradient[inputBase + c] += sum
       }
     }
   }
@@ -81,28 +57,47 @@ extension Kernels {
     _ g: ConvolutionGeometry, input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
     filterGradient: UnsafeMutablePointer<Float>
   ) {
-    let (P, Q) = (g.outputHeight, g.outputWidth)
     filterGradient.update(repeating: 0, count: g.filterCount)
-    for n in 0..<g.batch {
-      for p in 0..<P {
-        for q in 0..<Q {
-          let outputBase = ((n * P + p) * Q + q) * g.outputChannels
-          for r in 0..<g.kernelHeight {
-            let y = p * g.stride - g.padding + r
-            if y < 0 || y >= g.inputHeight { continue }
-            for s in 0..<g.kernelWidth {
-              let x = q * g.stride - g.padding + s
-              if x < 0 || x >= g.inputWidth { continue }
-              let inputBase = ((n * g.inputHeight + y) * g.inputWidth + x) * g.inputChannels
-              let filterBase = (r * g.kernelWidth + s) * g.inputChannels * g.outputChannels
-              for c in 0..<g.inputChannels {
-                let a = input[inputBase + c]
-                for k in 0..<g.outputChannels {
-                  filterGradient[filterBase + c * g.outputChannels + k] += a * outputGradient[outputBase + k]
-                }
-              }
-            }
-          }
+    g.forEachTap { outputBase, inputBase, filterBase in
+      for c in 0..<g.inputChannels {
+        let a = input[inputBase + c]
+        for k in 0..<g.outputChannels {
+          filterGradient[filterBase + c * g.outputChannels + k] += a * outputGradient[outputBase + k]
+        }
+      }
+    }
+  }
+}
+
+extension ConvolutionGeometry {
+  /// Calls `body` for every filter tap (r, s) of output position (n, p, q) that falls inside the
+  /// input (taps on the zero padding contribute nothing), in row-major (r, s) order, with the
+  /// offsets of the input pixel's C channels and of the tap's (C, K) filter slice.
+  /// - Complexity: O(R·S) calls.
+  @inline(__always)
+  fileprivate func forEachTap(n: Int, p: Int, q: Int, _ body: (_ inputBase: Int, _ filterBase: Int) -> Void) {
+    for r in 0..<kernelHeight {
+      let y = p * stride - padding + r
+      if y < 0 || y >= inputHeight { continue }
+      for s in 0..<kernelWidth {
+        let x = q * stride - padding + s
+        if x < 0 || x >= inputWidth { continue }
+        body(((n * inputHeight + y) * inputWidth + x) * inputChannels, (r * kernelWidth + s) * inputChannels * outputChannels)
+      }
+    }
+  }
+
+  /// Calls `body` for every output position (n, p, q) in row-major order and each of its taps
+  /// inside the input (as `forEachTap(n:p:q:)`), with the offset of the position's K output
+  /// channels first.
+  /// - Complexity: O(N·P·Q·R·S) calls.
+  @inline(__always)
+  fileprivate func forEachTap(_ body: (_ outputBase: Int, _ inputBase: Int, _ filterBase: Int) -> Void) {
+    for n in 0..<batch {
+      for p in 0..<outputHeight {
+        for q in 0..<outputWidth {
+          let outputBase = ((n * outputHeight + p) * outputWidth + q) * outputChannels
+          forEachTap(n: n, p: p, q: q) { inputBase, filterBase in body(outputBase, inputBase, filterBase) }
         }
       }
     }

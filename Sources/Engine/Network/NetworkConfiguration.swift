@@ -361,6 +361,17 @@ extension Network {
       throw EngineError.invalidConfiguration(
         "a stride in the first 1×1 convolution needs post-activation ImageNet bottlenecks, not \(c.family.rawValue)")
     }
+    /// The convolutions of an ImageNet stem: one 7×7 stride-2 convolution (`widths` = [C]), or a
+    /// deep stem of three 3×3 convolutions (the first strided), conv-BN-ReLU twice and a third
+    /// convolution, named by `deepNames` (conv, norm, conv, norm, conv).
+    func imageNetStemConvolutions(_ widths: [Int], deepNames: [String]) -> [Layer] {
+      guard widths.count == 3 else { return [conv(names.stemConvolution, c.inputChannels, widths[0], 7, 2, 3)] }
+      return [
+        conv(deepNames[0], c.inputChannels, widths[0], 3, 2, 1), bn(deepNames[1], widths[0]), .relu,
+        conv(deepNames[2], widths[0], widths[1], 3, 1, 1), bn(deepNames[3], widths[1]), .relu,
+        conv(deepNames[4], widths[1], widths[2], 3, 1, 1),
+      ]
+    }
     let maxPool = Layer.maxPool(MaxPool(kernelSize: 3, stride: 2, padding: 1))
     var channels: Int
     switch c.family {
@@ -375,30 +386,14 @@ extension Network {
       channels = c.stageWidths[0]
     case .imageNetResNet:
       let widths = c.stemWidths ?? [c.stageWidths[0]]
-      if widths.count == 3 {
-        stem = [
-          conv("conv1.0", c.inputChannels, widths[0], 3, 2, 1), bn("conv1.1", widths[0]), .relu,
-          conv("conv1.3", widths[0], widths[1], 3, 1, 1), bn("conv1.4", widths[1]), .relu,
-          conv("conv1.6", widths[1], widths[2], 3, 1, 1),
-        ]
-      } else {
-        stem = [conv(names.stemConvolution, c.inputChannels, widths[0], 7, 2, 3)]
-      }
       channels = widths[widths.count - 1]
+      stem = imageNetStemConvolutions(widths, deepNames: ["conv1.0", "conv1.1", "conv1.3", "conv1.4", "conv1.6"])
       stem += [bn(names.stemNormalization, channels), .relu, maxPool]
     case .preActivationImageNetResNet:
       let widths = c.stemWidths ?? [c.stageWidths[0]]
       channels = widths[widths.count - 1]
-      if widths.count == 3 {
-        // timm resnetv2's deep stem: conv-BN-ReLU twice, a third convolution, no normalization.
-        stem = [
-          conv("stem.conv1", c.inputChannels, widths[0], 3, 2, 1), bn("stem.norm1", widths[0]), .relu,
-          conv("stem.conv2", widths[0], widths[1], 3, 1, 1), bn("stem.norm2", widths[1]), .relu,
-          conv("stem.conv3", widths[1], widths[2], 3, 1, 1),
-        ]
-      } else {
-        stem = [conv(names.stemConvolution, c.inputChannels, channels, 7, 2, 3)]
-      }
+      // timm resnetv2's deep stem ends in its third convolution, without normalization.
+      stem = imageNetStemConvolutions(widths, deepNames: ["stem.conv1", "stem.norm1", "stem.conv2", "stem.norm2", "stem.conv3"])
       if c.stemNormalization == true { stem += [bn(names.stemNormalization, channels), .relu] }
       stem.append(maxPool)
     }

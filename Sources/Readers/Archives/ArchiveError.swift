@@ -1,3 +1,5 @@
+import Basics
+
 /// An error found while reading a compressed stream or an archive.
 ///
 /// Every case names the file (or stream) and the byte offset where the problem was found, so
@@ -30,16 +32,17 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable, Sendable {
   public var description: String {
     switch self {
     case .truncated(let file, let offset, let expected):
-      return "\(file): truncated at byte \(offset): expected \(expected)"
+      return InputProblem.truncated(file: file, offset: offset, expected: expected)
     case .invalidData(let file, let offset, let expected, let found):
-      return "\(file): byte \(offset): expected \(expected), found \(found)"
+      return InputProblem.invalid(file: file, offset: offset, expected: expected, found: found)
     case .checksumMismatch(let file, let offset, let checksum, let expected, let found):
-      return "\(file): byte \(offset): \(checksum) mismatch: expected \(expected), found \(found)"
+      return InputProblem.at(file: file, offset: offset, "\(checksum) mismatch: expected \(expected), found \(found)")
     case .entryNotFound(let file, let name):
       return "\(file): no entry named \"\(name)\""
     case .tooLarge(let file, let offset, let limit, let what):
-      return "\(file): byte \(offset): more than \(limit) \(what) (the limit; raise it with "
-        + "\(DecompressionLimit.environmentVariable)=<megabytes> if the file is trusted)"
+      return InputProblem.at(
+        file: file, offset: offset,
+        "more than \(limit) \(what) (the limit; raise it with \(DecompressionLimit.environmentVariable)=<megabytes> if the file is trusted)")
     }
   }
 
@@ -59,10 +62,4 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable, Sendable {
       return .tooLarge(file: newFile, offset: offset + base, limit: limit, what: what)
     }
   }
-}
-
-/// Formats `value` as `0x` followed by eight lowercase hexadecimal digits.
-func hex32(_ value: UInt32) -> String {
-  let digits = String(value, radix: 16)
-  return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }

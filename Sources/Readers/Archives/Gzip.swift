@@ -95,7 +95,7 @@ public enum Gzip {
     if input[start] != 0x1F || input[start + 1] != 0x8B {
       throw ArchiveError.invalidData(
         file: file, offset: start, expected: "gzip magic 1f 8b",
-        found: hexBytes(input[start..<(start + 2)]))
+        found: Hex.bytes(input[start..<(start + 2)]))
     }
     if input[start + 2] != 8 {
       throw ArchiveError.invalidData(
@@ -130,8 +130,8 @@ public enum Gzip {
         CRC32.update(0, buffer: UnsafeBufferPointer(rebasing: input[start..<offset])) & 0xFFFF
       if stored != computed {
         throw ArchiveError.checksumMismatch(
-          file: file, offset: offset, checksum: "header CRC16", expected: hex32(computed),
-          found: hex32(stored))
+          file: file, offset: offset, checksum: "header CRC16", expected: Hex.word(computed),
+          found: Hex.word(stored))
       }
       offset += 2
     }
@@ -151,7 +151,7 @@ public enum Gzip {
     let crc = CRC32.update(0, buffer: produced)
     if crc != storedCRC {
       throw ArchiveError.checksumMismatch(
-        file: file, offset: offset, checksum: "CRC32", expected: hex32(storedCRC), found: hex32(crc)
+        file: file, offset: offset, checksum: "CRC32", expected: Hex.word(storedCRC), found: Hex.word(crc)
       )
     }
     let size = UInt32(truncatingIfNeeded: produced.count)
@@ -167,9 +167,4 @@ public enum Gzip {
     UInt32(input[offset]) | UInt32(input[offset + 1]) << 8 | UInt32(input[offset + 2]) << 16
       | UInt32(input[offset + 3]) << 24
   }
-}
-
-/// Bytes as space-separated lowercase hexadecimal pairs.
-func hexBytes<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-  bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: " ")
 }

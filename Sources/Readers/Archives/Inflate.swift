@@ -439,13 +439,7 @@ struct Inflater {
       refill()
       codeLengthLengths[codeLengthOrder[index]] = UInt8(try take(3, "code length code lengths"))
     }
-    let codeLengthTable: HuffmanTable
-    do {
-      codeLengthTable = try HuffmanTable(
-        lengths: codeLengthLengths, primaryBits: 7, alphabet: .codeLength, allowEmpty: false)
-    } catch {
-      throw invalid("a complete code-length code", describe(error, codeLengthLengths))
-    }
+    let codeLengthTable = try completeTable(codeLengthLengths, primaryBits: 7, alphabet: .codeLength, "code-length code")
     var lengths = [UInt8](repeating: 0, count: literalCount + distanceCount)
     var index = 0
     try codeLengthTable.entries.withUnsafeBufferPointer { table throws(ArchiveError) in
@@ -481,30 +475,26 @@ struct Inflater {
     if lengths[256] == 0 {
       throw invalid("a code for end-of-block (symbol 256)", "length 0")
     }
-    let literalLengths = Array(lengths[0..<literalCount])
-    let distanceLengths = Array(lengths[literalCount...])
-    let literalTable: HuffmanTable
-    do {
-      literalTable = try HuffmanTable(
-        lengths: literalLengths, primaryBits: 10, alphabet: .literalLength, allowEmpty: false)
-    } catch {
-      throw invalid("a complete literal/length code", describe(error, literalLengths))
-    }
-    let distanceTable: HuffmanTable
-    do {
-      distanceTable = try HuffmanTable(
-        lengths: distanceLengths, primaryBits: 8, alphabet: .distance, allowEmpty: true)
-    } catch {
-      throw invalid("a complete distance code", describe(error, distanceLengths))
-    }
+    let literalTable = try completeTable(
+      Array(lengths[0..<literalCount]), primaryBits: 10, alphabet: .literalLength, "literal/length code")
+    let distanceTable = try completeTable(
+      Array(lengths[literalCount...]), primaryBits: 8, alphabet: .distance, allowEmpty: true, "distance code")
     return (literalTable, distanceTable)
   }
 
-  private func describe(_ failure: HuffmanTable.BuildFailure, _ lengths: [UInt8]) -> String {
-    let used = lengths.filter { $0 > 0 }.count
-    switch failure {
-    case .overSubscribed: return "an over-subscribed code (\(used) codes)"
-    case .incomplete: return "an incomplete code (\(used) codes)"
+  /// The table of a code the stream defines (`what`, e.g. "distance code"), or an error naming it
+  /// when its lengths are over-subscribed or incomplete.
+  private func completeTable(
+    _ lengths: [UInt8], primaryBits: Int, alphabet: Alphabet, allowEmpty: Bool = false, _ what: String
+  ) throws(ArchiveError) -> HuffmanTable {
+    do {
+      return try HuffmanTable(lengths: lengths, primaryBits: primaryBits, alphabet: alphabet, allowEmpty: allowEmpty)
+    } catch {
+      let used = lengths.filter { $0 > 0 }.count
+      switch error {
+      case .overSubscribed: throw invalid("a complete \(what)", "an over-subscribed code (\(used) codes)")
+      case .incomplete: throw invalid("a complete \(what)", "an incomplete code (\(used) codes)")
+      }
     }
   }
 

@@ -1,3 +1,5 @@
+import Basics
+
 /// The regular files of a tar archive (POSIX ustar, with GNU and pax long names).
 ///
 /// Understood: ustar headers (name with the 155-byte prefix), old-style V7 and GNU headers,
@@ -124,7 +126,7 @@ public struct TarArchive: Sendable {
         guard value < (Int.max >> 8) else {
           throw ArchiveError.invalidData(
             file: file, offset: start, expected: "a \(name) that fits in 63 bits",
-            found: hexBytes(bytes))
+            found: Hex.bytes(bytes))
         }
         value = value << 8 | Int(byte)
       }

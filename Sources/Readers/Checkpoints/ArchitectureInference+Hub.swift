@@ -172,18 +172,6 @@ extension ArchitectureInference {
       throw CheckpointError.unknownArchitecture(
         file: file, reason: "no residual stages (keys like '\(prefix)0.\(infix)0.…')")
     }
-    let stages = blocks.keys.sorted()
-    guard stages == Array(0..<stages.count) else {
-      throw CheckpointError.unknownArchitecture(
-        file: file, reason: "stages \(stages) are not numbered 0…\(stages.count - 1)")
-    }
-    return try stages.map { stage in
-      let numbers = blocks[stage, default: []].sorted()
-      guard numbers == Array(0..<numbers.count) else {
-        throw CheckpointError.unknownArchitecture(
-          file: file, reason: "blocks of \(prefix)\(stage) are \(numbers), expected 0…\(numbers.count - 1)")
-      }
-      return numbers.count
-    }
+    return try completeBlockCounts(blocks, firstStage: 0, stages: "stages", stagePrefix: prefix, file: file)
   }
 }

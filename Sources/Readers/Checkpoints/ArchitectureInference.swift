@@ -269,16 +269,26 @@ public enum ArchitectureInference {
       throw CheckpointError.unknownArchitecture(
         file: file, reason: "no residual stages (keys like 'layer1.0.conv1.weight')")
     }
+    return try completeBlockCounts(blocks, firstStage: 1, stages: "residual stages", stagePrefix: "layer", file: file)
+  }
+
+  /// The number of blocks of each stage, from the block numbers found under each stage number:
+  /// stages must be numbered `firstStage`, `firstStage + 1`, … and each stage's blocks 0…n−1.
+  /// - Throws: `CheckpointError.unknownArchitecture` naming the first gap, with `stages` naming
+  ///   the stages and `stagePrefix` + number one stage ("layer2").
+  static func completeBlockCounts(
+    _ blocks: [Int: Set<Int>], firstStage: Int, stages stagesName: String, stagePrefix: String, file: String
+  ) throws -> [Int] {
     let stages = blocks.keys.sorted()
-    guard stages == Array(1...stages.count) else {
+    guard stages == Array(firstStage..<(firstStage + stages.count)) else {
       throw CheckpointError.unknownArchitecture(
-        file: file, reason: "residual stages \(stages) are not numbered 1…\(stages.count)")
+        file: file, reason: "\(stagesName) \(stages) are not numbered \(firstStage)…\(firstStage + stages.count - 1)")
     }
     return try stages.map { stage in
       let numbers = blocks[stage, default: []].sorted()
       guard numbers == Array(0..<numbers.count) else {
         throw CheckpointError.unknownArchitecture(
-          file: file, reason: "blocks of layer\(stage) are \(numbers), expected 0…\(numbers.count - 1)")
+          file: file, reason: "blocks of \(stagePrefix)\(stage) are \(numbers), expected 0…\(numbers.count - 1)")
       }
       return numbers.count
     }

@@ -1,4 +1,5 @@
 import Archives
+import Basics
 import TensorFormats
 
 /// Why a data set could not be loaded or a selection could not be made.
@@ -47,9 +48,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         "\(file): length \(length) is not a multiple of the \(recordSize)-byte \(format) record"
         + " (\(length / recordSize) records and \(length % recordSize) bytes left over)"
     case .truncated(let file, let offset, let expected):
-      return "\(file): truncated at byte \(offset): expected \(expected)"
+      return InputProblem.truncated(file: file, offset: offset, expected: expected)
     case .invalidHeader(let file, let offset, let expected, let found):
-      return "\(file): byte \(offset): expected \(expected), found \(found)"
+      return InputProblem.invalid(file: file, offset: offset, expected: expected, found: found)
     case .labelOutOfRange(let file, let record, let label, let classCount):
       return "\(file): record \(record): label \(label) is outside 0..<\(classCount)"
     case .countMismatch(let file, let expected, let found, let what):

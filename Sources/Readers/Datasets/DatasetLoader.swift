@@ -360,11 +360,7 @@ public enum DatasetLoader {
   // MARK: - File access
 
   static func readFile(_ url: URL) throws -> [UInt8] {
-    do {
-      return try RegularFile.read(url)
-    } catch let error as FileAccessError {
-      throw DatasetError.fileAccess(file: error.path, message: error.message)
-    }
+    try RegularFile.read(url, orThrow: DatasetError.fileAccess)
   }
 
   static func readText(_ url: URL) throws -> String {

@@ -1,4 +1,5 @@
 import Archives
+import Basics
 
 /// Reader for MNIST IDX files (format: http://yann.lecun.com/exdb/mnist/, big-endian magic 0x0801/0x0803, then dimensions), plain or gzipped.
 enum MNIST {
@@ -51,8 +52,8 @@ enum MNIST {
       let what = magic == 0x0803 ? "images" : "labels"
       throw DatasetError.invalidHeader(
         file: file, offset: 0,
-        expected: "IDX magic \(hex(magic)) (uint8 \(what), \(dimensions) dimension(s))",
-        found: hex(found))
+        expected: "IDX magic \(Hex.word(magic)) (uint8 \(what), \(dimensions) dimension(s))",
+        found: Hex.word(found))
     }
     guard bytes.count >= headerSize else {
       throw DatasetError.truncated(
@@ -152,10 +153,5 @@ enum MNIST {
     return ImageDataset(
       name: name, channels: 1, height: images.shape[1], width: images.shape[2],
       pixels: Array(images.data), labels: labelValues, classNames: (0..<10).map(String.init))
-  }
-
-  private static func hex(_ value: UInt32) -> String {
-    let digits = String(value, radix: 16)
-    return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
   }
 }

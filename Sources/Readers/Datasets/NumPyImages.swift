@@ -36,14 +36,8 @@ enum NumPyImages {
   static func load(images imagesURL: URL, labels labelsURL: URL, layout: NumPyLayout?) throws
     -> ImageDataset
   {
-    let images: [UInt8]
-    let labels: [UInt8]
-    do {
-      images = try RegularFile.read(imagesURL)
-      labels = try RegularFile.read(labelsURL)
-    } catch let error as FileAccessError {
-      throw DatasetError.fileAccess(file: error.path, message: error.message)
-    }
+    let images = try RegularFile.read(imagesURL, orThrow: DatasetError.fileAccess)
+    let labels = try RegularFile.read(labelsURL, orThrow: DatasetError.fileAccess)
     return try assemble(
       images: images, imagesFile: imagesURL.path, labels: labels, labelsFile: labelsURL.path,
       layout: layout)

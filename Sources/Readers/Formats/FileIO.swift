@@ -4,13 +4,12 @@ import Foundation
   import Basics  // the fuzz script (Tests/Fuzz) compiles Sources/Basics into this module instead
 #endif
 
-/// Reads a whole file into memory; the error message names the file and the OS reason.
-func readFileBytes(_ url: URL) throws -> [UInt8] {
-  do {
-    return try RegularFile.read(url)
-  } catch let error as FileAccessError {
-    throw FileAccessError(path: error.path, message: "cannot read: \(error.message)")
-  }
+/// Reads a whole file into memory; a failure is thrown as the reading format's own error,
+/// `failure(file, "cannot read: REASON")` (e.g. `SafeTensorsError.fileAccess`).
+func readFileBytes<Failure: Error>(
+  _ url: URL, orThrow failure: (_ file: String, _ message: String) -> Failure
+) throws -> [UInt8] {
+  try RegularFile.read(url) { file, reason in failure(file, "cannot read: \(reason)") }
 }
 
 /// A failure to read or write a file, carried inside each format's error type.
@@ -68,15 +67,30 @@ public enum RegularFile {
       throw FileAccessError(path: path, message: reason)
     }
   }
+
+  /// Reads the whole regular file at `url`; a failure is thrown as `failure(path, reason)`, the
+  /// reading format's own error (e.g. `DatasetError.fileAccess`).
+  public static func read<Failure: Error>(
+    _ url: URL, orThrow failure: (_ file: String, _ message: String) -> Failure
+  ) throws -> [UInt8] {
+    do {
+      return try read(url)
+    } catch let error as FileAccessError {
+      throw failure(error.path, error.message)
+    }
+  }
 }
 
 /// Writes `bytes` to `url` atomically with the shared `AtomicFile` (a temporary file in the same
-/// folder, then `rename(2)`), reporting failures as this module's `FileAccessError`.
-func writeFileAtomically(_ bytes: [UInt8], to url: URL) throws {
+/// folder, then `rename(2)`); a failure is thrown as the writing format's own error,
+/// `failure(file, reason)` (e.g. `NumPyError.fileAccess`).
+func writeFileAtomically<Failure: Error>(
+  _ bytes: [UInt8], to url: URL, orThrow failure: (_ file: String, _ message: String) -> Failure
+) throws {
   do {
     try AtomicFile.write(bytes, to: url)
   } catch let error as AtomicFileError {
-    throw FileAccessError(path: url.path, message: error.description)
+    throw failure(url.path, error.description)
   }
 }
 
@@ -112,9 +126,5 @@ extension Array where Element == UInt8 {
 /// The first bytes of a buffer as hex, for "found" fields of errors.
 func hexPrefix<Bytes: Collection>(_ bytes: Bytes, count: Int = 8) -> String
 where Bytes.Element == UInt8 {
-  let shown = bytes.prefix(count).map { byte -> String in
-    let hex = String(byte, radix: 16)
-    return hex.count == 1 ? "0" + hex : hex
-  }
-  return shown.isEmpty ? "an empty file" : shown.joined(separator: " ")
+  bytes.isEmpty ? "an empty file" : Hex.bytes(bytes.prefix(count))
 }

@@ -21,27 +21,36 @@ public enum NumPyError: Error, CustomStringConvertible, Equatable {
   /// The shape's element count overflows.
   case overflow(file: String, shape: String)
 
-  /// One human-readable line.
-  public var description: String {
+  /// The file the error refers to.
+  public var file: String {
     switch self {
-    case .fileAccess(let file, let message): return "npy \(file): \(message)"
-    case .badMagic(let file, let found):
-      return "npy \(file): expected magic \\x93NUMPY, found \(found)"
-    case .unsupportedVersion(let file, let major, let minor):
-      return "npy \(file): format version \(major).\(minor) is not supported (expected 1.0, 2.0 or 3.0)"
-    case .headerTooLarge(let file, let length, let limit):
-      return "npy \(file): header of \(length) bytes exceeds the limit of \(limit)"
-    case .truncated(let file, let expectedBytes, let foundBytes):
-      return "npy \(file): file is \(foundBytes) bytes, expected at least \(expectedBytes) for the header"
-    case .invalidHeader(let file, let offset, let expected, let found):
-      return "npy \(file): invalid header at offset \(offset): expected \(expected), found \(found)"
-    case .unsupportedDType(let file, let descr):
-      return
-        "npy \(file): dtype '\(descr)' is not supported (supported: f8 f4 f2 i8 i4 i2 i1 u1 b1, either byte order; object arrays are refused)"
-    case .dataLengthMismatch(let file, let expectedBytes, let foundBytes):
-      return "npy \(file): data is \(foundBytes) bytes, expected \(expectedBytes) for the shape and dtype"
-    case .overflow(let file, let shape):
-      return "npy \(file): shape \(shape) overflows the element count"
+    case .fileAccess(let file, _), .badMagic(let file, _), .unsupportedVersion(let file, _, _),
+      .headerTooLarge(let file, _, _), .truncated(let file, _, _), .invalidHeader(let file, _, _, _),
+      .unsupportedDType(let file, _), .dataLengthMismatch(let file, _, _), .overflow(let file, _):
+      return file
+    }
+  }
+
+  /// One human-readable line: `npy FILE: PROBLEM`.
+  public var description: String { "npy \(file): \(problem)" }
+
+  /// What is wrong with the file.
+  private var problem: String {
+    switch self {
+    case .fileAccess(_, let message): return message
+    case .badMagic(_, let found): return "expected magic \\x93NUMPY, found \(found)"
+    case .unsupportedVersion(_, let major, let minor):
+      return "format version \(major).\(minor) is not supported (expected 1.0, 2.0 or 3.0)"
+    case .headerTooLarge(_, let length, let limit): return "header of \(length) bytes exceeds the limit of \(limit)"
+    case .truncated(_, let expectedBytes, let foundBytes):
+      return "file is \(foundBytes) bytes, expected at least \(expectedBytes) for the header"
+    case .invalidHeader(_, let offset, let expected, let found):
+      return "invalid header at offset \(offset): expected \(expected), found \(found)"
+    case .unsupportedDType(_, let descr):
+      return "dtype '\(descr)' is not supported (supported: f8 f4 f2 i8 i4 i2 i1 u1 b1, either byte order; object arrays are refused)"
+    case .dataLengthMismatch(_, let expectedBytes, let foundBytes):
+      return "data is \(foundBytes) bytes, expected \(expectedBytes) for the shape and dtype"
+    case .overflow(_, let shape): return "shape \(shape) overflows the element count"
     }
   }
 }
@@ -62,13 +71,7 @@ public struct NumPyArray: Sendable {
   /// Reads a `.npy` file.
   /// - Throws: `NumPyError`.
   public static func read(contentsOf url: URL) throws -> NumPyArray {
-    let bytes: [UInt8]
-    do {
-      bytes = try readFileBytes(url)
-    } catch let error as FileAccessError {
-      throw NumPyError.fileAccess(file: error.path, message: error.message)
-    }
-    return try parse(bytes, file: url.path)
+    try parse(readFileBytes(url, orThrow: NumPyError.fileAccess), file: url.path)
   }
 
   /// Parses a `.npy` file held in memory: versions 1.0/2.0/3.0, the descr types listed in
@@ -224,11 +227,7 @@ public struct NumPyArray: Sendable {
   /// Writes `serialize(tensor)` atomically (temporary file in the same folder, then rename).
   /// - Throws: `NumPyError.fileAccess`.
   public static func write(_ tensor: RawTensor, to url: URL) throws {
-    do {
-      try writeFileAtomically(serialize(tensor), to: url)
-    } catch let error as FileAccessError {
-      throw NumPyError.fileAccess(file: error.path, message: error.message)
-    }
+    try writeFileAtomically(serialize(tensor), to: url, orThrow: NumPyError.fileAccess)
   }
 }
 

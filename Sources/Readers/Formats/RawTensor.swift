@@ -41,28 +41,23 @@ public struct RawTensor: Sendable, Equatable {
 
   /// Makes a `float32` tensor; `floats.count` must equal the shape's element count.
   public init(floats: [Float], shape: [Int]) {
-    precondition(
-      checkedElementCount(shape) == floats.count,
-      "RawTensor: \(floats.count) values do not fit shape \(shape)")
-    var bytes = [UInt8]()
-    bytes.reserveCapacity(floats.count * 4)
-    for value in floats { appendLittleEndian(value.bitPattern, to: &bytes) }
-    self.dtype = .float32
-    self.shape = shape
-    self.bytes = bytes
+    self.init(littleEndianWords: floats.map(\.bitPattern), dtype: .float32, shape: shape)
   }
 
   /// Makes an `int64` tensor; `int64s.count` must equal the shape's element count.
   public init(int64s: [Int64], shape: [Int]) {
+    self.init(littleEndianWords: int64s, dtype: .int64, shape: shape)
+  }
+
+  /// Lays out one word per element (`dtype`'s width) as little-endian bytes.
+  private init<Word: FixedWidthInteger>(littleEndianWords words: [Word], dtype: TensorDType, shape: [Int]) {
     precondition(
-      checkedElementCount(shape) == int64s.count,
-      "RawTensor: \(int64s.count) values do not fit shape \(shape)")
+      checkedElementCount(shape) == words.count,
+      "RawTensor: \(words.count) values do not fit shape \(shape)")
     var bytes = [UInt8]()
-    bytes.reserveCapacity(int64s.count * 8)
-    for value in int64s { appendLittleEndian(UInt64(bitPattern: value), to: &bytes) }
-    self.dtype = .int64
-    self.shape = shape
-    self.bytes = bytes
+    bytes.reserveCapacity(words.count * Word.bitWidth / 8)
+    for value in words { appendLittleEndian(value, to: &bytes) }
+    self.init(dtype: dtype, shape: shape, bytes: bytes)
   }
 
   /// The elements converted to `Float`, in C order.

@@ -36,44 +36,59 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
   /// A tensor handed to the writer is malformed or its name repeats.
   case invalidTensorToWrite(name: String, problem: String)
 
-  /// One human-readable line.
-  public var description: String {
+  /// What the error is about: the file, or `writer` for a tensor handed to the writer.
+  private var subject: String {
     switch self {
-    case .fileAccess(let file, let message):
-      return "safetensors \(file): \(message)"
-    case .fileTooSmall(let file, let size):
-      return "safetensors \(file): file is \(size) bytes, expected at least 8 (header length)"
-    case .headerTooLarge(let file, let declared, let limit):
-      return "safetensors \(file): header length \(declared) exceeds the limit of \(limit) bytes"
-    case .headerPastEnd(let file, let declared, let fileSize):
+    case .fileAccess(let file, _), .fileTooSmall(let file, _), .headerTooLarge(let file, _, _),
+      .headerPastEnd(let file, _, _), .invalidUTF8(let file), .invalidHeader(let file, _, _, _),
+      .duplicateName(let file, _), .invalidEntry(let file, _, _, _, _), .unsupportedDType(let file, _, _),
+      .invalidOffsets(let file, _, _, _), .sizeMismatch(let file, _, _, _), .overflow(let file, _, _),
+      .invalidMetadata(let file, _, _), .lengthMismatch(let file, _, _):
+      return file
+    case .invalidTensorToWrite:
+      return "writer"
+    }
+  }
+
+  /// One human-readable line: `safetensors FILE: PROBLEM`.
+  public var description: String { "safetensors \(subject): \(problem)" }
+
+  /// What is wrong.
+  private var problem: String {
+    switch self {
+    case .fileAccess(_, let message):
+      return message
+    case .fileTooSmall(_, let size):
+      return "file is \(size) bytes, expected at least 8 (header length)"
+    case .headerTooLarge(_, let declared, let limit):
+      return "header length \(declared) exceeds the limit of \(limit) bytes"
+    case .headerPastEnd(_, let declared, let fileSize):
+      return "header length \(declared) runs past the end of the \(fileSize)-byte file"
+    case .invalidUTF8:
+      return "header is not valid UTF-8"
+    case .invalidHeader(_, let offset, let expected, let found):
+      return "invalid header JSON at offset \(offset): expected \(expected), found \(found)"
+    case .duplicateName(_, let name):
+      return "name \"\(name)\" appears more than once in the header"
+    case .invalidEntry(_, let tensor, let field, let expected, let found):
+      return "tensor \"\(tensor)\" field \"\(field)\": expected \(expected), found \(found)"
+    case .unsupportedDType(_, let tensor, let dtype):
       return
-        "safetensors \(file): header length \(declared) runs past the end of the \(fileSize)-byte file"
-    case .invalidUTF8(let file):
-      return "safetensors \(file): header is not valid UTF-8"
-    case .invalidHeader(let file, let offset, let expected, let found):
-      return "safetensors \(file): invalid header JSON at offset \(offset): expected \(expected), found \(found)"
-    case .duplicateName(let file, let name):
-      return "safetensors \(file): name \"\(name)\" appears more than once in the header"
-    case .invalidEntry(let file, let tensor, let field, let expected, let found):
-      return "safetensors \(file): tensor \"\(tensor)\" field \"\(field)\": expected \(expected), found \(found)"
-    case .unsupportedDType(let file, let tensor, let dtype):
+        "tensor \"\(tensor)\" has unsupported dtype \"\(dtype)\" (supported: F64 F32 F16 BF16 I64 I32 I16 I8 U8 BOOL)"
+    case .invalidOffsets(_, let tensor, let expectedBegin, let found):
       return
-        "safetensors \(file): tensor \"\(tensor)\" has unsupported dtype \"\(dtype)\" (supported: F64 F32 F16 BF16 I64 I32 I16 I8 U8 BOOL)"
-    case .invalidOffsets(let file, let tensor, let expectedBegin, let found):
+        "tensor \"\(tensor)\" data_offsets \(found) are invalid: expected [\(expectedBegin), END ≥ \(expectedBegin)] (offsets must be contiguous, non-overlapping, from 0)"
+    case .sizeMismatch(_, let tensor, let expectedBytes, let foundBytes):
       return
-        "safetensors \(file): tensor \"\(tensor)\" data_offsets \(found) are invalid: expected [\(expectedBegin), END ≥ \(expectedBegin)] (offsets must be contiguous, non-overlapping, from 0)"
-    case .sizeMismatch(let file, let tensor, let expectedBytes, let foundBytes):
-      return
-        "safetensors \(file): tensor \"\(tensor)\" needs \(expectedBytes) bytes for its dtype and shape, but data_offsets span \(foundBytes)"
-    case .overflow(let file, let tensor, let shape):
-      return "safetensors \(file): tensor \"\(tensor)\" shape \(shape) overflows the element count"
-    case .invalidMetadata(let file, let key, let found):
-      return "safetensors \(file): __metadata__ value for \"\(key)\" must be a string, found \(found)"
-    case .lengthMismatch(let file, let expectedFileSize, let foundFileSize):
-      return
-        "safetensors \(file): header and tensors account for \(expectedFileSize) bytes but the file has \(foundFileSize)"
+        "tensor \"\(tensor)\" needs \(expectedBytes) bytes for its dtype and shape, but data_offsets span \(foundBytes)"
+    case .overflow(_, let tensor, let shape):
+      return "tensor \"\(tensor)\" shape \(shape) overflows the element count"
+    case .invalidMetadata(_, let key, let found):
+      return "__metadata__ value for \"\(key)\" must be a string, found \(found)"
+    case .lengthMismatch(_, let expectedFileSize, let foundFileSize):
+      return "header and tensors account for \(expectedFileSize) bytes but the file has \(foundFileSize)"
     case .invalidTensorToWrite(let name, let problem):
-      return "safetensors writer: tensor \"\(name)\": \(problem)"
+      return "tensor \"\(name)\": \(problem)"
     }
   }
 }
@@ -90,13 +105,7 @@ public enum SafeTensors {
   /// - Throws: `SafeTensorsError` naming the file and the first problem found.
   /// - Complexity: O(file size).
   public static func read(contentsOf url: URL) throws -> TensorArchive {
-    let bytes: [UInt8]
-    do {
-      bytes = try readFileBytes(url)
-    } catch let error as FileAccessError {
-      throw SafeTensorsError.fileAccess(file: error.path, message: error.message)
-    }
-    return try parse(bytes, file: url.path)
+    try parse(readFileBytes(url, orThrow: SafeTensorsError.fileAccess), file: url.path)
   }
 
   /// Parses a safetensors file held in memory, applying the reference reader's seven checks
@@ -361,11 +370,6 @@ public enum SafeTensors {
   public static func write(
     _ tensors: [(name: String, tensor: RawTensor)], metadata: [String: String], to url: URL
   ) throws {
-    let bytes = try serialize(tensors, metadata: metadata)
-    do {
-      try writeFileAtomically(bytes, to: url)
-    } catch let error as FileAccessError {
-      throw SafeTensorsError.fileAccess(file: error.path, message: error.message)
-    }
+    try writeFileAtomically(serialize(tensors, metadata: metadata), to: url, orThrow: SafeTensorsError.fileAccess)
   }
 }

@@ -8,7 +8,7 @@ public enum TensorFile {
   /// magic are tried as safetensors (whose first 8 bytes are a length, not a magic number).
   /// - Throws: the format's error type (`SafeTensorsError`, `TorchFileError`, `NumPyError`).
   public static func read(contentsOf url: URL) throws -> TensorArchive {
-    try parse(readTensorFileBytes(url), file: url.path)
+    try parse(readFileBytes(url, orThrow: TorchFileError.fileAccess), file: url.path)
   }
 
   /// Detects the format of in-memory bytes and parses them (see `read(contentsOf:)`).

@@ -360,6 +360,20 @@ public struct Torch7Document: Sendable {
       return index
     }
 
+    /// Reads `count` int64 tensor sizes or strides (`what`), each in 0…2³¹−1.
+    mutating func readTensorDimensions(count: Int, what: String) throws -> [Int] {
+      var values: [Int] = []
+      for _ in 0..<count {
+        let at = position
+        let value = try readInt64("a tensor \(what)")
+        guard value >= 0, value <= Int(Int32.max) else {
+          throw Torch7Error.invalid(file: file, offset: at, expected: "a tensor \(what) in 0…2³¹−1", found: "\(value)")
+        }
+        values.append(value)
+      }
+      return values
+    }
+
     mutating func readTensor(_ dtype: TensorDType, into document: inout Torch7Document, depth: Int, start: Int) throws
       -> Tensor
     {
@@ -369,24 +383,8 @@ public struct Torch7Document: Sendable {
         throw Torch7Error.limitExceeded(
           file: file, offset: rankOffset, limit: "tensor rank", maximum: Torch7Document.maxRank, found: Int(rank))
       }
-      var shape: [Int] = []
-      var strides: [Int] = []
-      for _ in 0..<rank {
-        let at = position
-        let size = try readInt64("a tensor size")
-        guard size >= 0, size <= Int(Int32.max) else {
-          throw Torch7Error.invalid(file: file, offset: at, expected: "a tensor size in 0…2³¹−1", found: "\(size)")
-        }
-        shape.append(size)
-      }
-      for _ in 0..<rank {
-        let at = position
-        let stride = try readInt64("a tensor stride")
-        guard stride >= 0, stride <= Int(Int32.max) else {
-          throw Torch7Error.invalid(file: file, offset: at, expected: "a tensor stride in 0…2³¹−1", found: "\(stride)")
-        }
-        strides.append(stride)
-      }
+      let shape = try readTensorDimensions(count: Int(rank), what: "size")
+      let strides = try readTensorDimensions(count: Int(rank), what: "stride")
       let offsetAt = position
       let storageOffset = try readInt64("a storage offset") - 1
       guard storageOffset >= 0, storageOffset <= Int(Int32.max) else {

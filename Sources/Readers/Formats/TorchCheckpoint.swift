@@ -17,7 +17,7 @@ public enum TorchCheckpoint {
   /// - Throws: `TorchFileError`.
   /// - Complexity: O(file size + total tensor bytes).
   public static func read(contentsOf url: URL) throws -> TensorArchive {
-    try parse(readTensorFileBytes(url), file: url.path)
+    try parse(readFileBytes(url, orThrow: TorchFileError.fileAccess), file: url.path)
   }
 
   /// Parses a torch.save file held in memory (see `read(contentsOf:)`); `file` is for errors.
@@ -326,14 +326,5 @@ public enum TorchCheckpoint {
       }
     }
     return RawTensor(dtype: storage.dtype, shape: reference.shape, bytes: output)
-  }
-}
-
-/// The bytes of a tensor file, with a failure to read it reported as `TorchFileError.fileAccess`.
-func readTensorFileBytes(_ url: URL) throws -> [UInt8] {
-  do {
-    return try readFileBytes(url)
-  } catch let error as FileAccessError {
-    throw TorchFileError.fileAccess(file: error.path, message: error.message)
   }
 }

@@ -55,73 +55,97 @@ public enum TorchFileError: Error, CustomStringConvertible, Equatable {
   /// Materialized tensors would exceed the memory budget derived from the file size.
   case tooMuchData(file: String, limit: Int)
 
-  /// One human-readable line.
-  public var description: String {
+  /// The file the error refers to (for zip archives followed by the record).
+  public var file: String {
     switch self {
-    case .fileAccess(let file, let message):
-      return "torch file \(file): \(message)"
-    case .unrecognizedFormat(let file, let found):
+    case .fileAccess(let file, _), .unrecognizedFormat(let file, _), .notATensorFile(let file, _),
+      .truncated(let file, _, _), .invalidZip(let file, _, _, _), .missingRecord(let file, _),
+      .unsupportedCompression(let file, _, _), .checksumMismatch(let file, _, _, _),
+      .unsupportedByteOrder(let file, _), .torchScriptArchive(let file), .forbiddenGlobal(let file, _, _, _),
+      .forbiddenCall(let file, _, _, _), .unsupportedOpcode(let file, _, _),
+      .invalidPickle(let file, _, _, _), .limitExceeded(let file, _, _, _, _),
+      .invalidPersistentID(let file, _, _), .unsupportedStorage(let file, _, _),
+      .tensorOutOfBounds(let file, _, _, _, _), .storageSizeMismatch(let file, _, _, _),
+      .missingStorage(let file, _), .invalidLegacyHeader(let file, _, _, _), .trailingBytes(let file, _, _),
+      .invalidStateDict(let file, _, _, _), .noTensors(let file, _), .tooMuchData(let file, _):
+      return file
+    }
+  }
+
+  /// One human-readable line: `torch file FILE: PROBLEM` (`FILE: PROBLEM` for a file that starts
+  /// like no tensor format).
+  public var description: String {
+    if case .notATensorFile = self { return "\(file): \(problem)" }
+    return "torch file \(file): \(problem)"
+  }
+
+  /// What is wrong with the file.
+  private var problem: String {
+    switch self {
+    case .fileAccess(_, let message):
+      return message
+    case .unrecognizedFormat(_, let found):
       return
-        "torch file \(file): not a torch.save file (expected a zip archive 'PK\\3\\4' or a legacy pickle '80 02 8a 0a'), found \(found)"
-    case .notATensorFile(let file, let found):
+        "not a torch.save file (expected a zip archive 'PK\\3\\4' or a legacy pickle '80 02 8a 0a'), found \(found)"
+    case .notATensorFile(_, let found):
       return
-        "\(file): not a tensor file: found \(found); expected safetensors, a PyTorch torch.save"
+        "not a tensor file: found \(found); expected safetensors, a PyTorch torch.save"
         + " file (zip or legacy) or a NumPy .npy file (recognised by their first bytes, not the name)"
-    case .truncated(let file, let offset, let expected):
-      return "torch file \(file): truncated at offset \(offset), expected \(expected)"
-    case .invalidZip(let file, let offset, let expected, let found):
-      return "torch file \(file): invalid zip at offset \(offset): expected \(expected), found \(found)"
-    case .missingRecord(let file, let record):
-      return "torch file \(file): archive has no record \"\(record)\""
-    case .unsupportedCompression(let file, let record, let method):
+    case .truncated(_, let offset, let expected):
+      return "truncated at offset \(offset), expected \(expected)"
+    case .invalidZip(_, let offset, let expected, let found):
+      return "invalid zip at offset \(offset): expected \(expected), found \(found)"
+    case .missingRecord(_, let record):
+      return "archive has no record \"\(record)\""
+    case .unsupportedCompression(_, let record, let method):
       return
-        "torch file \(file): record \"\(record)\" uses zip method \(method); only stored (uncompressed, unencrypted) records are supported — re-save with torch.save"
-    case .checksumMismatch(let file, let record, let expected, let found):
+        "record \"\(record)\" uses zip method \(method); only stored (uncompressed, unencrypted) records are supported — re-save with torch.save"
+    case .checksumMismatch(_, let record, let expected, let found):
       return
-        "torch file \(file): record \"\(record)\" CRC-32 is \(String(found, radix: 16)), expected \(String(expected, radix: 16)) (corrupt file)"
-    case .unsupportedByteOrder(let file, let found):
-      return "torch file \(file): byteorder record is \"\(found)\", expected \"little\" or \"big\""
-    case .torchScriptArchive(let file):
+        "record \"\(record)\" CRC-32 is \(String(found, radix: 16)), expected \(String(expected, radix: 16)) (corrupt file)"
+    case .unsupportedByteOrder(_, let found):
+      return "byteorder record is \"\(found)\", expected \"little\" or \"big\""
+    case .torchScriptArchive:
       return
-        "torch file \(file): is a TorchScript archive (torch.jit.save); save the model's state_dict() with torch.save instead"
-    case .forbiddenGlobal(let file, let offset, let module, let name):
+        "is a TorchScript archive (torch.jit.save); save the model's state_dict() with torch.save instead"
+    case .forbiddenGlobal(_, let offset, let module, let name):
       return
-        "torch file \(file): refused pickle GLOBAL \(module).\(name) at offset \(offset): only tensor-rebuilding globals are allowed and nothing is ever executed"
-    case .forbiddenCall(let file, let offset, let callable, let reason):
-      return "torch file \(file): refused to call \(callable) at offset \(offset): \(reason)"
-    case .unsupportedOpcode(let file, let offset, let opcode):
+        "refused pickle GLOBAL \(module).\(name) at offset \(offset): only tensor-rebuilding globals are allowed and nothing is ever executed"
+    case .forbiddenCall(_, let offset, let callable, let reason):
+      return "refused to call \(callable) at offset \(offset): \(reason)"
+    case .unsupportedOpcode(_, let offset, let opcode):
       let printable = (0x21..<0x7F).contains(opcode) ? " '\(Character(Unicode.Scalar(opcode)))'" : ""
       return
-        "torch file \(file): unsupported pickle opcode 0x\(String(opcode, radix: 16))\(printable) at offset \(offset)"
-    case .invalidPickle(let file, let offset, let expected, let found):
-      return "torch file \(file): invalid pickle at offset \(offset): expected \(expected), found \(found)"
-    case .limitExceeded(let file, let offset, let limit, let maximum, let found):
-      return "torch file \(file): \(limit) \(found) exceeds the limit of \(maximum) at offset \(offset)"
-    case .invalidPersistentID(let file, let offset, let found):
+        "unsupported pickle opcode 0x\(String(opcode, radix: 16))\(printable) at offset \(offset)"
+    case .invalidPickle(_, let offset, let expected, let found):
+      return "invalid pickle at offset \(offset): expected \(expected), found \(found)"
+    case .limitExceeded(_, let offset, let limit, let maximum, let found):
+      return "\(limit) \(found) exceeds the limit of \(maximum) at offset \(offset)"
+    case .invalidPersistentID(_, let offset, let found):
       return
-        "torch file \(file): persistent id at offset \(offset) is \(found), expected a ('storage', type, key, location, numel) tuple"
-    case .unsupportedStorage(let file, let offset, let storageType):
+        "persistent id at offset \(offset) is \(found), expected a ('storage', type, key, location, numel) tuple"
+    case .unsupportedStorage(_, let offset, let storageType):
       return
-        "torch file \(file): storage type \(storageType) at offset \(offset) is not supported (supported: Double, Float, Half, BFloat16, Long, Int, Short, Char, Byte, Bool)"
-    case .tensorOutOfBounds(let file, let offset, let storage, let storageElements, let neededElements):
+        "storage type \(storageType) at offset \(offset) is not supported (supported: Double, Float, Half, BFloat16, Long, Int, Short, Char, Byte, Bool)"
+    case .tensorOutOfBounds(_, let offset, let storage, let storageElements, let neededElements):
       return
-        "torch file \(file): tensor at offset \(offset) needs \(neededElements) elements of storage \"\(storage)\", which has \(storageElements)"
-    case .storageSizeMismatch(let file, let storage, let expectedBytes, let foundBytes):
-      return "torch file \(file): storage \"\(storage)\" has \(foundBytes) bytes, expected \(expectedBytes)"
-    case .missingStorage(let file, let storage):
-      return "torch file \(file): storage \"\(storage)\" is missing or referenced with conflicting types/sizes"
-    case .invalidLegacyHeader(let file, let offset, let expected, let found):
-      return "torch file \(file): invalid legacy header at offset \(offset): expected \(expected), found \(found)"
-    case .trailingBytes(let file, let offset, let count):
-      return "torch file \(file): \(count) unexpected trailing bytes at offset \(offset)"
-    case .invalidStateDict(let file, let key, let expected, let found):
-      return "torch file \(file): state dict entry \"\(key)\": expected \(expected), found \(found)"
-    case .noTensors(let file, let topLevelKeys):
+        "tensor at offset \(offset) needs \(neededElements) elements of storage \"\(storage)\", which has \(storageElements)"
+    case .storageSizeMismatch(_, let storage, let expectedBytes, let foundBytes):
+      return "storage \"\(storage)\" has \(foundBytes) bytes, expected \(expectedBytes)"
+    case .missingStorage(_, let storage):
+      return "storage \"\(storage)\" is missing or referenced with conflicting types/sizes"
+    case .invalidLegacyHeader(_, let offset, let expected, let found):
+      return "invalid legacy header at offset \(offset): expected \(expected), found \(found)"
+    case .trailingBytes(_, let offset, let count):
+      return "\(count) unexpected trailing bytes at offset \(offset)"
+    case .invalidStateDict(_, let key, let expected, let found):
+      return "state dict entry \"\(key)\": expected \(expected), found \(found)"
+    case .noTensors(_, let topLevelKeys):
       let keys = topLevelKeys.isEmpty ? "none" : topLevelKeys.prefix(10).joined(separator: ", ")
       return
-        "torch file \(file): no tensors found at the top level or under state_dict/model/net/model_state_dict/state_dict_ema (top-level keys: \(keys))"
-    case .tooMuchData(let file, let limit):
-      return "torch file \(file): tensors would need more than \(limit) bytes (views expand far beyond the file size)"
+        "no tensors found at the top level or under state_dict/model/net/model_state_dict/state_dict_ema (top-level keys: \(keys))"
+    case .tooMuchData(_, let limit):
+      return "tensors would need more than \(limit) bytes (views expand far beyond the file size)"
     }
   }
 }

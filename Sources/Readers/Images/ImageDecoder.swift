@@ -1,3 +1,5 @@
+import Basics
+
 /// Decodes an image file of any supported format, chosen by its signature.
 public enum ImageDecoder {
   /// The format of `bytes` by signature: "JPEG", "PNG", or nil.
@@ -12,7 +14,6 @@ public enum ImageDecoder {
   public static func decode(_ bytes: [UInt8], file: String) throws -> RGBImage {
     if JPEG.isJPEG(bytes) { return try JPEG.decode(bytes, file: file) }
     if PNG.isPNG(bytes) { return try PNG.decode(bytes, file: file) }
-    let shown = bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: " ")
-    throw ImageError.unknownFormat(file: file, found: shown.isEmpty ? "none (empty file)" : shown)
+    throw ImageError.unknownFormat(file: file, found: bytes.isEmpty ? "none (empty file)" : Hex.bytes(bytes.prefix(8)))
   }
 }

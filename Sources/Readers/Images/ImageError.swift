@@ -1,3 +1,5 @@
+import Basics
+
 /// Why an image file could not be decoded.
 ///
 /// Every case names the file and, where it applies, the byte offset, what was expected and what
@@ -32,24 +34,20 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
   public var description: String {
     switch self {
     case .truncated(let file, let offset, let expected):
-      return "\(file): truncated at byte \(offset): expected \(expected)"
+      return InputProblem.truncated(file: file, offset: offset, expected: expected)
     case .invalidData(let file, let offset, let expected, let found):
-      return "\(file): byte \(offset): expected \(expected), found \(found)"
+      return InputProblem.invalid(file: file, offset: offset, expected: expected, found: found)
     case .unsupported(let file, let offset, let feature):
-      return "\(file): byte \(offset): unsupported: \(feature)"
+      return InputProblem.at(file: file, offset: offset, "unsupported: \(feature)")
     case .checksumMismatch(let file, let offset, let expected, let found):
-      return "\(file): byte \(offset): CRC-32 mismatch: stored 0x\(hex(expected)), computed 0x\(hex(found))"
+      return InputProblem.at(
+        file: file, offset: offset, "CRC-32 mismatch: stored \(Hex.word(expected)), computed \(Hex.word(found))")
     case .tooLarge(let file, let width, let height, let limit):
       return "\(file): declared size \(width)×\(height) exceeds the limit of \(limit) pixels"
     case .unknownFormat(let file, let found):
       return "\(file): not a JPEG or PNG file (first bytes \(found))"
     }
   }
-}
-
-private func hex(_ value: UInt32) -> String {
-  let digits = String(value, radix: 16)
-  return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }
 
 /// An 8-bit RGB image, rows top to bottom, pixels interleaved: `pixels[(y · width + x) · 3 + c]`.

@@ -23,6 +23,49 @@ enum JPEGKernels {
     return UInt8(v < 0 ? 0 : (v > 255 ? 255 : v))
   }
 
+  /// The 8-point one-dimensional inverse DCT that both passes of `inverseDCT` apply to a column
+  /// or a row (jidctint.c's butterfly): inputs x0…x7, outputs 0…7 scaled up by 2^13 and not yet
+  /// descaled (each pass rounds and shifts its own way). Wrapping arithmetic, as C's int.
+  @inline(__always) private static func inverseDCT8(
+    _ x0: Int32, _ x1: Int32, _ x2: Int32, _ x3: Int32, _ x4: Int32, _ x5: Int32, _ x6: Int32, _ x7: Int32
+  ) -> SIMD8<Int32> {
+    // Even part: x2, x6 rotated; x0 ± x4.
+    var z1 = (x2 &+ x6) &* fix0_541196100
+    var tmp2 = z1 &+ x6 &* -fix1_847759065
+    var tmp3 = z1 &+ x2 &* fix0_765366865
+    var tmp0 = (x0 &+ x4) &<< 13
+    var tmp1 = (x0 &- x4) &<< 13
+    let tmp10 = tmp0 &+ tmp3
+    let tmp13 = tmp0 &- tmp3
+    let tmp11 = tmp1 &+ tmp2
+    let tmp12 = tmp1 &- tmp2
+    // Odd part: x7, x5, x3, x1.
+    tmp0 = x7
+    tmp1 = x5
+    tmp2 = x3
+    tmp3 = x1
+    z1 = tmp0 &+ tmp3
+    var z2 = tmp1 &+ tmp2
+    var z3 = tmp0 &+ tmp2
+    var z4 = tmp1 &+ tmp3
+    let z5 = (z3 &+ z4) &* fix1_175875602
+    tmp0 = tmp0 &* fix0_298631336
+    tmp1 = tmp1 &* fix2_053119869
+    tmp2 = tmp2 &* fix3_072711026
+    tmp3 = tmp3 &* fix1_501321110
+    z1 = z1 &* -fix0_899976223
+    z2 = z2 &* -fix2_562915447
+    z3 = z3 &* -fix1_961570560 &+ z5
+    z4 = z4 &* -fix0_390180644 &+ z5
+    tmp0 = tmp0 &+ z1 &+ z3
+    tmp1 = tmp1 &+ z2 &+ z4
+    tmp2 = tmp2 &+ z2 &+ z3
+    tmp3 = tmp3 &+ z1 &+ z4
+    return SIMD8(
+      tmp10 &+ tmp3, tmp11 &+ tmp2, tmp12 &+ tmp1, tmp13 &+ tmp0,
+      tmp13 &- tmp0, tmp12 &- tmp1, tmp11 &- tmp2, tmp10 &- tmp3)
+  }
+
   /// The "islow" integer inverse DCT of one 8×8 block (libjpeg's `jpeg_idct_islow`).
   ///
   /// `coefficients` (64, natural order) are dequantized by `quant` (64, natural order); the 8×8
@@ -56,49 +99,9 @@ enum JPEGKernels {
           for row in 0..<8 { ws[row * 8 + column] = dc }
           continue
         }
-        var z2 = q(2)
-        var z3 = q(6)
-        var z1 = (z2 &+ z3) &* fix0_541196100
-        var tmp2 = z1 &+ z3 &* -fix1_847759065
-        var tmp3 = z1 &+ z2 &* fix0_765366865
-        z2 = q(0)
-        z3 = q(4)
-        var tmp0 = (z2 &+ z3) &<< 13
-        var tmp1 = (z2 &- z3) &<< 13
-        let tmp10 = tmp0 &+ tmp3
-        let tmp13 = tmp0 &- tmp3
-        let tmp11 = tmp1 &+ tmp2
-        let tmp12 = tmp1 &- tmp2
-        tmp0 = q(7)
-        tmp1 = q(5)
-        tmp2 = q(3)
-        tmp3 = q(1)
-        z1 = tmp0 &+ tmp3
-        z2 = tmp1 &+ tmp2
-        z3 = tmp0 &+ tmp2
-        var z4 = tmp1 &+ tmp3
-        let z5 = (z3 &+ z4) &* fix1_175875602
-        tmp0 = tmp0 &* fix0_298631336
-        tmp1 = tmp1 &* fix2_053119869
-        tmp2 = tmp2 &* fix3_072711026
-        tmp3 = tmp3 &* fix1_501321110
-        z1 = z1 &* -fix0_899976223
-        z2 = z2 &* -fix2_562915447
-        z3 = z3 &* -fix1_961570560 &+ z5
-        z4 = z4 &* -fix0_390180644 &+ z5
-        tmp0 = tmp0 &+ z1 &+ z3
-        tmp1 = tmp1 &+ z2 &+ z4
-        tmp2 = tmp2 &+ z2 &+ z3
-        tmp3 = tmp3 &+ z1 &+ z4
-        let round: Int32 = 1 << 10
-        ws[0 * 8 + column] = (tmp10 &+ tmp3 &+ round) &>> 11
-        ws[7 * 8 + column] = (tmp10 &- tmp3 &+ round) &>> 11
-        ws[1 * 8 + column] = (tmp11 &+ tmp2 &+ round) &>> 11
-        ws[6 * 8 + column] = (tmp11 &- tmp2 &+ round) &>> 11
-        ws[2 * 8 + column] = (tmp12 &+ tmp1 &+ round) &>> 11
-        ws[5 * 8 + column] = (tmp12 &- tmp1 &+ round) &>> 11
-        ws[3 * 8 + column] = (tmp13 &+ tmp0 &+ round) &>> 11
-        ws[4 * 8 + column] = (tmp13 &- tmp0 &+ round) &>> 11
+        let values = inverseDCT8(q(0), q(1), q(2), q(3), q(4), q(5), q(6), q(7))
+        let scaled = (values &+ (1 << 10)) &>> 11
+        for row in 0..<8 { ws[row * 8 + column] = scaled[row] }
       }
       // Pass 2: rows from ws, descaled by 2^(13 + 2 + 3) into samples.
       for row in 0..<8 {
@@ -109,47 +112,9 @@ enum JPEGKernels {
           for x in 0..<8 { out[x] = value }
           continue
         }
-        var z2 = w[2]
-        var z3 = w[6]
-        var z1 = (z2 &+ z3) &* fix0_541196100
-        var tmp2 = z1 &+ z3 &* -fix1_847759065
-        var tmp3 = z1 &+ z2 &* fix0_765366865
-        var tmp0 = (w[0] &+ w[4]) &<< 13
-        var tmp1 = (w[0] &- w[4]) &<< 13
-        let tmp10 = tmp0 &+ tmp3
-        let tmp13 = tmp0 &- tmp3
-        let tmp11 = tmp1 &+ tmp2
-        let tmp12 = tmp1 &- tmp2
-        tmp0 = w[7]
-        tmp1 = w[5]
-        tmp2 = w[3]
-        tmp3 = w[1]
-        z1 = tmp0 &+ tmp3
-        z2 = tmp1 &+ tmp2
-        z3 = tmp0 &+ tmp2
-        var z4 = tmp1 &+ tmp3
-        let z5 = (z3 &+ z4) &* fix1_175875602
-        tmp0 = tmp0 &* fix0_298631336
-        tmp1 = tmp1 &* fix2_053119869
-        tmp2 = tmp2 &* fix3_072711026
-        tmp3 = tmp3 &* fix1_501321110
-        z1 = z1 &* -fix0_899976223
-        z2 = z2 &* -fix2_562915447
-        z3 = z3 &* -fix1_961570560 &+ z5
-        z4 = z4 &* -fix0_390180644 &+ z5
-        tmp0 = tmp0 &+ z1 &+ z3
-        tmp1 = tmp1 &+ z2 &+ z4
-        tmp2 = tmp2 &+ z2 &+ z3
-        tmp3 = tmp3 &+ z1 &+ z4
-        let round: Int32 = 1 << 17
-        out[0] = rangeLimit((tmp10 &+ tmp3 &+ round) &>> 18)
-        out[7] = rangeLimit((tmp10 &- tmp3 &+ round) &>> 18)
-        out[1] = rangeLimit((tmp11 &+ tmp2 &+ round) &>> 18)
-        out[6] = rangeLimit((tmp11 &- tmp2 &+ round) &>> 18)
-        out[2] = rangeLimit((tmp12 &+ tmp1 &+ round) &>> 18)
-        out[5] = rangeLimit((tmp12 &- tmp1 &+ round) &>> 18)
-        out[3] = rangeLimit((tmp13 &+ tmp0 &+ round) &>> 18)
-        out[4] = rangeLimit((tmp13 &- tmp0 &+ round) &>> 18)
+        let values = inverseDCT8(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7])
+        let descaled = (values &+ (1 << 17)) &>> 18
+        for x in 0..<8 { out[x] = rangeLimit(descaled[x]) }
       }
     }
   }

@@ -55,6 +55,21 @@ public struct PartFile {
     ]).encoded(pretty: false) + "\n"
   }
 
+  /// The records of the optional array at `key` (none when it is missing), each decoded by
+  /// `decode`, which returns nil for a record of another kind.
+  /// - Throws: `ShardFileError.invalid` naming `key` and the first record that is not one.
+  private static func optionalRecords<Record>(
+    _ root: JSONValue, key: String, expected: String, file: String, _ decode: (JSONValue, String) throws -> Record?
+  ) throws -> [Record] {
+    guard case .array(let records) = root[key] else { return [] }
+    return try records.map { record in
+      guard let decoded = try decode(record, file) else {
+        throw ShardFileError.invalid(file: file, key: key, expected: expected, found: String(record.encoded(pretty: false).prefix(60)))
+      }
+      return decoded
+    }
+  }
+
   /// Reads a part file.
   /// - Throws: `ShardFileError` naming the file and key when it cannot be read or is not a part.
   public static func read(_ url: URL) throws -> PartFile {
@@ -93,24 +108,9 @@ public struct PartFile {
     guard case .array(let records) = root["evaluations"] else {
       throw ShardFileError.invalid(file: file, key: "evaluations", expected: "an array", found: "something else")
     }
-    var samples: [(sample: Int, norms: [Double])] = []
-    if case .array(let gradientRecords) = root["gradient_samples"] {
-      for record in gradientRecords {
-        guard let sample = try EvaluationRecord.decodeGradientSample(record, file: file) else {
-          throw ShardFileError.invalid(file: file, key: "gradient_samples", expected: "gradient-sample records", found: String(record.encoded(pretty: false).prefix(60)))
-        }
-        samples.append(sample)
-      }
-    }
-    var measures: [(key: String, values: [Double])] = []
-    if case .array(let measureRecords) = root["measures"] {
-      for record in measureRecords {
-        guard let measure = try EvaluationRecord.decodeMeasure(record, file: file) else {
-          throw ShardFileError.invalid(file: file, key: "measures", expected: "measure records", found: String(record.encoded(pretty: false).prefix(60)))
-        }
-        measures.append(measure)
-      }
-    }
+    let samples = try optionalRecords(
+      root, key: "gradient_samples", expected: "gradient-sample records", file: file, EvaluationRecord.decodeGradientSample)
+    let measures = try optionalRecords(root, key: "measures", expected: "measure records", file: file, EvaluationRecord.decodeMeasure)
     var images: Range<Int>?
     if let range = root["images"], range != .null {
       guard let start = range["start"]?.intValue, let end = range["end"]?.intValue, start >= 0, start <= end else {
