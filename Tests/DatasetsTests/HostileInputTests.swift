@@ -222,4 +222,23 @@ final class HostileDatasetTests: XCTestCase {
         .fileAccess(file: bin.path, message: "is a named pipe (FIFO), not a regular file"))
     }
   }
+
+  /// An image folder's files and labels file are read only when they are regular files: a named
+  /// pipe called `x.png` or `labels.txt` is refused with the reason (before, Foundation's read
+  /// failed with "You don't have permission", which is not why).
+  func testImageFolderRefusesNamedPipesInsteadOfBlocking() throws {
+    let folder = try makeTemporaryDirectory(self)
+    let image = folder.appendingPathComponent("digit.png")
+    XCTAssertEqual(mkfifo(image.path, 0o600), 0)
+    XCTAssertThrowsError(try ImageStream.decode(image.path, options: ImageFolderOptions())) { error in
+      XCTAssertEqual(
+        error as? DatasetError, .fileAccess(file: image.path, message: "is a named pipe (FIFO), not a regular file"))
+    }
+    let labels = folder.appendingPathComponent("labels.txt")
+    XCTAssertEqual(mkfifo(labels.path, 0o600), 0)
+    XCTAssertThrowsError(try ImageFolder.labelledFolder(folder, labels: labels)) { error in
+      XCTAssertEqual(
+        error as? DatasetError, .fileAccess(file: labels.path, message: "is a named pipe (FIFO), not a regular file"))
+    }
+  }
 }

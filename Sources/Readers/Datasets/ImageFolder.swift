@@ -1,5 +1,6 @@
 import Foundation
 import Images
+import TensorFormats
 
 /// How the images of a folder become network inputs: the evaluation transform, what to do with
 /// bad files, and where summaries go.
@@ -202,12 +203,7 @@ public enum ImageFolder {
   /// - Throws: `DatasetError` naming the labels file and line for a malformed line or a file
   ///   that is missing from the folder.
   public static func labelledFolder(_ folder: URL, labels: URL) throws -> (items: [Item], classNames: [String]) {
-    let text: String
-    do {
-      text = String(decoding: try Data(contentsOf: labels), as: UTF8.self)
-    } catch {
-      throw DatasetError.fileAccess(file: labels.path, message: error.localizedDescription)
-    }
+    let text = String(decoding: try RegularFile.read(labels, orThrow: DatasetError.fileAccess), as: UTF8.self)
     var entries: [(file: String, label: String, line: Int)] = []
     for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
       let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -399,12 +395,8 @@ public final class ImageStream: @unchecked Sendable {
 
   /// Reads, decodes and transforms one file.
   public static func decode(_ path: String, options: ImageFolderOptions) throws -> Decoded {
-    let bytes: [UInt8]
-    do {
-      bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-    } catch {
-      throw DatasetError.fileAccess(file: path, message: error.localizedDescription)
-    }
+    // A regular file only: a named pipe or device among the images is refused with the reason.
+    let bytes = try RegularFile.read(URL(fileURLWithPath: path), orThrow: DatasetError.fileAccess)
     let image = try ImageDecoder.decode(bytes, file: path)
     let transform = options.transform(width: image.width, height: image.height)
     return Decoded(
