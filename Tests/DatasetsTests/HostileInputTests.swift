@@ -226,7 +226,7 @@ final class HostileDatasetTests: XCTestCase {
   /// An image folder's files and labels file are read only when they are regular files: a named
   /// pipe called `x.png` or `labels.txt` is refused with the reason (before, Foundation's read
   /// failed with "You don't have permission", which is not why).
-  func testImageFolderRefusesNamedPipesInsteadOfBlocking() throws {
+  func testImageFolderRefusesNamedPipesWithTheReason() throws {
     let folder = try makeTemporaryDirectory(self)
     let image = folder.appendingPathComponent("digit.png")
     XCTAssertEqual(mkfifo(image.path, 0o600), 0)
