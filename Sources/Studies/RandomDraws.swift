@@ -143,15 +143,15 @@ func drawUntilPrecise(
     }
     if !more { break }
   }
-  return studies.indices.map { index in
-    let result = points.map { point -> DrawPoint in
-      let list = draws[index][point] ?? []
-      var reached: Bool? = nil
-      if case .auto(let precision, _, _) = count {
-        reached = precisionSeries(draws.map { $0[point] ?? [] }).allSatisfy { MeanInterval($0).halfWidth <= precision }
-      }
-      return DrawPoint(point: point, draws: list, reachedPrecision: reached)
+  // Whether each point reached the precision: one verdict per point, shared by every study.
+  var reached: [Int: Bool] = [:]
+  if case .auto(let precision, _, _) = count {
+    for point in points {
+      reached[point] = precisionSeries(draws.map { $0[point] ?? [] }).allSatisfy { MeanInterval($0).halfWidth <= precision }
     }
+  }
+  return studies.indices.map { index in
+    let result = points.map { DrawPoint(point: $0, draws: draws[index][$0] ?? [], reachedPrecision: reached[$0]) }
     guard let intactComparison = intact[index] else {
       preconditionFailure("the first round always evaluates every study's intact network")
     }
