@@ -33,6 +33,20 @@ extension Kernels {
     parallelFor(chunks) { chunk in
       let start = rows * chunk / chunks
       let end = rows * (chunk + 1) / chunks
+      if channels % 16 == 0 {
+        // 16 channels per vector: the same operations as the loops below (`max(v, 0)` is
+        // `0 >= v ? 0 : v`: −0 becomes +0, NaN stays), which the compiler does not vectorize
+        // because y may alias x.
+        for m in start..<end {
+          let base = m * channels
+          for c in stride(from: 0, to: channels, by: 16) {
+            var v = loadPanel(x + base + c) * loadPanel(scale + c) + loadPanel(shift + c)
+            if relu { v.replace(with: SIMD16<Float>(), where: v .<= SIMD16<Float>()) }
+            storePanel(v, y + base + c)
+          }
+        }
+        return
+      }
       for m in start..<end {
         let base = m * channels
         if relu {
