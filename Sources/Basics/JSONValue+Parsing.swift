@@ -3,21 +3,13 @@ import Foundation
 /// Malformed or oversized JSON text: where it went wrong, what was expected and what was found.
 public struct JSONParseError: Error, Equatable, CustomStringConvertible {
   /// The byte offset into the parsed bytes.
-  public let offset: Int
+  public var offset: Int
   /// What the parser expected there.
-  public let expected: String
+  public var expected: String
   /// What it found (a quoted character, `end of input`, or a description).
-  public let found: String
+  public var found: String
   /// Set when the problem is a repeated object key (the key, unescaped).
-  public let duplicateKey: String?
-
-  /// Creates an error; `duplicateKey` only for a repeated object key.
-  public init(offset: Int, expected: String, found: String, duplicateKey: String? = nil) {
-    self.offset = offset
-    self.expected = expected
-    self.found = found
-    self.duplicateKey = duplicateKey
-  }
+  public var duplicateKey: String? = nil
 
   /// One human-readable line.
   public var description: String {

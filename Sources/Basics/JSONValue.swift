@@ -150,49 +150,47 @@ public enum JSONValue: Equatable, Sendable, CustomStringConvertible {
     case .number(let value): output += value.isFinite ? value.description : "null"
     case .string(let value): JSONValue.writeString(value, to: &output)
     case .array(let elements):
-      if elements.isEmpty {
-        output += "[]"
-      } else if !pretty || elements.allSatisfy(\.isScalar) {
-        output += "["
-        for (index, element) in elements.enumerated() {
-          if index > 0 { output += pretty ? ", " : "," }
-          element.write(to: &output, pretty: pretty, indent: indent, level: level + 1)
-        }
-        output += "]"
-      } else {
-        let inner = String(repeating: " ", count: indent * (level + 1))
-        output += "[\n"
-        for (index, element) in elements.enumerated() {
-          output += inner
-          element.write(to: &output, pretty: pretty, indent: indent, level: level + 1)
-          output += index + 1 < elements.count ? ",\n" : "\n"
-        }
-        output += String(repeating: " ", count: indent * level) + "]"
+      JSONValue.writeContainer(
+        elements, open: "[", close: "]", multiline: pretty && !elements.allSatisfy(\.isScalar),
+        separator: pretty ? ", " : ",", indent: indent, level: level, to: &output
+      ) { element, output in
+        element.write(to: &output, pretty: pretty, indent: indent, level: level + 1)
       }
     case .object(let members):
-      if members.isEmpty {
-        output += "{}"
-      } else if !pretty {
-        output += "{"
-        for (index, member) in members.enumerated() {
-          if index > 0 { output += "," }
-          JSONValue.writeString(member.key, to: &output)
-          output += ":"
-          member.value.write(to: &output, pretty: false, indent: indent, level: level + 1)
-        }
-        output += "}"
-      } else {
-        let inner = String(repeating: " ", count: indent * (level + 1))
-        output += "{\n"
-        for (index, member) in members.enumerated() {
-          output += inner
-          JSONValue.writeString(member.key, to: &output)
-          output += ": "
-          member.value.write(to: &output, pretty: true, indent: indent, level: level + 1)
-          output += index + 1 < members.count ? ",\n" : "\n"
-        }
-        output += String(repeating: " ", count: indent * level) + "}"
+      JSONValue.writeContainer(
+        members, open: "{", close: "}", multiline: pretty, separator: ",", indent: indent, level: level, to: &output
+      ) { member, output in
+        JSONValue.writeString(member.key, to: &output)
+        output += pretty ? ": " : ":"
+        member.value.write(to: &output, pretty: pretty, indent: indent, level: level + 1)
       }
+    }
+  }
+
+  /// Appends `items` between `open` and `close`: on one line joined by `separator`, or (when
+  /// `multiline`) one item per line indented one level deeper than `level`; empty as `[]`/`{}`.
+  private static func writeContainer<Item>(
+    _ items: [Item], open: String, close: String, multiline: Bool, separator: String, indent: Int, level: Int,
+    to output: inout String, item writeItem: (Item, inout String) -> Void
+  ) {
+    if items.isEmpty {
+      output += open + close
+    } else if !multiline {
+      output += open
+      for (index, item) in items.enumerated() {
+        if index > 0 { output += separator }
+        writeItem(item, &output)
+      }
+      output += close
+    } else {
+      let inner = String(repeating: " ", count: indent * (level + 1))
+      output += open + "\n"
+      for (index, item) in items.enumerated() {
+        output += inner
+        writeItem(item, &output)
+        output += index + 1 < items.count ? ",\n" : "\n"
+      }
+      output += String(repeating: " ", count: indent * level) + close
     }
   }
 

@@ -73,13 +73,35 @@ public enum ImportanceFigures {
 
   static func nats(_ value: Double) -> String { NumberFormat.fixed(value, decimals: 4) }
 
+  /// Runs `measure` on each calibration study (the residual network, then the plain one), which
+  /// returns that network's equivalent commands and summary, then `write` with every command,
+  /// the sidecar details and the seconds taken; the figure's summary is `name: ` and the
+  /// networks' summaries.
+  static func eachNetwork(
+    _ name: String, _ workspace: FigureWorkspace, _ settings: Settings,
+    measure: (_ index: Int, _ role: ModelRole, _ model: FigureWorkspace.Model, _ study: Study) throws
+      -> (commands: [String], summary: String),
+    write: (_ commands: [String], _ details: [(key: String, value: JSONValue)], _ seconds: Double) throws -> [String]
+  ) throws -> (files: [String], summary: String) {
+    let start = ProcessInfo.processInfo.systemUptime
+    var commands: [String] = []
+    var summaries: [String] = []
+    let studies = try calibrationStudies(workspace, settings)
+    for (index, (role, model, study)) in studies.enumerated() {
+      let measured = try measure(index, role, model, study)
+      commands += measured.commands
+      summaries.append(measured.summary)
+    }
+    let files = try write(commands, details(settings, studies), ProcessInfo.processInfo.systemUptime - start)
+    return (files, "\(name): " + summaries.joined(separator: "; "))
+  }
+
   // MARK: importance
 
   /// The measures side by side per block, for each network: a CSV (the `rank` table), a Spearman
   /// table, a plot of the loss-valued measures against block index (95% intervals where the
   /// measure has one) per network and one of Block Influence.
   static func importance(_ workspace: FigureWorkspace, _ settings: Settings) throws -> (files: [String], summary: String) {
-    let start = ProcessInfo.processInfo.systemUptime
     var table: ResultTable?
     var spearman = ResultTable(columns: [
       network, .init("measure_a", .text), .init("measure_b", .text), .init("spearman_rho", .fixed(4)), .init("blocks", .integer),
@@ -88,10 +110,7 @@ public enum ImportanceFigures {
     var influence = SVGPlot(
       title: "Block Influence per block (1 − cosine similarity of block output with and without its branch)",
       x: .init("block, 1-based"), y: .init("Block Influence", minimum: 0))
-    var commands: [String] = []
-    var summaries: [String] = []
-    let studies = try calibrationStudies(workspace, settings)
-    for (index, (role, model, study)) in studies.enumerated() {
+    return try eachNetwork("importance", workspace, settings) { index, role, model, study in
       workspace.note("importance: \(model.label), \(study.dataset.count) images, \(settings.permutations) Shapley orders")
       let result = try BlockRanking(permutations: settings.permutations, seed: UInt64(workspace.settings.seed)).run(on: study)
       stack(result.table, role: role, onto: &table)
@@ -103,18 +122,19 @@ public enum ImportanceFigures {
         SVGPlot.Series(
           "\(role.rawValue): \(model.label)", x: result.measures.map { Double($0.block) },
           y: result.measures.map(\.blockInfluence), color: SVGPlot.palette[index], marker: index == 0 ? .circle : .square))
-      commands.append(
-        "resnet-lesion rank\(workspace.modelArgument(role)) --permutations \(settings.permutations) --seed \(workspace.settings.seed)\(dataArguments(workspace, settings))"
+      return (
+        [
+          "resnet-lesion rank\(workspace.modelArgument(role)) --permutations \(settings.permutations) --seed \(workspace.settings.seed)\(dataArguments(workspace, settings))"
+        ], "\(role.rawValue) \(topText(result))"
       )
-      summaries.append("\(role.rawValue) \(topText(result))")
+    } write: { commands, details, seconds in
+      guard let table else { throw FiguresError.nothingToDo(skipped: ["importance: no model"]) }
+      influence.legend = .automatic
+      plots.append(("-influence", influence))
+      return try workspace.write(
+        .importance, tables: [("", table), ("-spearman", spearman)], plots: plots, roles: [.residual, .plain],
+        commands: commands, details: details, seconds: seconds)
     }
-    guard let table else { throw FiguresError.nothingToDo(skipped: ["importance: no model"]) }
-    influence.legend = .automatic
-    plots.append(("-influence", influence))
-    let files = try workspace.write(
-      .importance, tables: [("", table), ("-spearman", spearman)], plots: plots, roles: [.residual, .plain],
-      commands: commands, details: details(settings, studies), seconds: ProcessInfo.processInfo.systemUptime - start)
-    return (files, "importance: " + summaries.joined(separator: "; "))
   }
 
   /// Loss change, first-order estimate and Shapley value (nats) against block index.
@@ -158,14 +178,10 @@ public enum ImportanceFigures {
   /// Error against the number of removed blocks: greedy and each static order, beside the
   /// random-deletion curve of Fig. 5a (the same experiment and settings, on the calibration images).
   static func pruning(_ workspace: FigureWorkspace, _ settings: Settings) throws -> (files: [String], summary: String) {
-    let start = ProcessInfo.processInfo.systemUptime
     var curves: ResultTable?
     var randoms: ResultTable?
     var plots: [(suffix: String, plot: SVGPlot)] = []
-    var commands: [String] = []
-    var summaries: [String] = []
-    let studies = try calibrationStudies(workspace, settings)
-    for (index, (role, model, study)) in studies.enumerated() {
+    return try eachNetwork("pruning", workspace, settings) { index, role, model, study in
       workspace.note("pruning: \(model.label), \(study.dataset.count) images")
       let result = try BlockPruning(steps: settings.greedySteps, randomOrders: 0, seed: UInt64(workspace.settings.seed)).run(on: study)
       let experiment = workspace.randomExperiment(for: study.network)
@@ -174,19 +190,18 @@ public enum ImportanceFigures {
       stack(result.table, role: role, onto: &curves)
       stack(random.table, role: role, onto: &randoms)
       plots.append((index == 0 ? "" : "-\(role.rawValue)", pruningPlot(result, random: random, label: model.label)))
-      commands.append(
-        "resnet-lesion prune\(workspace.modelArgument(role)) --steps \(settings.greedySteps) --random-orders 0 --seed \(workspace.settings.seed)\(dataArguments(workspace, settings))"
+      return (
+        [
+          "resnet-lesion prune\(workspace.modelArgument(role)) --steps \(settings.greedySteps) --random-orders 0 --seed \(workspace.settings.seed)\(dataArguments(workspace, settings))",
+          "resnet-lesion sweep\(workspace.modelArgument(role)) --deleted \(experiment.counts.map(String.init).joined(separator: ",")) \(LesionFigures.drawArguments(workspace.settings))\(dataArguments(workspace, settings))",
+        ], "\(role.rawValue) " + pruningText(result, random: random)
       )
-      commands.append(
-        "resnet-lesion sweep\(workspace.modelArgument(role)) --deleted \(experiment.counts.map(String.init).joined(separator: ",")) \(LesionFigures.drawArguments(workspace.settings))\(dataArguments(workspace, settings))"
-      )
-      summaries.append("\(role.rawValue) " + pruningText(result, random: random))
+    } write: { commands, details, seconds in
+      guard let curves, let randoms else { throw FiguresError.nothingToDo(skipped: ["pruning: no model"]) }
+      return try workspace.write(
+        .pruning, tables: [("", curves), ("-random", randoms)], plots: plots, roles: [.residual, .plain], commands: commands,
+        details: details, seconds: seconds)
     }
-    guard let curves, let randoms else { throw FiguresError.nothingToDo(skipped: ["pruning: no model"]) }
-    let files = try workspace.write(
-      .pruning, tables: [("", curves), ("-random", randoms)], plots: plots, roles: [.residual, .plain], commands: commands,
-      details: details(settings, studies), seconds: ProcessInfo.processInfo.systemUptime - start)
-    return (files, "pruning: " + summaries.joined(separator: "; "))
   }
 
   static func pruningPlot(_ result: BlockPruningResult, random: RandomDeletionResult, label: String) -> SVGPlot {
@@ -226,17 +241,13 @@ public enum ImportanceFigures {
   /// Every pair of blocks deleted: the pairs' CSV, a heatmap per network and the share of pairs
   /// whose interaction interval contains zero, by stage and near downsampling blocks.
   static func interactions(_ workspace: FigureWorkspace, _ settings: Settings) throws -> (files: [String], summary: String) {
-    let start = ProcessInfo.processInfo.systemUptime
     var pairs: ResultTable?
     var summary = ResultTable(columns: [
       network, .init("group", .text), .init("pairs", .integer), .init("interval_contains_zero", .integer),
       .init("share_contains_zero_fraction", .fraction), .init("relative_interaction", .fixed(4)),
     ])
     var heatmaps: [(suffix: String, heatmap: SVGHeatmap)] = []
-    var commands: [String] = []
-    var summaries: [String] = []
-    let studies = try calibrationStudies(workspace, settings)
-    for (index, (role, model, study)) in studies.enumerated() {
+    return try eachNetwork("interactions", workspace, settings) { index, role, model, study in
       workspace.note("interactions: \(model.label), \(study.dataset.count) images")
       let result = try BlockInteractions(blocks: nil).run(on: study)
       stack(result.table, role: role, onto: &pairs)
@@ -249,16 +260,16 @@ public enum ImportanceFigures {
       var heatmap = result.heatmap
       heatmap.title = "Pairwise block interactions, \(model.label) (\(result.matrix.intact.count) images)"
       heatmaps.append((index == 0 ? "" : "-\(role.rawValue)", heatmap))
-      commands.append(
-        "resnet-lesion interactions\(workspace.modelArgument(role))\(dataArguments(workspace, settings))")
       let all = result.summary.first { $0.group == "all" }
-      summaries.append(
-        "\(role.rawValue) \(all.map { "\($0.indistinguishableFromZero) of \($0.pairs) pairs" } ?? "no pairs") with an interval containing zero")
+      return (
+        ["resnet-lesion interactions\(workspace.modelArgument(role))\(dataArguments(workspace, settings))"],
+        "\(role.rawValue) \(all.map { "\($0.indistinguishableFromZero) of \($0.pairs) pairs" } ?? "no pairs") with an interval containing zero"
+      )
+    } write: { commands, details, seconds in
+      guard let pairs else { throw FiguresError.nothingToDo(skipped: ["interactions: no model"]) }
+      return try workspace.write(
+        .interactions, tables: [("", pairs), ("-summary", summary)], plots: [], heatmaps: heatmaps, roles: [.residual, .plain],
+        commands: commands, details: details, seconds: seconds)
     }
-    guard let pairs else { throw FiguresError.nothingToDo(skipped: ["interactions: no model"]) }
-    let files = try workspace.write(
-      .interactions, tables: [("", pairs), ("-summary", summary)], plots: [], heatmaps: heatmaps, roles: [.residual, .plain],
-      commands: commands, details: details(settings, studies), seconds: ProcessInfo.processInfo.systemUptime - start)
-    return (files, "interactions: " + summaries.joined(separator: "; "))
   }
 }

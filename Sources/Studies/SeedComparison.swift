@@ -305,11 +305,6 @@ public struct SeedMatchedTable {
     return SeedMatchedTable(baseline: kinds.first?.name ?? "", kinds: result)
   }
 
-  public init(baseline: String, kinds: [Kind]) {
-    self.baseline = baseline
-    self.kinds = kinds
-  }
-
   /// The baseline kind's results.
   var baselineKind: Kind? { kinds.first { $0.name == baseline } }
 

@@ -129,19 +129,10 @@ public struct StudyProgress: Sendable {
   public struct Handle {
     public var advance: (Int) -> Void
     public var finish: () -> Void
-
-    public init(advance: @escaping (Int) -> Void, finish: @escaping () -> Void) {
-      self.advance = advance
-      self.finish = finish
-    }
   }
 
   /// Starts a task of `total` units named `task`.
   public var begin: @Sendable (_ task: String, _ total: Int, _ unit: String) -> Handle
-
-  public init(begin: @escaping @Sendable (_ task: String, _ total: Int, _ unit: String) -> Handle) {
-    self.begin = begin
-  }
 
   /// Reports nothing.
   public static let silent = StudyProgress { _, _, _ in Handle(advance: { _ in }, finish: {}) }

@@ -10,13 +10,6 @@ public struct ImageTransform: Sendable, Equatable {
   /// Mirror left–right (applied after the crop).
   public var flip: Bool
 
-  /// Creates a transform.
-  public init(cropRow: Int, cropColumn: Int, flip: Bool) {
-    self.cropRow = cropRow
-    self.cropColumn = cropColumn
-    self.flip = flip
-  }
-
   /// Draws a transform: crop row, then crop column (each uniform in 0…2P, drawn only when
   /// P > 0), then a flip bit (drawn only when flips are on).
   public static func random(_ augmentation: Augmentation, using generator: inout SplitMix64) -> ImageTransform {

@@ -1,6 +1,6 @@
 import Basics
 import Datasets
-import Training
+@testable import Training
 import XCTest
 
 /// Random crops with zero padding and flips act on raw pixels before normalization.

@@ -39,15 +39,7 @@ extension Kernels {
     inputGradient: UnsafeMutablePointer<Float>
   ) {
     inputGradient.update(repeating: 0, count: g.inputCount)
-    g.forEachTap { outputBase, inputBase, filterBase in
-      for c in 0..<g.inputChannels {
-        var sum: Float = 0
-        for k in 0..<g.outputChannels {
-          sum += outputGradient[outputBase + k] * filter[filterBase + c * g.outputChannels + k]
-        }
-        inputGradient[inputBase + c] += sum
-      }
-    }
+    g.forEachTerm { i, o, f in inputGradient[i] += outputGradient[o] * filter[f] }
   }
 
   /// Gradient of a convolution with respect to its filter, naive reference.
@@ -58,14 +50,7 @@ extension Kernels {
     filterGradient: UnsafeMutablePointer<Float>
   ) {
     filterGradient.update(repeating: 0, count: g.filterCount)
-    g.forEachTap { outputBase, inputBase, filterBase in
-      for c in 0..<g.inputChannels {
-        let a = input[inputBase + c]
-        for k in 0..<g.outputChannels {
-          filterGradient[filterBase + c * g.outputChannels + k] += a * outputGradient[outputBase + k]
-        }
-      }
-    }
+    g.forEachTerm { i, o, f in filterGradient[f] += input[i] * outputGradient[o] }
   }
 }
 
@@ -87,17 +72,22 @@ extension ConvolutionGeometry {
     }
   }
 
-  /// Calls `body` for every output position (n, p, q) in row-major order and each of its taps
-  /// inside the input (as `forEachTap(n:p:q:)`), with the offset of the position's K output
-  /// channels first.
-  /// - Complexity: O(N·P·Q·R·S) calls.
+  /// Calls `body` for every term input[n, y, x, c] · filter[r, s, c, k] of every output
+  /// [n, p, q, k] (taps on the zero padding left out), with the element offsets of the input,
+  /// output and filter elements: outputs in row-major (n, p, q) order, then taps in (r, s) order,
+  /// then c, then k.
+  /// - Complexity: O(N·P·Q·R·S·C·K) calls.
   @inline(__always)
-  fileprivate func forEachTap(_ body: (_ outputBase: Int, _ inputBase: Int, _ filterBase: Int) -> Void) {
+  fileprivate func forEachTerm(_ body: (_ input: Int, _ output: Int, _ filter: Int) -> Void) {
     for n in 0..<batch {
       for p in 0..<outputHeight {
         for q in 0..<outputWidth {
           let outputBase = ((n * outputHeight + p) * outputWidth + q) * outputChannels
-          forEachTap(n: n, p: p, q: q) { inputBase, filterBase in body(outputBase, inputBase, filterBase) }
+          forEachTap(n: n, p: p, q: q) { inputBase, filterBase in
+            for c in 0..<inputChannels {
+              for k in 0..<outputChannels { body(inputBase + c, outputBase + k, filterBase + c * outputChannels + k) }
+            }
+          }
         }
       }
     }

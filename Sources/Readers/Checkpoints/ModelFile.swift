@@ -18,19 +18,6 @@ public struct LoadedModel: Sendable {
   /// True when the architecture came from resnet-lesion metadata, false when it was inferred
   /// from tensor names and shapes.
   public var architectureFromMetadata: Bool
-
-  /// Creates a loaded model.
-  public init(
-    network: Network, metadata: ModelMetadata, file: URL, format: TensorArchive.Format,
-    familyDescription: String, architectureFromMetadata: Bool
-  ) {
-    self.network = network
-    self.metadata = metadata
-    self.file = file
-    self.format = format
-    self.familyDescription = familyDescription
-    self.architectureFromMetadata = architectureFromMetadata
-  }
 }
 
 /// resnet-lesion model files: safetensors whose `__metadata__` describes the whole model.

@@ -103,12 +103,6 @@ public enum ImageFolder {
     public var path: String
     /// Its class index.
     public var label: Int
-
-    /// Creates an item.
-    public init(path: String, label: Int) {
-      self.path = path
-      self.label = label
-    }
   }
 
   /// File name extensions our decoders read (compared case-insensitively).

@@ -18,11 +18,6 @@ public struct FileAccessError: Error, Equatable {
   public var path: String
   /// The reason in plain language, e.g. "is a folder, not a file".
   public var message: String
-
-  public init(path: String, message: String) {
-    self.path = path
-    self.message = message
-  }
 }
 
 /// Opening input files: only regular files are read, with plain-language reasons otherwise.

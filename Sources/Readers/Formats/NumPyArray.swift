@@ -63,11 +63,6 @@ public struct NumPyArray: Sendable {
   /// The reader's header-length limit (numpy's default `max_header_size`).
   public static let maxHeaderSize = 10_000
 
-  /// Wraps a tensor.
-  public init(tensor: RawTensor) {
-    self.tensor = tensor
-  }
-
   /// Reads a `.npy` file.
   /// - Throws: `NumPyError`.
   public static func read(contentsOf url: URL) throws -> NumPyArray {

@@ -60,12 +60,6 @@ public struct PickleDictEntry: Sendable, Equatable {
   public var key: PickleValue
   /// The value.
   public var value: PickleValue
-
-  /// Makes an entry.
-  public init(key: PickleValue, value: PickleValue) {
-    self.key = key
-    self.value = value
-  }
 }
 
 /// A storage named by a persistent id: `('storage', torch.XxxStorage, key, location, numel[, view])`.

@@ -104,9 +104,36 @@ extension Study {
   }
 }
 
+/// An experiment made of configurations (`ImportanceConfigurations`) that the processes of a
+/// sharded run measure apart: `compute` measures this process's share into the study's evaluation
+/// store and assembles the result once every configuration is stored.
+public protocol ConfigurationExperiment {
+  associatedtype Result
+  /// The command the experiment backs (`rank`), named when a configuration is missing.
+  static var command: String { get }
+  /// The result, or nil when some configuration is neither stored nor this process's.
+  func compute(on study: Study) throws -> Result?
+}
+
+extension ConfigurationExperiment {
+  /// Runs the experiment to its result.
+  /// - Throws: `ShardingError.missingEvaluation` when a configuration is neither stored nor this
+  ///   process's (a merge lacking a part).
+  public func run(on study: Study) throws -> Result {
+    guard let result = try compute(on: study) else {
+      throw ShardingError.missingEvaluation(plan: "a \(Self.command) configuration")
+    }
+    return result
+  }
+
+  /// Computes this process's configurations into the study's evaluation store, without
+  /// assembling the result (what a shard does).
+  public func measure(on study: Study) throws { _ = try compute(on: study) }
+}
+
 /// Per block: lesion change in loss and error (paired), Block Influence, first-order estimate and
 /// Shapley value, with the Spearman correlations between the measures (`resnet-lesion rank`).
-public struct BlockRanking: Sendable {
+public struct BlockRanking: ConfigurationExperiment, Sendable {
   /// Shapley permutations (0 skips the Shapley values).
   public var permutations: Int
   public var seed: UInt64
@@ -116,17 +143,9 @@ public struct BlockRanking: Sendable {
     self.seed = seed
   }
 
-  public func run(on study: Study) throws -> BlockRankingResult {
-    guard let result = try compute(on: study) else { throw ShardingError.missingEvaluation(plan: "a rank configuration") }
-    return result
-  }
+  public static let command = "rank"
 
-  /// Computes this process's configurations (`ImportanceConfigurations`) into the study's
-  /// evaluation store, without assembling the result (what a shard does).
-  public func measure(on study: Study) throws { _ = try compute(on: study) }
-
-  /// The result, or nil when some configuration is neither stored nor this process's.
-  func compute(on study: Study) throws -> BlockRankingResult? {
+  public func compute(on study: Study) throws -> BlockRankingResult? {
     let scorer = try study.deletionScorer()
     if permutations > 0 { try DeletionScorer.checkShapley(blocks: scorer.deletable, permutations: permutations) }
     let n = scorer.deletable.count
@@ -231,7 +250,7 @@ public struct BlockRankingResult: Sendable {
 
 /// Blocks removed one at a time: greedily (the least harmful removal, re-measured each step) and in
 /// the order of each static measure, plus random orders (`resnet-lesion prune`).
-public struct BlockPruning: Sendable {
+public struct BlockPruning: ConfigurationExperiment, Sendable {
   /// Greedy steps (nil: all).
   public var steps: Int?
   /// Random orders averaged for the random curve.
@@ -244,19 +263,11 @@ public struct BlockPruning: Sendable {
     self.seed = seed
   }
 
-  public func run(on study: Study) throws -> BlockPruningResult {
-    guard let result = try compute(on: study) else { throw ShardingError.missingEvaluation(plan: "a prune configuration") }
-    return result
-  }
-
-  /// Computes this process's configurations (`ImportanceConfigurations`) into the study's
-  /// evaluation store, without assembling the result (what a shard does).
-  public func measure(on study: Study) throws { _ = try compute(on: study) }
+  public static let command = "prune"
 
   static let staticMethods = ["loss_change", "block_influence", "first_order"]
 
-  /// The result, or nil when some configuration is neither stored nor this process's.
-  func compute(on study: Study) throws -> BlockPruningResult? {
+  public func compute(on study: Study) throws -> BlockPruningResult? {
     let scorer = try study.deletionScorer()
     let blocks = scorer.deletable
     let n = blocks.count

@@ -150,9 +150,7 @@ public final class EvaluationStore: @unchecked Sendable {
   /// Stores `result` unless its plan is already stored; appends it to the journal when new.
   /// - Throws: `ShardFileError.unreadable` when the journal cannot be written.
   public func record(_ result: LesionResult) throws {
-    guard results[result.plan] == nil else { return }
-    try journal?.append(EvaluationRecord.encode(result))
-    restore(result)
+    try record(result, for: result.plan, in: \.results, journaling: EvaluationRecord.encode(result))
   }
 
   /// Stores a result without journaling it (it came from the journal or a part).
@@ -181,9 +179,7 @@ public final class EvaluationStore: @unchecked Sendable {
   /// Stores a computed sample and appends it to the journal when new.
   /// - Throws: `ShardFileError.unreadable` when the journal cannot be written.
   public func recordGradientSample(_ sample: Int, norms: [Double]) throws {
-    guard gradientSamples[sample] == nil else { return }
-    try journal?.append(EvaluationRecord.encodeGradientSample(sample, norms: norms))
-    restoreGradientSample(sample, norms: norms)
+    try record(norms, for: sample, in: \.gradientSamples, journaling: EvaluationRecord.encodeGradientSample(sample, norms: norms))
   }
 
   /// Stores a sample without journaling it.
@@ -200,13 +196,22 @@ public final class EvaluationStore: @unchecked Sendable {
   /// Stores a computed measure and appends it to the journal when new.
   /// - Throws: `ShardFileError.unreadable` when the journal cannot be written.
   public func recordMeasure(_ key: String, values: [Double]) throws {
-    guard measures[key] == nil else { return }
-    try journal?.append(EvaluationRecord.encodeMeasure(key, values: values))
-    restoreMeasure(key, values: values)
+    try record(values, for: key, in: \.measures, journaling: EvaluationRecord.encodeMeasure(key, values: values))
   }
 
   /// Stores a measure without journaling it.
   public func restoreMeasure(_ key: String, values: [Double]) { measures.insert(values, for: key) }
+
+  /// Stores `value` under `key` in `store` unless the key is already stored (the first value
+  /// wins), and appends `record` to the journal when the value is new.
+  private func record<Key: Hashable, Value>(
+    _ value: Value, for key: Key, in store: ReferenceWritableKeyPath<EvaluationStore, FirstStored<Key, Value>>,
+    journaling record: @autoclosure () -> JSONValue
+  ) throws {
+    guard self[keyPath: store][key] == nil else { return }
+    try journal?.append(record())
+    self[keyPath: store].insert(value, for: key)
+  }
 }
 
 /// A map that keeps the first value stored under each key and remembers the order keys were first

@@ -89,18 +89,7 @@ public struct BigUInt: Hashable, Comparable, Sendable, CustomStringConvertible,
     if lhs.limbs.count < rhs.limbs.count {
       lhs.limbs.append(contentsOf: repeatElement(0, count: rhs.limbs.count - lhs.limbs.count))
     }
-    var carry: UInt64 = 0
-    for index in 0..<lhs.limbs.count {
-      let addend = index < rhs.limbs.count ? rhs.limbs[index] : 0
-      if addend == 0 && carry == 0 {
-        if index >= rhs.limbs.count { break }
-        continue
-      }
-      let (partial, overflow1) = lhs.limbs[index].addingReportingOverflow(addend)
-      let (sum, overflow2) = partial.addingReportingOverflow(carry)
-      lhs.limbs[index] = sum
-      carry = (overflow1 ? 1 : 0) + (overflow2 ? 1 : 0)
-    }
+    let carry = ripple(&lhs.limbs, rhs.limbs, UInt64.addingReportingOverflow)
     if carry != 0 { lhs.limbs.append(carry) }
   }
 
@@ -116,18 +105,7 @@ public struct BigUInt: Hashable, Comparable, Sendable, CustomStringConvertible,
   /// - Complexity: O(number of limbs).
   public static func -= (lhs: inout BigUInt, rhs: BigUInt) {
     precondition(rhs <= lhs, "BigUInt subtraction underflow")
-    var borrow: UInt64 = 0
-    for index in 0..<lhs.limbs.count {
-      let subtrahend = index < rhs.limbs.count ? rhs.limbs[index] : 0
-      if subtrahend == 0 && borrow == 0 {
-        if index >= rhs.limbs.count { break }
-        continue
-      }
-      let (partial, overflow1) = lhs.limbs[index].subtractingReportingOverflow(subtrahend)
-      let (difference, overflow2) = partial.subtractingReportingOverflow(borrow)
-      lhs.limbs[index] = difference
-      borrow = (overflow1 ? 1 : 0) + (overflow2 ? 1 : 0)
-    }
+    _ = ripple(&lhs.limbs, rhs.limbs, UInt64.subtractingReportingOverflow)
     lhs.normalize()
   }
 
@@ -136,6 +114,30 @@ public struct BigUInt: Hashable, Comparable, Sendable, CustomStringConvertible,
     var result = lhs
     result -= rhs
     return result
+  }
+
+  /// Combines `rhs` into `lhs` limb by limb, lowest first, with `step` (adding or subtracting with
+  /// overflow) and a carry (or borrow) of 0 or 1 passed upward; stops once `rhs` and the carry are
+  /// used up. `lhs` must have at least as many limbs as `rhs`.
+  /// - Returns: the carry (or borrow) out of the top limb.
+  /// - Complexity: O(number of limbs).
+  @inline(__always)
+  private static func ripple(
+    _ lhs: inout [UInt64], _ rhs: [UInt64], _ step: (UInt64) -> (UInt64) -> (partialValue: UInt64, overflow: Bool)
+  ) -> UInt64 {
+    var carry: UInt64 = 0
+    for index in 0..<lhs.count {
+      let operand = index < rhs.count ? rhs[index] : 0
+      if operand == 0 && carry == 0 {
+        if index >= rhs.count { break }
+        continue
+      }
+      let (partial, overflow1) = step(lhs[index])(operand)
+      let (result, overflow2) = step(partial)(carry)
+      lhs[index] = result
+      carry = (overflow1 ? 1 : 0) + (overflow2 ? 1 : 0)
+    }
+    return carry
   }
 
   // MARK: Multiplication and division
