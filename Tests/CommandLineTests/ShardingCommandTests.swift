@@ -259,7 +259,11 @@ final class ShardingCommandTests: XCTestCase {
     for (run, output) in [(command, "out.json"), (rank, "rank.json")] {
       let reference = directory.appendingPathComponent("reference-\(run[0])")
       try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
+      // The kill moments are fractions of the uninterrupted run's wall time on this machine, so
+      // a fast idle machine does not finish before the first kill (fixed delays of 0.2-1.5 s did).
+      let started = Date()
       try succeed(run, in: reference)
+      let uninterrupted = Date().timeIntervalSince(started)
       let journaled = run + ["--journal", "\(run[0]).journal"]
       var killed = 0
       for _ in 0..<6 {
@@ -271,7 +275,7 @@ final class ShardingCommandTests: XCTestCase {
         environment["RESNET_LESION_DATA"] = TestFiles.notebooksData().path
         process.environment = environment
         try process.run()
-        usleep(UInt32.random(in: 200_000...1_500_000, using: &generator))
+        usleep(UInt32(uninterrupted * Double.random(in: 0.1...0.7, using: &generator) * 1_000_000))
         if process.isRunning {
           kill(process.processIdentifier, SIGKILL)
           killed += 1
