@@ -155,11 +155,8 @@ final class ConvolutionKernelTests: XCTestCase {
   /// instead of images. Fast against naive with 2 and 3 threads (several panels, a partial last
   /// panel, strided, 1×1).
   func testSmallBatchSplitsMatchNaive() {
-    let saved = EngineThreads.count
-    defer { EngineThreads.count = saved }
     var random = SplitMix64(seed: 5)
-    for threads in [2, 3] {
-      EngineThreads.count = threads
+    forEachThreadCount([2, 3]) { _ in
       for g in [
         geometry(batch: 1, size: 16, inputChannels: 16, outputChannels: 16, kernel: 3, padding: 1),
         geometry(batch: 1, size: 8, inputChannels: 64, outputChannels: 64, kernel: 3, padding: 1),

@@ -16,16 +16,6 @@ final class NormalizationKernelTests: XCTestCase {
   func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
   func bits(_ a: [Double]) -> [UInt64] { a.map(\.bitPattern) }
 
-  /// Runs `body` with `EngineThreads.count` set to 1, 2 and 3.
-  func forEachThreadCount(_ body: (Int) throws -> Void) rethrows {
-    let saved = EngineThreads.count
-    defer { EngineThreads.count = saved }
-    for threads in [1, 2, 3] {
-      EngineThreads.count = threads
-      try body(threads)
-    }
-  }
-
   func testChannelMomentsEqualNaiveTwin() {
     var random = SplitMix64(seed: 21)
     for (rows, channels) in shapes {

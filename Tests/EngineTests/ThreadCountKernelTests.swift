@@ -84,10 +84,7 @@ final class ThreadCountKernelTests: XCTestCase {
     var random = SplitMix64(seed: 13)
     let batch = 2 * InferenceSession.imageGroup + 1
     let input = Tensor(shape: [batch, 12, 12, 3], scalars: random.floats(batch * 12 * 12 * 3))
-    let saved = EngineThreads.count
-    defer { EngineThreads.count = saved }
-    for threads in [1, 2, 3] {
-      EngineThreads.count = threads
+    try forEachThreadCount { threads in
       let session = try InferenceSession(network)
       let lesion = try InferenceSession(lesioned, reusing: session)
       for (name, s) in [("intact", session), ("block 2 deleted", lesion)] {
