@@ -353,11 +353,12 @@ public final class Trainer {
     let stepNetwork = dropped.isEmpty ? network : try network.deletingBlocks(dropped)
     let pass = try stepNetwork.forward(input, mode: .training)
     let (loss, dLogits) = try softmaxCrossEntropy(logits: pass.logits, labels: labels)
-    let gradients = stepNetwork.backward(
-      pass, logitsGradient: dLogits,
-      options: BackwardOptions(restrictedTo: chosen, parameterGradients: true, inputGradient: false))
     let correct = Trainer.correctCount(logits: pass.logits, labels: labels)
     network.updateRunningStatistics(from: pass)
+    // The pass's only copy goes to backward, which releases each block's activations when done.
+    let gradients = stepNetwork.backward(
+      consume pass, logitsGradient: dLogits,
+      options: BackwardOptions(restrictedTo: chosen, parameterGradients: true, inputGradient: false))
     return (StepResult(loss: loss, correct: correct), gradients.parameters)
   }
 

@@ -67,6 +67,50 @@ final class NormalizationKernelTests: XCTestCase {
     }
   }
 
+  /// A block's last batch norm, addition and ReLU in one pass: the naive twin's bits, and the
+  /// bits of the three passes it replaces (affine, `add(addend, ·)`, `relu`), also when y is the
+  /// addend's buffer.
+  func testChannelAffineWithAddendEqualsNaiveTwinAndTheThreePasses() {
+    var random = SplitMix64(seed: 23)
+    for (rows, channels) in shapes {
+      var x = random.floats(rows * channels)
+      var addend = random.floats(rows * channels)
+      // A sum of exactly −0 (−0 + −0), an exact zero (1 + −1) and a NaN.
+      (x[0], addend[0]) = (-0.0, -0.0)
+      (x[channels], addend[channels]) = (1, -1)
+      x[2 * channels] = .nan
+      var scale = random.floats(channels)
+      var shift = random.floats(channels)
+      (scale[0], shift[0]) = (1, -0.0)
+      for relu in [false, true] {
+        var expected = [Float](repeating: .nan, count: x.count)
+        Kernels.naiveChannelAffine(
+          rows: rows, channels: channels, x: x, scale: scale, shift: shift, addend: addend, relu: relu,
+          y: &expected)
+        var threePasses = [Float](repeating: .nan, count: x.count)
+        Kernels.naiveChannelAffine(rows: rows, channels: channels, x: x, scale: scale, shift: shift, relu: false, y: &threePasses)
+        threePasses.withUnsafeMutableBufferPointer { y in
+          Kernels.add(count: y.count, addend, y.baseAddress!, y: y.baseAddress!)
+          if relu { Kernels.relu(count: y.count, x: y.baseAddress!, y: y.baseAddress!) }
+        }
+        XCTAssertEqual(bits(threePasses), bits(expected), "three passes, \(rows)×\(channels), relu \(relu)")
+        forEachThreadCount { threads in
+          var found = [Float](repeating: .nan, count: x.count)
+          Kernels.channelAffine(
+            rows: rows, channels: channels, x: x, scale: scale, shift: shift, addend: addend, relu: relu, y: &found)
+          XCTAssertEqual(bits(found), bits(expected), "\(rows)×\(channels), relu \(relu), \(threads) threads")
+          var inPlace = addend
+          inPlace.withUnsafeMutableBufferPointer { y in
+            Kernels.channelAffine(
+              rows: rows, channels: channels, x: x, scale: scale, shift: shift, addend: y.baseAddress!,
+              relu: relu, y: y.baseAddress!)
+          }
+          XCTAssertEqual(bits(inPlace), bits(expected), "into the addend, \(rows)×\(channels), relu \(relu), \(threads) threads")
+        }
+      }
+    }
+  }
+
   func testTrainingBackwardEqualsNaiveTwinWithAndWithoutMaskAlsoInPlace() {
     var random = SplitMix64(seed: 23)
     for (rows, channels) in shapes {

@@ -10,17 +10,21 @@ extension Kernels {
     return (0..<ranges).map { r in (rows * r / ranges)..<(rows * (r + 1) / ranges) }
   }
 
-  /// `channelAffine`, naive reference: y = relu?(x · scale[c] + shift[c]), relu as `max(v, 0)`.
+  /// `channelAffine`, naive reference: y = relu?(addend + (x · scale[c] + shift[c])), relu as
+  /// `max(v, 0)`.
   ///
-  /// x, y (M, C); scale, shift (C). `y` may alias `x`.
+  /// x, y, addend (M, C); scale, shift (C). `y` may alias `x` or `addend`.
   static func naiveChannelAffine(
     rows: Int, channels: Int, x: UnsafePointer<Float>, scale: UnsafePointer<Float>,
-    shift: UnsafePointer<Float>, relu: Bool, y: UnsafeMutablePointer<Float>
+    shift: UnsafePointer<Float>, addend: UnsafePointer<Float>? = nil, relu: Bool,
+    y: UnsafeMutablePointer<Float>
   ) {
     for m in 0..<rows {
       for c in 0..<channels {
-        let v = x[m * channels + c] * scale[c] + shift[c]
-        y[m * channels + c] = relu ? max(v, 0) : v
+        let i = m * channels + c
+        var v = x[i] * scale[c] + shift[c]
+        if let addend { v = addend[i] + v }
+        y[i] = relu ? max(v, 0) : v
       }
     }
   }

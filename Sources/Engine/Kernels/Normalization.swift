@@ -22,12 +22,16 @@ func parallelChannelRanges(rows: Int, channels: Int, _ body: (Int, Range<Int>, R
 }
 
 extension Kernels {
-  /// Per-channel affine map with optional ReLU: y = relu?(x · scale[c] + shift[c]).
+  /// Per-channel affine map, optionally plus an addend, with optional ReLU:
+  /// y = relu?(addend + (x · scale[c] + shift[c])).
   ///
-  /// x, y (M, C) where M = N·H·W; scale, shift (C). `y` may alias `x`.
+  /// x, y, addend (M, C) where M = N·H·W; scale, shift (C). `y` may alias `x` or `addend`.
+  /// With an addend it is a residual block's last batch norm, its addition and its ReLU in one
+  /// pass: the same bits as `channelAffine` then `add(addend, ·)` then `relu`.
   static func channelAffine(
     rows: Int, channels: Int, x: UnsafePointer<Float>, scale: UnsafePointer<Float>,
-    shift: UnsafePointer<Float>, relu: Bool, y: UnsafeMutablePointer<Float>
+    shift: UnsafePointer<Float>, addend: UnsafePointer<Float>? = nil, relu: Bool,
+    y: UnsafeMutablePointer<Float>
   ) {
     let chunks = rows >= 256 ? EngineThreads.count * 4 : 1
     parallelFor(chunks) { chunk in
@@ -41,6 +45,7 @@ extension Kernels {
           let base = m * channels
           for c in stride(from: 0, to: channels, by: 16) {
             var v = loadPanel(x + base + c) * loadPanel(scale + c) + loadPanel(shift + c)
+            if let addend { v = loadPanel(addend + base + c) + v }
             if relu { v.replace(with: SIMD16<Float>(), where: v .<= SIMD16<Float>()) }
             storePanel(v, y + base + c)
           }
@@ -49,7 +54,12 @@ extension Kernels {
       }
       for m in start..<end {
         let base = m * channels
-        if relu {
+        if let addend {
+          for c in 0..<channels {
+            let v = addend[base + c] + (x[base + c] * scale[c] + shift[c])
+            y[base + c] = relu ? max(v, 0) : v
+          }
+        } else if relu {
           for c in 0..<channels { y[base + c] = max(x[base + c] * scale[c] + shift[c], 0) }
         } else {
           for c in 0..<channels { y[base + c] = x[base + c] * scale[c] + shift[c] }

@@ -50,9 +50,14 @@ extension Network {
   /// Back-propagates `logitsGradient` (N, classCount) through a recorded forward pass of this
   /// network.
   ///
+  /// Consumes the pass: each block's activations are released as soon as its backward is done,
+  /// so a caller that hands over its only copy (`backward(consume pass, …)`) holds the recorded
+  /// activations of the blocks not yet reached plus one block's gradients, never all records and
+  /// all gradients at once.
+  ///
   /// - Precondition: `pass` was recorded by `forward(_:mode:recording: true)` on this network.
   /// - Complexity: about the cost of the forward pass for the branches that carry gradient.
-  public func backward(_ pass: ForwardPass, logitsGradient: Tensor, options: BackwardOptions = BackwardOptions()) -> Gradients {
+  public func backward(_ pass: consuming ForwardPass, logitsGradient: Tensor, options: BackwardOptions = BackwardOptions()) -> Gradients {
     precondition(pass.blocks.count == blocks.count && !pass.pooled.isEmpty, "backward needs a recorded forward pass of the same network")
     let batch = pass.batch
     let wantParameters = options.parameterGradients
@@ -105,8 +110,12 @@ extension Network {
       let mask =
         !options.blockOutputGradients && earlier >= 0 && blocks[earlier].activationAfterAddition
         ? pass.blocks[earlier].output : nil
+      // The block's records leave the pass here and are released when its backward returns (its
+      // input stays alive as the previous block's output).
+      var record = BlockRecord(input: [])
+      swap(&record, &pass.blocks[index])
       (dy, dyMasked) = backBlock(
-        block, pass.blocks[index], consume dy, batch: batch, mode: pass.mode, branchActive: active,
+        block, consume record, consume dy, batch: batch, mode: pass.mode, branchActive: active,
         shortcutActive: shortcutActive, parameters: store, inputMasked: dyMasked, outputMask: mask)
     }
     let stemShape = stemOutputShape
@@ -135,7 +144,7 @@ extension Network {
   /// `outputMask` (the previous block's output, when it ends in a ReLU): applied, when the input
   /// gradient is a sum this function computes, in the same pass (`Kernels.maskedAdd`).
   func backBlock(
-    _ block: ResidualBlock, _ record: BlockRecord, _ dOut: consuming [Float], batch: Int, mode: NormalizationMode,
+    _ block: ResidualBlock, _ record: consuming BlockRecord, _ dOut: consuming [Float], batch: Int, mode: NormalizationMode,
     branchActive: Bool, shortcutActive: Bool = true, parameters: ParameterGradientStore?,
     inputMasked: Bool = false, outputMask: [Float]? = nil
   ) -> (gradient: [Float], masked: Bool) {

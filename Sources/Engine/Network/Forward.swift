@@ -39,6 +39,13 @@ struct BlockRecord {
   var output: [Float] = []
 }
 
+/// A block's addition and activation, run by the branch's last batch norm in its own pass:
+/// output = relu?(addend + batchNorm(x)). addend (N, H, W, C) of the block's output shape.
+struct ResidualEpilogue {
+  var addend: [Float]
+  var relu: Bool
+}
+
 /// The result of a forward pass: logits, and what backward needs.
 public struct ForwardPass: Sendable {
   /// (N, classCount).
@@ -176,7 +183,6 @@ extension Network {
     statistics: inout [String: (mean: [Float], variance: [Float])]
   ) -> ([Float], BlockRecord) {
     var record = BlockRecord(input: recording ? x : [])
-    let count = batch * block.outputShape.count
     var pre = x
     var preShape = block.inputShape
     let needsPre = !block.isBranchDeleted || block.shortcutUsesPreActivation
@@ -187,6 +193,18 @@ extension Network {
         recording: recording, records: &records, statistics: &statistics)
       record.preActivation = records
       if recording { record.preActivated = pre }
+    }
+    if block.fusesTail {
+      // The shortcut first, so that the branch's last batch norm adds it and applies the block's
+      // ReLU in its own pass.
+      let sum = elementwiseShortcut(block, x, batch: batch)
+      var records: [LayerRecord] = []
+      let (y, _) = runLayers(
+        block.branch, pre, preShape, batch: batch, mode: mode, recording: recording, records: &records,
+        statistics: &statistics, epilogue: ResidualEpilogue(addend: sum, relu: block.activationAfterAddition))
+      record.branch = records
+      if recording && block.activationAfterAddition { record.output = y }
+      return (y, record)
     }
     var branchOutput: [Float]? = nil
     if !block.isBranchDeleted {
@@ -205,17 +223,8 @@ extension Network {
     switch block.shortcut {
     case .none:
       return (branchOutput ?? x, record)
-    case .identity:
-      sum = x
-    case .subsampleAndPad(let stride, let before, let after):
-      let s = block.inputShape
-      sum = uninitializedFloats(count) { y in
-        x.withUnsafeBufferPointer {
-          Kernels.subsampleAndPad(
-            batch: batch, height: s.height, width: s.width, channels: s.channels, stride: stride,
-            before: before, after: after, x: $0.baseAddress!, y: y)
-        }
-      }
+    case .identity, .subsampleAndPad:
+      sum = elementwiseShortcut(block, x, batch: batch)
     case .projection(let layers):
       var records: [LayerRecord] = []
       let source = block.shortcutUsesPreActivation ? pre : x
@@ -225,6 +234,7 @@ extension Network {
         statistics: &statistics)
       record.shortcut = records
     }
+    let count = batch * block.outputShape.count
     if var branch = branchOutput.take() {
       // The branch output is this block's own buffer; the shortcut may be shared (the block input).
       branch.withUnsafeMutableBufferPointer { b in
@@ -242,11 +252,34 @@ extension Network {
     return (sum, record)
   }
 
+  /// The shortcut of a block whose shortcut is the identity (x itself, shared) or the option-A
+  /// subsample-and-pad: x (N, H, W, C) → (N, P, Q, K) of the block's output shape.
+  func elementwiseShortcut(_ block: ResidualBlock, _ x: [Float], batch: Int) -> [Float] {
+    switch block.shortcut {
+    case .identity:
+      return x
+    case .subsampleAndPad(let stride, let before, let after):
+      let s = block.inputShape
+      return uninitializedFloats(batch * block.outputShape.count) { y in
+        x.withUnsafeBufferPointer {
+          Kernels.subsampleAndPad(
+            batch: batch, height: s.height, width: s.width, channels: s.channels, stride: stride,
+            before: before, after: after, x: $0.baseAddress!, y: y)
+        }
+      }
+    case .none, .projection:
+      preconditionFailure("elementwiseShortcut needs an identity or subsample-and-pad shortcut")
+    }
+  }
+
   /// Runs layers in order on x (N, H, W, C); returns the output and its shape.
+  ///
+  /// `epilogue`: when given, the last layer must be a batch norm, which adds the epilogue's addend
+  /// to its output and applies its ReLU in the same pass (a block's tail; `ResidualBlock.fusesTail`).
   func runLayers(
     _ layers: [Layer], _ input: [Float], _ inputShape: FeatureShape, batch: Int,
     mode: NormalizationMode, recording: Bool, records: inout [LayerRecord],
-    statistics: inout [String: (mean: [Float], variance: [Float])]
+    statistics: inout [String: (mean: [Float], variance: [Float])], epilogue: ResidualEpilogue? = nil
   ) -> ([Float], FeatureShape) {
     var x = input
     var shape = inputShape
@@ -316,16 +349,24 @@ extension Network {
             }
           )
         }
-        // A following ReLU runs in the same pass (same values as two passes).
+        // A following ReLU runs in the same pass (same values as two passes), and so do a block's
+        // addition and ReLU after its last batch norm.
+        let tail = index == layers.count ? epilogue : nil
         let fusedReLU = index < layers.count && layers[index].isReLU
         let output = uninitializedFloats(x.count) { y in
           x.withUnsafeBufferPointer { xp in
-            Kernels.channelAffine(
-              rows: rows, channels: shape.channels, x: xp.baseAddress!, scale: scale, shift: shift,
-              relu: fusedReLU, y: y)
+            withOptionalPointer(tail?.addend) { addend in
+              Kernels.channelAffine(
+                rows: rows, channels: shape.channels, x: xp.baseAddress!, scale: scale, shift: shift,
+                addend: addend, relu: fusedReLU || tail?.relu == true, y: y)
+            }
           }
         }
         x = output
+        if tail != nil && recording {
+          record.scale = scale
+          record.shift = shift
+        }
         if fusedReLU {
           index += 1
           if recording {

@@ -97,6 +97,17 @@ public struct ResidualBlock: Sendable, Equatable {
     return false
   }
 
+  /// Whether the forward pass runs the block's tail (last batch norm, addition, ReLU) in one pass:
+  /// an active branch ending in a batch norm, unscaled, with an identity or subsample-and-pad
+  /// shortcut.
+  var fusesTail: Bool {
+    guard !isBranchDeleted, branchScale == 1, case .batchNorm = branch.last else { return false }
+    switch shortcut {
+    case .identity, .subsampleAndPad: return true
+    case .none, .projection: return false
+    }
+  }
+
   /// Whether deleting the block leaves a runnable network.
   public var isDeletable: Bool { isResidual || inputShape == outputShape }
 
