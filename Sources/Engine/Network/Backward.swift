@@ -106,6 +106,7 @@ extension Network {
       }
       let active = options.restrictedTo.map { $0.contains(block.number) } ?? true
       let shortcutActive = !(options.restrictedTo != nil && options.chosenBranchesOnly && active && !block.isBranchDeleted)
+      pass.restoreInputs(throughBlock: index, network: self)
       let earlier = index - 1
       let mask =
         !options.blockOutputGradients && earlier >= 0 && blocks[earlier].activationAfterAddition

@@ -30,6 +30,9 @@ struct LayerRecord {
 /// What one block saw in a recorded forward pass.
 struct BlockRecord {
   var input: [Float]
+  /// The input was dropped after the forward pass (with its first layer's copy and the previous
+  /// block's output) and is recomputed in backward (`ForwardPass.restoreInputs`).
+  var inputDropped = false
   var preActivation: [LayerRecord] = []
   var preActivated: [Float] = []
   var branch: [LayerRecord] = []
@@ -114,9 +117,12 @@ extension Network {
       statistics: &stats)
     pass.stem = records
     if recording { pass.blocks.reserveCapacity(blocks.count) }
-    for block in blocks {
+    for (index, block) in blocks.enumerated() {
       let (output, record) = runBlock(block, x, batch: batch, mode: mode, recording: recording, statistics: &stats)
-      if recording { pass.blocks.append(record) }
+      if recording {
+        pass.blocks.append(record)
+        if recomputesInput(ofBlock: index) { pass.dropInput(ofBlock: index) }
+      }
       x = output
       shape = block.outputShape
     }
@@ -364,6 +370,7 @@ extension Network {
         }
         x = output
         if tail != nil && recording {
+          // What recomputing the block's output needs (`Network.recomputeBlockOutput`).
           record.scale = scale
           record.shift = shift
         }

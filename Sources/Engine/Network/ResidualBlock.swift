@@ -99,7 +99,8 @@ public struct ResidualBlock: Sendable, Equatable {
 
   /// Whether the forward pass runs the block's tail (last batch norm, addition, ReLU) in one pass:
   /// an active branch ending in a batch norm, unscaled, with an identity or subsample-and-pad
-  /// shortcut.
+  /// shortcut. Such a block's output can also be recomputed from its input and the batch norm's
+  /// recorded input (`Network.recomputeBlockOutput`).
   var fusesTail: Bool {
     guard !isBranchDeleted, branchScale == 1, case .batchNorm = branch.last else { return false }
     switch shortcut {
