@@ -21,6 +21,24 @@ func parallelChannelRanges(rows: Int, channels: Int, _ body: (Int, Range<Int>, R
   }
 }
 
+/// Eight doubles from `pointer` (unaligned).
+@inline(__always)
+func loadDoubles(_ pointer: UnsafePointer<Double>) -> SIMD8<Double> {
+  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Double>.self)
+}
+
+@inline(__always)
+func storeDoubles(_ value: SIMD8<Double>, _ pointer: UnsafeMutablePointer<Double>) {
+  UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Double>.self)
+}
+
+/// Sixteen floats as two vectors of eight doubles (exact), lanes 0–7 and 8–15: two vector
+/// conversions (`vcvtps2pd`).
+@inline(__always)
+func widen(_ v: SIMD16<Float>) -> (SIMD8<Double>, SIMD8<Double>) {
+  (SIMD8<Double>(v.lowHalf), SIMD8<Double>(v.highHalf))
+}
+
 extension Kernels {
   /// Per-channel affine map, optionally plus an addend, with optional ReLU:
   /// y = relu?(addend + (x · scale[c] + shift[c])).
@@ -81,9 +99,22 @@ extension Kernels {
       let base = p.baseAddress!
       parallelChannelRanges(rows: rows, channels: channels) { r, range, cs in
         let sums = base + r * channels
+        // 16 channels per vector in Double, rows in order: each channel's sum in the scalar
+        // loop's order (the same bits), then the channels left over.
+        let vectorEnd = cs.lowerBound + (cs.count / 16) * 16
+        for c in stride(from: cs.lowerBound, to: vectorEnd, by: 16) {
+          var (low, high) = (loadDoubles(sums + c), loadDoubles(sums + c + 8))
+          for m in range {
+            let (l, h) = widen(loadPanel(x + m * channels + c))
+            low += l
+            high += h
+          }
+          storeDoubles(low, sums + c)
+          storeDoubles(high, sums + c + 8)
+        }
         for m in range {
           let row = m * channels
-          for c in cs { sums[c] += Double(x[row + c]) }
+          for c in vectorEnd..<cs.upperBound { sums[c] += Double(x[row + c]) }
         }
       }
     }
@@ -96,9 +127,22 @@ extension Kernels {
       mean.withUnsafeBufferPointer { mu in
         parallelChannelRanges(rows: rows, channels: channels) { r, range, cs in
           let squares = base + r * channels
+          let vectorEnd = cs.lowerBound + (cs.count / 16) * 16
+          for c in stride(from: cs.lowerBound, to: vectorEnd, by: 16) {
+            var (low, high) = (loadDoubles(squares + c), loadDoubles(squares + c + 8))
+            let (muLow, muHigh) = (loadDoubles(mu.baseAddress! + c), loadDoubles(mu.baseAddress! + c + 8))
+            for m in range {
+              let (l, h) = widen(loadPanel(x + m * channels + c))
+              let (dl, dh) = (l - muLow, h - muHigh)
+              low += dl * dl
+              high += dh * dh
+            }
+            storeDoubles(low, squares + c)
+            storeDoubles(high, squares + c + 8)
+          }
           for m in range {
             let row = m * channels
-            for c in cs {
+            for c in vectorEnd..<cs.upperBound {
               let d = Double(x[row + c]) - mu[c]
               squares[c] += d * d
             }
