@@ -256,7 +256,7 @@ extension Network {
         let g = conv.geometry(batch: batch, input: shape)
         var input = record.input
         if record.recomputed {
-          restored = recomputeReLUOutput(records[index - 2], batch: batch)
+          restored = records[index - 2].recomputedOutput(batch: batch, relu: true)
           input = restored
         }
         if let parameters {
@@ -347,23 +347,6 @@ extension Network {
 /// Collects parameter gradients during a backward pass.
 final class ParameterGradientStore {
   var values: [String: [Float]] = [:]
-}
-
-/// relu(x·scale + shift) for a batch norm's record: the output of it and the ReLU after it, the
-/// same bits as the forward pass computed.
-///
-/// record: a batch norm's, with input (M, C) and scale, shift (C) → (M, C).
-/// - Complexity: O(M·C), one pass.
-func recomputeReLUOutput(_ record: LayerRecord, batch: Int) -> [Float] {
-  let shape = record.shape
-  precondition(record.scale.count == shape.channels, "a recomputed activation needs its batch norm's scale and shift")
-  return uninitializedFloats(record.input.count) { y in
-    record.input.withUnsafeBufferPointer { x in
-      Kernels.channelAffine(
-        rows: batch * shape.height * shape.width, channels: shape.channels, x: x.baseAddress!,
-        scale: record.scale, shift: record.shift, relu: true, y: y)
-    }
-  }
 }
 
 /// Runs `body` with a pointer to the array's elements, or nil.

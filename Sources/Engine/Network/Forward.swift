@@ -75,6 +75,27 @@ extension Layer {
 }
 extension BlockRecord: @unchecked Sendable {}
 
+/// relu?(addend + (x·scale + shift)) per channel, as a new array: a batch norm's output, with
+/// the ReLU after it or a block's addition and ReLU fused in.
+///
+/// x, addend (M, C) with M = rows; scale, shift (C) → (M, C). The forward pass and both of
+/// backward's recomputations (`LayerRecord.recomputedOutput`) call this one function, so a
+/// recomputed activation has the forward pass's bits.
+/// - Complexity: O(M·C), one pass.
+func affineOutput(
+  _ x: [Float], rows: Int, channels: Int, scale: [Float], shift: [Float], addend: [Float]? = nil, relu: Bool
+) -> [Float] {
+  uninitializedFloats(x.count) { y in
+    x.withUnsafeBufferPointer { xp in
+      withOptionalPointer(addend) { a in
+        Kernels.channelAffine(
+          rows: rows, channels: channels, x: xp.baseAddress!, scale: scale, shift: shift, addend: a, relu: relu,
+          y: y)
+      }
+    }
+  }
+}
+
 /// Allocates an uninitialized float buffer of `count` elements; the caller writes every element.
 @inline(__always)
 func uninitializedFloats(_ count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
@@ -359,16 +380,9 @@ extension Network {
         // addition and ReLU after its last batch norm.
         let tail = index == layers.count ? epilogue : nil
         let fusedReLU = index < layers.count && layers[index].isReLU
-        let output = uninitializedFloats(x.count) { y in
-          x.withUnsafeBufferPointer { xp in
-            withOptionalPointer(tail?.addend) { addend in
-              Kernels.channelAffine(
-                rows: rows, channels: shape.channels, x: xp.baseAddress!, scale: scale, shift: shift,
-                addend: addend, relu: fusedReLU || tail?.relu == true, y: y)
-            }
-          }
-        }
-        x = output
+        x = affineOutput(
+          x, rows: rows, channels: shape.channels, scale: scale, shift: shift, addend: tail?.addend,
+          relu: fusedReLU || tail?.relu == true)
         if tail != nil && recording {
           // What recomputing the block's output needs (`Network.recomputeBlockOutput`).
           record.scale = scale

@@ -34,23 +34,26 @@ extension Network {
   /// The output of block `index` recomputed from its input x (N, H, W, C) and its record: the
   /// bits its forward pass produced.
   ///
-  /// - Precondition: the block fuses its tail (`ResidualBlock.fusesTail`) and its record holds
-  ///   the last batch norm's input, scale and shift.
+  /// - Precondition: the block fuses its tail (`ResidualBlock.fusesTail`).
   func recomputeBlockOutput(_ index: Int, input x: [Float], record: BlockRecord, batch: Int) -> [Float] {
     let block = blocks[index]
-    let norm = record.branch[record.branch.count - 1]
-    precondition(block.fusesTail && norm.scale.count == norm.shape.channels, "block \(index) cannot recompute its output")
-    let sum = elementwiseShortcut(block, x, batch: batch)
-    return uninitializedFloats(norm.input.count) { y in
-      norm.input.withUnsafeBufferPointer { z in
-        sum.withUnsafeBufferPointer { s in
-          Kernels.channelAffine(
-            rows: batch * norm.shape.height * norm.shape.width, channels: norm.shape.channels,
-            x: z.baseAddress!, scale: norm.scale, shift: norm.shift, addend: s.baseAddress!,
-            relu: block.activationAfterAddition, y: y)
-        }
-      }
-    }
+    precondition(block.fusesTail, "block \(index) cannot recompute its output")
+    return record.branch[record.branch.count - 1].recomputedOutput(
+      batch: batch, addend: elementwiseShortcut(block, x, batch: batch), relu: block.activationAfterAddition)
+  }
+}
+
+extension LayerRecord {
+  /// A batch norm's output recomputed from its record (input (M, C), scale and shift (C)), with
+  /// the ReLU after it or the block's addition and ReLU fused in as the forward pass ran them:
+  /// the same bits (`affineOutput`).
+  ///
+  /// - Complexity: O(M·C), one pass.
+  func recomputedOutput(batch: Int, addend: [Float]? = nil, relu: Bool) -> [Float] {
+    precondition(scale.count == shape.channels, "a recomputed activation needs its batch norm's scale and shift")
+    return affineOutput(
+      input, rows: batch * shape.height * shape.width, channels: shape.channels, scale: scale, shift: shift,
+      addend: addend, relu: relu)
   }
 }
 
