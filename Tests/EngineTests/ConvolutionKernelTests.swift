@@ -151,6 +151,24 @@ final class ConvolutionKernelTests: XCTestCase {
     }
   }
 
+  /// Panel counts around the wide tiles of AVX-512 builds (two 16-channel panels at a time):
+  /// 2, 3, 4 and 5 panels, full and partial, as output channels (forward, filter gradient) and as
+  /// input channels (input gradient); one thread and several, whole images per item, and tile
+  /// rows that end inside a tile. Other builds run the same cases on narrow tiles.
+  func testWideTilePanelCounts() {
+    var random = SplitMix64(seed: 6)
+    forEachThreadCount([1, 2, 3]) { _ in
+      for (inputChannels, outputChannels) in [(32, 32), (20, 40), (48, 48), (40, 64), (64, 80), (33, 17)] {
+        let g = geometry(
+          batch: 7, size: 5, width: 6, inputChannels: inputChannels, outputChannels: outputChannels,
+          kernel: 3, padding: 1)
+        check(
+          Case(geometry: g, useBias: true, useResidual: true, residualAliasesOutput: false, relu: true),
+          random: &random)
+      }
+    }
+  }
+
   /// Fewer images than 2 × threads: the kernels split panels, pixel tiles and scratch rows
   /// instead of images. Fast against naive with 2 and 3 threads (several panels, a partial last
   /// panel, strided, 1×1).

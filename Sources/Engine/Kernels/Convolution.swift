@@ -3,13 +3,14 @@
 // input (N, H, W, C), filter (R, S, C, K), output (N, P, Q, K) — see ConvolutionGeometry.
 //
 // - Forward: each image is copied into a zero-padded scratch image, the filter is repacked into
-//   16-output-channel panels, and a 6-pixel × 16-channel tile of sums is kept in registers while
-//   (r, s, c) runs (Convolution+Microkernels.swift). Bias, residual and ReLU are applied when the
+//   16-output-channel panels, and a tile of sums (6 pixels × 16 channels on AVX2; 8 × 16, or 8 × 32
+//   over two panels, on AVX-512) is kept in registers while (r, s, c) runs
+//   (Convolution+Microkernels.swift). Bias, residual and ReLU are applied when the
 //   tile is stored.
 // - Input gradient: the same forward kernel run on the zero-padded output gradient with the
 //   filter flipped and transposed, once per stride² phase (each phase uses only the filter taps
 //   that reach it, so no work is spent on the zeros of a dilated gradient).
-// - Filter gradient: a 6-filter-row × 16-channel tile of sums over every output pixel; images
+// - Filter gradient: a tile of sums (filter rows × 16 or 32 channels) over every output pixel; images
 //   are split into at most 16 fixed groups (independent of the thread count) whose partial sums
 //   are added in group order, so results are bit-identical for any thread count and schedule.
 //
@@ -242,7 +243,10 @@ extension Kernels {
     }
     let tileRows = convolutionTileRows
     let rowTiles = (filterRows + tileRows - 1) / tileRows
-    let tasks = rowTiles * panels
+    // A task is a tile of filter rows × one panel, or two panels in a wide tile.
+    let panelGroups = convolutionWideTiles ? (panels + 1) / 2 : panels
+    let panelsPerGroup = convolutionWideTiles ? 2 : 1
+    let tasks = rowTiles * panelGroups
     // Fixed image groups (a function of the shapes only, never of the thread count) →
     // deterministic summation order. At most 16 groups, and at most 8 M floats of partial sums.
     let groups = max(1, min(N, 16, (8 << 20) / (filterRows * paddedK)))
@@ -285,23 +289,42 @@ extension Kernels {
         }
         let first = n == imageRange.lowerBound
         for task in taskRange {
-          let rowTile = task / panels
-          let panel = task - rowTile * panels
+          let rowTile = task / panelGroups
+          let panel = (task - rowTile * panelGroups) * panelsPerGroup
           let j0 = rowTile * tileRows
           let count = min(tileRows, filterRows - j0)
           let k0 = panel * convolutionPanelWidth
-          var t = ConvolutionTile()
-          if !first {
-            for i in 0..<count { t[i] = loadPanel(part + (j0 + i) * paddedK + k0) }
-          }
           @inline(__always) func x(_ i: Int) -> UnsafePointer<Float> {
             image + rowOffsets[j0 + min(i, count - 1)]
           }
-          filterGradientTile(
-            &t, ConvolutionTileSources(x), outputHeight: P, outputWidth: Q,
-            pixelRowStep: g.stride * rowStride, pixelStep: g.stride * C,
-            gradient: gradient + k0, gradientStride: gradientStride)
-          for i in 0..<count { storePanel(t[i], part + (j0 + i) * paddedK + k0) }
+          if panel + 1 < panels && panelsPerGroup == 2 {
+            let k1 = k0 + convolutionPanelWidth
+            var (t, u) = (ConvolutionTile(), ConvolutionTile())
+            if !first {
+              for i in 0..<count {
+                t[i] = loadPanel(part + (j0 + i) * paddedK + k0)
+                u[i] = loadPanel(part + (j0 + i) * paddedK + k1)
+              }
+            }
+            filterGradientTileWide(
+              &t, &u, ConvolutionTileSources(x), outputHeight: P, outputWidth: Q,
+              pixelRowStep: g.stride * rowStride, pixelStep: g.stride * C,
+              gradient: gradient + k0, gradientStride: gradientStride)
+            for i in 0..<count {
+              storePanel(t[i], part + (j0 + i) * paddedK + k0)
+              storePanel(u[i], part + (j0 + i) * paddedK + k1)
+            }
+          } else {
+            var t = ConvolutionTile()
+            if !first {
+              for i in 0..<count { t[i] = loadPanel(part + (j0 + i) * paddedK + k0) }
+            }
+            filterGradientTile(
+              &t, ConvolutionTileSources(x), outputHeight: P, outputWidth: Q,
+              pixelRowStep: g.stride * rowStride, pixelStep: g.stride * C,
+              gradient: gradient + k0, gradientStride: gradientStride)
+            for i in 0..<count { storePanel(t[i], part + (j0 + i) * paddedK + k0) }
+          }
         }
       }
     }
@@ -366,54 +389,70 @@ extension Kernels {
       }
     }
 
-    // One image, a range of panels × a range of pixel tiles.
+    // One image, a range of panels × a range of pixel tiles; two panels at a time in wide tiles
+    // (convolutionWideTiles) while two remain in the range.
     func run(_ image: UnsafePointer<Float>, _ n: Int, _ panelRange: Range<Int>, _ tileRange: Range<Int>) {
       let imageOutput = n * outputLayout.imageStride
-      for panel in panelRange {
-        let w = packedFilter + panel * panelStride
-        let k0 = panel * convolutionPanelWidth
+      // Bias, residual and ReLU for output pixel m, channels k0..<k0 + 16, then the store.
+      @inline(__always) func store(_ sum: SIMD16<Float>, _ m: Int, _ k0: Int, _ b: SIMD16<Float>) {
         let width = min(convolutionPanelWidth, K - k0)
-        let b = bias.map { loadPanel($0 + k0) } ?? SIMD16<Float>()
-        // Bias, residual and ReLU for tile row `i` (output pixel m), then the store.
-        @inline(__always) func store(_ sum: SIMD16<Float>, _ m: Int) {
-          var v = sum + b
-          let o = outputOffsets[m] + imageOutput + k0
-          if width == convolutionPanelWidth {
-            if let residual { v += loadPanel(residual + o) }
-            if relu { v.replace(with: SIMD16<Float>(), where: v .< SIMD16<Float>()) }
-            storePanel(v, output + o)
-          } else {
-            for l in 0..<width {
-              var x = v[l]
-              if let residual { x += residual[o + l] }
-              output[o + l] = relu ? max(x, 0) : x
-            }
+        var v = sum + b
+        let o = outputOffsets[m] + imageOutput + k0
+        if width == convolutionPanelWidth {
+          if let residual { v += loadPanel(residual + o) }
+          if relu { v.replace(with: SIMD16<Float>(), where: v .< SIMD16<Float>()) }
+          storePanel(v, output + o)
+        } else {
+          for l in 0..<width {
+            var x = v[l]
+            if let residual { x += residual[o + l] }
+            output[o + l] = relu ? max(x, 0) : x
           }
         }
+      }
+      // The tile's `count` rows (output pixels m0, m0 + 1, …) of panel k0 / 16.
+      @inline(__always) func store(_ t: ConvolutionTile, _ m0: Int, _ count: Int, _ k0: Int) {
+        let b = bias.map { loadPanel($0 + k0) } ?? SIMD16<Float>()
+        if count == tileRows {
+          store(t.a0, m0, k0, b)
+          store(t.a1, m0 + 1, k0, b)
+          store(t.a2, m0 + 2, k0, b)
+          store(t.a3, m0 + 3, k0, b)
+          store(t.a4, m0 + 4, k0, b)
+          store(t.a5, m0 + 5, k0, b)
+          #if RESNET_LESION_AVX512
+            store(t.a6, m0 + 6, k0, b)
+            store(t.a7, m0 + 7, k0, b)
+          #endif
+        } else {
+          for i in 0..<count { store(t[i], m0 + i, k0, b) }
+        }
+      }
+      var panel = panelRange.lowerBound
+      while panel < panelRange.upperBound {
+        let w = packedFilter + panel * panelStride
+        let k0 = panel * convolutionPanelWidth
+        let wide = convolutionWideTiles && panel + 1 < panelRange.upperBound
         for tile in tileRange {
           let m0 = tile * tileRows
           let count = min(tileRows, pixels - m0)
           @inline(__always) func pixel(_ i: Int) -> UnsafePointer<Float> {
             image + sourceOffsets[m0 + min(i, count - 1)]
           }
-          let t = forwardTile(
-            ConvolutionTileSources(pixel), rowStride: rowStride,
-            kernelHeight: kernelHeight, rowLength: rowLength, panel: w)
-          if count == tileRows {
-            store(t.a0, m0)
-            store(t.a1, m0 + 1)
-            store(t.a2, m0 + 2)
-            store(t.a3, m0 + 3)
-            store(t.a4, m0 + 4)
-            store(t.a5, m0 + 5)
-            #if RESNET_LESION_AVX512
-              store(t.a6, m0 + 6)
-              store(t.a7, m0 + 7)
-            #endif
+          if wide {
+            let (t, u) = forwardTileWide(
+              ConvolutionTileSources(pixel), rowStride: rowStride, kernelHeight: kernelHeight,
+              rowLength: rowLength, panel: w, panelStride: panelStride)
+            store(t, m0, count, k0)
+            store(u, m0, count, k0 + convolutionPanelWidth)
           } else {
-            for i in 0..<count { store(t[i], m0 + i) }
+            let t = forwardTile(
+              ConvolutionTileSources(pixel), rowStride: rowStride, kernelHeight: kernelHeight,
+              rowLength: rowLength, panel: w)
+            store(t, m0, count, k0)
           }
         }
+        panel += wide ? 2 : 1
       }
     }
 
@@ -452,18 +491,21 @@ extension Kernels {
       }
       // Up to 4 items per thread, but none smaller than convolutionMinimumItemWork.
       let work = batch * pixels * panels * convolutionPanelWidth * kernelHeight * rowLength
+      // An item is one image × one panel (two in wide tiles) × a group of pixel tiles.
+      let panelsPerItem = convolutionWideTiles ? 2 : 1
+      let panelItems = (panels + panelsPerItem - 1) / panelsPerItem
       let wanted = max(1, min(4 * threads, work / convolutionMinimumItemWork))
-      let tileGroups = max(1, min(tiles, (wanted + batch * panels - 1) / (batch * panels)))
-      let items = batch * panels * tileGroups
+      let tileGroups = max(1, min(tiles, (wanted + batch * panelItems - 1) / (batch * panelItems)))
+      let items = batch * panelItems * tileGroups
       parallelFor(wanted == 1 ? 1 : items) { chunk in
         for item in (wanted == 1 ? 0..<items : chunk..<(chunk + 1)) {
-          let n = item / (panels * tileGroups)
-          let panel = (item / tileGroups) % panels
+          let n = item / (panelItems * tileGroups)
+          let panel = (item / tileGroups) % panelItems * panelsPerItem
           let group = item % tileGroups
           let image =
             scratch.map { UnsafePointer($0 + n * scratchCount) } ?? (source + n * sourceImage)
           run(
-            image, n, panel..<(panel + 1),
+            image, n, panel..<min(panels, panel + panelsPerItem),
             (group * tiles / tileGroups)..<((group + 1) * tiles / tileGroups))
         }
       }
