@@ -192,11 +192,16 @@ final class ConvolutionKernelTests: XCTestCase {
   /// The build's instruction set names its register tile (Package.swift chooses both).
   func testInstructionSetAndTileShape() {
     switch KernelInstructionSet.name {
-    case "AVX-512": XCTAssertEqual(convolutionTileRows, 8)
-    case "AVX2+FMA", "portable", "native": XCTAssertEqual(convolutionTileRows, 6)
+    case "AVX-512":
+      XCTAssertEqual(convolutionTileRows, 8)
+      XCTAssertTrue(convolutionWideTiles)
+      XCTAssertEqual(KernelInstructionSet.tileShape, "8×16, 8×32")
+    case "AVX2+FMA", "portable", "native":
+      XCTAssertEqual(convolutionTileRows, 6)
+      XCTAssertFalse(convolutionWideTiles)
+      XCTAssertEqual(KernelInstructionSet.tileShape, "6×16")
     default: XCTFail("unknown instruction set \(KernelInstructionSet.name)")
     }
-    XCTAssertEqual(KernelInstructionSet.tileShape, "\(convolutionTileRows)×16")
   }
 
   func testSeededRandomShapes() {

@@ -18,7 +18,10 @@ public enum KernelInstructionSet {
     #endif
   }()
 
-  /// The register tile of the convolution microkernels: rows (output pixels or filter rows) ×
-  /// lanes (channels), e.g. "12×16".
-  public static var tileShape: String { "\(convolutionTileRows)×\(convolutionPanelWidth)" }
+  /// The register tiles of the convolution microkernels: rows (output pixels or filter rows) ×
+  /// lanes (channels), e.g. "6×16", or "8×16, 8×32" where two panels share a tile.
+  public static var tileShape: String {
+    let narrow = "\(convolutionTileRows)×\(convolutionPanelWidth)"
+    return convolutionWideTiles ? narrow + ", \(convolutionTileRows)×\(2 * convolutionPanelWidth)" : narrow
+  }
 }
