@@ -9,7 +9,8 @@
 // (training-mode forward, backward to every parameter, SGD update). When `$RESNET_LESION_PYTHON`
 // (default `python3`) can import torch it runs the same workloads in PyTorch (eager,
 // channels-last, as many threads as the engine) via pytorch_reference.py, and the forward in
-// onnxruntime when importable, and prints our/reference ratios. Last, the peak resident memory of
+// onnxruntime when importable, turn about with ours (ReferenceServer.swift), and prints the
+// medians of the per-round ratios. Last, the peak resident memory of
 // training steps at the largest batch, ours and PyTorch's, each in a fresh process.
 import Basics
 import Checkpoints
@@ -43,7 +44,8 @@ let benchHelp = """
 
   OPTIONS:
     --batch <list>          Batch sizes to time (default: 128,1).
-    --repeats <n>           Runs per measurement; the median is reported (default: 5).
+    --repeats <n>           Rounds per measurement, each one run of ours and then one of
+                            each reference; medians are reported (default: 5).
     --seconds <s>           Least duration of each run (default: 3).
     --depth <n>             Depth 6n+2 of the CIFAR ResNet (default: 110).
     --threads <n>           Threads of both engines (default: RESNET_LESION_THREADS or all cores).
@@ -292,9 +294,48 @@ print("CIFAR ResNet-\(options.depth): \(network.blockCount) blocks, \(String(for
 struct Row {
   var workload: String
   var batch: Int
+  /// Our median rate (images/s).
   var ours: Double
   var flopsPerImage: Double
+  /// Each reference engine's median rate (images/s).
+  var references: [String: Double] = [:]
+  /// Each reference engine's median over rounds of ours / its rate in the same round.
+  var ratios: [String: Double] = [:]
 }
+
+// PyTorch (and onnxruntime) in the same run: each round times ours once, then each reference
+// once, on the same workload.
+let server =
+  options.pytorch
+  ? ReferenceServer(
+    python: ProcessInfo.processInfo.environment["RESNET_LESION_PYTHON"] ?? "python3",
+    script: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("pytorch_reference.py"),
+    arguments: ["--serve", "--threads", "\(threads)", "--depth", "\(options.depth)", "--seconds", "\(options.seconds)"]
+      + (options.cpuTime ? ["--cpu-time"] : []) + (options.fastest ? ["--fastest"] : []))
+  : nil
+if server != nil {
+  print("references timed turn about with ours: each of the \(options.repeats) rounds runs ours, then each reference; ratios are medians of the rounds' ratios")
+}
+
+/// Times `body` (`workload` at `batch`) in `options.repeats` rounds, each followed by one run of
+/// every reference engine.
+func measure(_ workload: String, batch: Int, flopsPerImage: Double, _ body: () throws -> Void) rethrows -> Row {
+  var ours: [Double] = []
+  var references: [String: [Double]] = [:]
+  var ratios: [String: [Double]] = [:]
+  for _ in 0..<options.repeats {
+    let rate = try rate(items: batch, seconds: options.seconds, body)
+    ours.append(rate)
+    for (engine, theirs) in server?.run(workload: workload, batch: batch) ?? [:] {
+      references[engine, default: []].append(theirs)
+      ratios[engine, default: []].append(rate / theirs)
+    }
+  }
+  return Row(
+    workload: workload, batch: batch, ours: median(ours), flopsPerImage: flopsPerImage,
+    references: references.mapValues(median), ratios: ratios.mapValues(median))
+}
+
 var rows: [Row] = []
 for batch in options.batches {
   let input = benchmarkInput(batch: batch)
@@ -302,36 +343,25 @@ for batch in options.batches {
   func wanted(_ workload: String) -> Bool { options.only == nil || options.only == workload }
   if wanted("forward") {
     let session = try InferenceSession(network)
-    let forward = try (0..<options.repeats).map { _ in
-      try rate(items: batch, seconds: options.seconds) { _ = try session.logits(for: input) }
-    }
-    rows.append(Row(workload: "forward", batch: batch, ours: median(forward), flopsPerImage: 2 * macsPerImage))
+    rows.append(try measure("forward", batch: batch, flopsPerImage: 2 * macsPerImage) { _ = try session.logits(for: input) })
   }
   if wanted("gradient") {
-    let inputGradient = try (0..<options.repeats).map { _ in
-      try rate(items: batch, seconds: options.seconds) {
+    // Forward + backward to the input: about 2× the forward's arithmetic.
+    rows.append(
+      try measure("forward + input gradient", batch: batch, flopsPerImage: 4 * macsPerImage) {
         let pass = try network.forward(input)
         let (_, d) = try softmaxCrossEntropy(logits: pass.logits, labels: labels)
         _ = network.backward(pass, logitsGradient: d, options: BackwardOptions(parameterGradients: false, inputGradient: true))
-      }
-    }
-    // Forward + backward to the input: about 2× the forward's arithmetic.
-    rows.append(Row(workload: "forward + input gradient", batch: batch, ours: median(inputGradient), flopsPerImage: 4 * macsPerImage))
+      })
   }
   if wanted("training") {
-    let training = try (0..<options.repeats).map { _ in
-      try rate(items: batch, seconds: options.seconds) { try trainingStep(&network, &optimizer, input, labels) }
-    }
-    rows.append(Row(workload: "training step", batch: batch, ours: median(training), flopsPerImage: 6 * macsPerImage))
+    rows.append(
+      try measure("training step", batch: batch, flopsPerImage: 6 * macsPerImage) {
+        try trainingStep(&network, &optimizer, input, labels)
+      })
   }
 }
-
-// PyTorch (and onnxruntime) in the same run.
-var reference: [String: Double] = [:]
-let batchList = options.batches.map(String.init).joined(separator: ",")
-if options.pytorch {
-  reference = pythonReference(["--threads", "\(threads)", "--depth", "\(options.depth)", "--batch", batchList, "--repeats", "\(options.repeats)", "--seconds", "\(options.seconds)"] + (options.cpuTime ? ["--cpu-time"] : []) + (options.fastest ? ["--fastest"] : [])) ?? [:]
-}
+server?.close()
 
 func pad(_ s: String, _ width: Int, right: Bool = true) -> String {
   s.count >= width ? s : (right ? String(repeating: " ", count: width - s.count) + s : s + String(repeating: " ", count: width - s.count))
@@ -341,14 +371,12 @@ if options.cpuTime { print("rates in images per CPU-second of the measuring proc
 if options.fastest { print("rates of the fastest pass of each run (wall clock)") }
 print(pad("workload", 26, right: false) + pad("batch", 6) + pad("ours img/s", 12) + pad("GFLOP/s", 9) + pad("eager", 10) + pad("ch-last", 10) + pad("onnxrt", 10) + pad("ours/eager", 11) + pad("ours/ch-last", 13) + pad("ours/onnxrt", 12))
 for row in rows {
-  let eager = reference["\(row.workload)|\(row.batch)|eager"]
-  let channelsLast = reference["\(row.workload)|\(row.batch)|channels_last"]
-  let onnx = reference["\(row.workload)|\(row.batch)|onnxruntime"]
   print(
     pad(row.workload, 26, right: false) + pad("\(row.batch)", 6) + pad(f(row.ours), 12)
-      + pad(f(row.ours * row.flopsPerImage / 1e9), 9) + pad(f(eager), 10) + pad(f(channelsLast), 10) + pad(f(onnx), 10)
-      + pad(f(eager.map { row.ours / $0 }, 2), 11) + pad(f(channelsLast.map { row.ours / $0 }, 2), 13)
-      + pad(f(onnx.map { row.ours / $0 }, 2), 12))
+      + pad(f(row.ours * row.flopsPerImage / 1e9), 9) + pad(f(row.references["eager"]), 10)
+      + pad(f(row.references["channels_last"]), 10) + pad(f(row.references["onnxruntime"]), 10)
+      + pad(f(row.ratios["eager"], 2), 11) + pad(f(row.ratios["channels_last"], 2), 13)
+      + pad(f(row.ratios["onnxruntime"], 2), 12))
 }
 
 // Peak memory of training at the largest batch, each engine in a fresh process: the peak resident

@@ -1,9 +1,11 @@
 """PyTorch reference for resnet-lesion-bench: the same CIFAR ResNet workloads, timed the same way.
 
-Run by the benchmark executable; prints one JSON object {"<workload>|<batch>|<layout>": images/s}.
-Layouts: eager (NCHW) and channels_last; when onnxruntime is importable, also "forward|<batch>|onnxruntime"
-(the eval-mode model exported with torch.onnx, same weights, ORT_ENABLE_ALL, as many intra-op threads).
-Medians of --repeats runs of at least --seconds each.
+Run by the benchmark executable, which times these runs turn about with its own: after printing
+{"ready": true} it reads one JSON request per line, {"workload": "forward" | "forward + input
+gradient" | "training step", "batch": B}, runs each engine once (for at least --seconds) and prints
+one line {"<engine>": images/s}. Engines: eager (NCHW) and channels_last; for the forward, when
+onnxruntime is importable, also onnxruntime (the eval-mode model exported with torch.onnx, same
+weights, ORT_ENABLE_ALL, as many intra-op threads). It ends at the end of its input.
 
 --training-memory B: instead, peak resident memory (ru_maxrss) of training steps at batch B, for each
 layout: {"<layout>|rss_before": bytes, "<layout>|rss_peak": bytes} (VmHWM), each layout in a fresh process.
@@ -201,13 +203,14 @@ def training_memory(a):
     return {f"{a.layout}|rss_before": before, f"{a.layout}|rss_peak": max_rss_bytes()}
 
 
-def onnxruntime_forward(model, batches, a):
-    """Forward throughput of onnxruntime on `model` (eval mode) exported with torch.onnx."""
+def onnxruntime_session(model, a):
+    """An onnxruntime session for `model` (eval mode) exported with torch.onnx, or None when
+    onnxruntime is not importable."""
     try:
         import io, warnings
         import onnxruntime as ort
     except ImportError:
-        return {}
+        return None
     model.eval()
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -218,26 +221,72 @@ def onnxruntime_forward(model, batches, a):
     options.intra_op_num_threads = a.threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
-    results = {}
-    for batch in batches:
-        x = torch.randn(batch, 3, 32, 32)
+    return ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+
+
+def onnxruntime_feed(session, model, batch):
+    """Input for `session` at `batch`, after checking its logits against PyTorch's."""
+    x = torch.randn(batch, 3, 32, 32)
+    with torch.inference_mode():
+        expected = model.eval()(x)
+    got = torch.from_numpy(session.run(None, {"x": x.numpy()})[0])
+    if (got - expected).abs().max().item() > 1e-3:
+        raise SystemExit("onnxruntime logits differ from PyTorch's")
+    return {"x": x.numpy()}
+
+
+def workloads(model, opt, x, y):
+    """The three workloads on `model` with input x and labels y: {name: (train mode?, body)}."""
+    def forward():
         with torch.inference_mode():
-            expected = model(x)
-        got = torch.from_numpy(session.run(None, {"x": x.numpy()})[0])
-        if (got - expected).abs().max().item() > 1e-3:
-            raise SystemExit("onnxruntime logits differ from PyTorch's")
-        feed = {"x": x.numpy()}
-        results[f"forward|{batch}|onnxruntime"] = statistics.median(
-            rate(batch, a.seconds, lambda: session.run(None, feed)) for _ in range(a.repeats))
-    return results
+            model(x)
+
+    def input_gradient():
+        xi = x.detach().requires_grad_(True)
+        F.cross_entropy(model(xi), y).backward(inputs=[xi])
+
+    def training():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    return {"forward": (False, forward), "forward + input gradient": (False, input_gradient),
+            "training step": (True, training)}
+
+
+def serve(a):
+    """One run per engine for each request on stdin (see the module's doc)."""
+    torch.manual_seed(0)
+    engines = {}
+    for layout in ["eager", "channels_last"]:
+        fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
+        model = ResNet(a.depth).to(memory_format=fmt)
+        engines[layout] = (model, torch.optim.SGD(model.parameters(), lr=1e-6, momentum=0.9), fmt)
+    session = onnxruntime_session(engines["eager"][0], a)
+    inputs, feeds = {}, {}
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        workload, batch = request["workload"], int(request["batch"])
+        results = {}
+        for layout, (model, opt, fmt) in engines.items():
+            if (layout, batch) not in inputs:
+                inputs[(layout, batch)] = (torch.randn(batch, 3, 32, 32).contiguous(memory_format=fmt),
+                                           torch.arange(batch) % 10)
+            train, body = workloads(model, opt, *inputs[(layout, batch)])[workload]
+            model.train(train)
+            results[layout] = rate(batch, a.seconds, body)
+        if workload == "forward" and session is not None:
+            if batch not in feeds:
+                feeds[batch] = onnxruntime_feed(session, engines["eager"][0], batch)
+            results["onnxruntime"] = rate(batch, a.seconds, lambda: session.run(None, feeds[batch]))
+        print(json.dumps(results), flush=True)
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--depth", type=int, default=110)
-    p.add_argument("--batch", default="128,1")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--sweep", default=None)
@@ -267,38 +316,7 @@ def main():
             results.update(json.loads(out))
         print(json.dumps(results))
         return
-    torch.manual_seed(0)
-    results = {}
-    for layout in ["eager", "channels_last"]:
-        fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
-        model = ResNet(a.depth).to(memory_format=fmt)
-        opt = torch.optim.SGD(model.parameters(), lr=1e-6, momentum=0.9)
-        for batch in [int(b) for b in a.batch.split(",")]:
-            x = torch.randn(batch, 3, 32, 32).contiguous(memory_format=fmt)
-            y = torch.arange(batch) % 10
-
-            def forward():
-                with torch.inference_mode():
-                    model(x)
-
-            def input_gradient():
-                xi = x.detach().requires_grad_(True)
-                F.cross_entropy(model(xi), y).backward(inputs=[xi])
-
-            def training():
-                opt.zero_grad(set_to_none=True)
-                F.cross_entropy(model(x), y).backward()
-                opt.step()
-
-            model.eval()
-            results[f"forward|{batch}|{layout}"] = statistics.median(rate(batch, a.seconds, forward) for _ in range(a.repeats))
-            results[f"forward + input gradient|{batch}|{layout}"] = statistics.median(rate(batch, a.seconds, input_gradient) for _ in range(a.repeats))
-            model.train()
-            results[f"training step|{batch}|{layout}"] = statistics.median(rate(batch, a.seconds, training) for _ in range(a.repeats))
-        if layout == "eager":
-            results.update(onnxruntime_forward(model, [int(b) for b in a.batch.split(",")], a))
-    print(json.dumps(results))
-
+    serve(a)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,90 @@
+import _TestSupport
+import Foundation
+import XCTest
+
+/// resnet-lesion-bench times the references turn about with its own runs, through
+/// pytorch_reference.py's line protocol; here a shell script that answers with fixed rates
+/// stands in for Python, so the ratios are hand-checkable and no torch is needed.
+final class BenchmarkCommandTests: XCTestCase {
+  /// A stand-in for `$RESNET_LESION_PYTHON` that ignores the script and its arguments, logs
+  /// each request to `requests.log` and answers eager 100, channels-last 50 and (forward)
+  /// onnxruntime 200 images/s; or, with `failing`, exits at once.
+  func fakePython(failing: Bool = false) throws -> (python: URL, log: URL) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("resnet-lesion-bench-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let log = folder.appendingPathComponent("requests.log")
+    let script =
+      failing
+      ? "#!/bin/sh\necho 'No module named torch' >&2\nexit 1\n"
+      : """
+      #!/bin/sh
+      echo '{"ready": true}'
+      while read -r line; do
+        echo "$line" >> '\(log.path)'
+        case "$line" in
+          *'"forward"'*) echo '{"eager": 100, "channels_last": 50, "onnxruntime": 200}' ;;
+          *) echo '{"eager": 100, "channels_last": 50}' ;;
+        esac
+      done
+
+      """
+    let python = folder.appendingPathComponent("python")
+    try script.write(to: python, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: python.path)
+    return (python, log)
+  }
+
+  /// The table's row for `workload` at `batch`, split into columns after the workload's name.
+  func row(_ output: String, _ workload: String, batch: Int) -> [String]? {
+    for line in output.split(separator: "\n") where line.hasPrefix(workload + " ") {
+      let columns = line.dropFirst(workload.count).split(separator: " ").map(String.init)
+      if columns.first == "\(batch)" { return columns }
+    }
+    return nil
+  }
+
+  func testReferencesAreTimedTurnAboutAndRatiosArePerRound() throws {
+    let (python, log) = try fakePython()
+    let result = try BinaryRunner.run(
+      ["--batch", "2", "--repeats", "3", "--seconds", "0.01", "--depth", "8", "--no-memory", "--threads", "1"],
+      environment: ["RESNET_LESION_PYTHON": python.path], executable: "resnet-lesion-bench")
+    XCTAssertEqual(result.status, 0, result.standardError)
+    XCTAssertTrue(result.standardOutput.contains("references timed turn about with ours"), result.standardOutput)
+    // One request per round of each workload: 3 workloads × 3 rounds, in workload order.
+    let requests = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+    XCTAssertEqual(requests.count, 9, requests.joined(separator: "\n"))
+    XCTAssertEqual(requests.filter { $0.contains("\"forward\"") }.count, 3)
+    XCTAssertEqual(requests.filter { $0.contains("\"training step\"") }.count, 3)
+    XCTAssertTrue(requests.allSatisfy { $0.contains("\"batch\":2") }, requests.joined(separator: "\n"))
+    // Columns: batch, ours, GFLOP/s, eager, ch-last, onnxrt, ours/eager, ours/ch-last, ours/onnxrt.
+    // With constant reference rates the median of the rounds' ratios is ours (median) / rate.
+    for workload in ["forward", "forward + input gradient", "training step"] {
+      let columns = try XCTUnwrap(row(result.standardOutput, workload, batch: 2), result.standardOutput)
+      XCTAssertEqual(columns.count, 9, columns.joined(separator: " "))
+      let ours = try XCTUnwrap(Double(columns[1]))
+      XCTAssertGreaterThan(ours, 0)
+      XCTAssertEqual(columns[3], "100.0")
+      XCTAssertEqual(columns[4], "50.0")
+      XCTAssertEqual(try XCTUnwrap(Double(columns[6])), ours / 100, accuracy: 0.0051 + 0.05 / 100)
+      XCTAssertEqual(try XCTUnwrap(Double(columns[7])), ours / 50, accuracy: 0.0051 + 0.05 / 50)
+      if workload == "forward" {
+        XCTAssertEqual(columns[5], "200.0")
+        XCTAssertEqual(try XCTUnwrap(Double(columns[8])), ours / 200, accuracy: 0.0051 + 0.05 / 200)
+      } else {
+        XCTAssertEqual(columns[5], "–")
+        XCTAssertEqual(columns[8], "–")
+      }
+    }
+  }
+
+  func testAMissingReferenceLeavesItsColumnsEmpty() throws {
+    let (python, _) = try fakePython(failing: true)
+    let result = try BinaryRunner.run(
+      ["--batch", "1", "--repeats", "1", "--seconds", "0.01", "--depth", "8", "--no-memory", "--threads", "1", "--only", "forward"],
+      environment: ["RESNET_LESION_PYTHON": python.path], executable: "resnet-lesion-bench")
+    XCTAssertEqual(result.status, 0, result.standardError)
+    XCTAssertTrue(result.standardError.contains("PyTorch reference not available"), result.standardError)
+    let columns = try XCTUnwrap(row(result.standardOutput, "forward", batch: 1), result.standardOutput)
+    XCTAssertEqual(Array(columns[3...]), ["–", "–", "–", "–", "–", "–"])
+  }
+}
