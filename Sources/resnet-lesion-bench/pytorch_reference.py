@@ -295,6 +295,7 @@ def main():
     p.add_argument("--layout", default=None)
     p.add_argument("--cpu-time", action="store_true")
     p.add_argument("--fastest", action="store_true")
+    p.add_argument("--serve", action="store_true")
     a = p.parse_args()
     global CLOCK, FASTEST
     if a.cpu_time:
@@ -316,7 +317,10 @@ def main():
             results.update(json.loads(out))
         print(json.dumps(results))
         return
+    if not a.serve:
+        p.error("give --serve, --sweep or --training-memory")
     serve(a)
+
 
 if __name__ == "__main__":
     main()
