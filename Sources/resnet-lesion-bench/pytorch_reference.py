@@ -10,7 +10,7 @@ weights, ORT_ENABLE_ALL, as many intra-op threads). It ends at the end of its in
 --training-memory B: instead, peak resident memory (ru_maxrss) of training steps at batch B, for each
 layout: {"<layout>|rss_before": bytes, "<layout>|rss_peak": bytes} (VmHWM), each layout in a fresh process.
 """
-import argparse, json, resource, statistics, subprocess, sys, time
+import argparse, copy, json, resource, statistics, subprocess, sys, time
 
 import torch
 import torch.nn as nn
@@ -262,7 +262,9 @@ def serve(a):
         fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
         model = ResNet(a.depth).to(memory_format=fmt)
         engines[layout] = (model, torch.optim.SGD(model.parameters(), lr=1e-6, momentum=0.9), fmt)
-    session = onnxruntime_session(engines["eager"][0], a)
+    # onnxruntime runs a copy the training steps never change (same weights as eager's at the start).
+    exported = copy.deepcopy(engines["eager"][0])
+    session = onnxruntime_session(exported, a)
     inputs, feeds = {}, {}
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
@@ -278,7 +280,7 @@ def serve(a):
             results[layout] = rate(batch, a.seconds, body)
         if workload == "forward" and session is not None:
             if batch not in feeds:
-                feeds[batch] = onnxruntime_feed(session, engines["eager"][0], batch)
+                feeds[batch] = onnxruntime_feed(session, exported, batch)
             results["onnxruntime"] = rate(batch, a.seconds, lambda: session.run(None, feeds[batch]))
         print(json.dumps(results), flush=True)
 
