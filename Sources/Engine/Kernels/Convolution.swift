@@ -393,39 +393,39 @@ extension Kernels {
     // (convolutionWideTiles) while two remain in the range.
     func run(_ image: UnsafePointer<Float>, _ n: Int, _ panelRange: Range<Int>, _ tileRange: Range<Int>) {
       let imageOutput = n * outputLayout.imageStride
-      // Bias, residual and ReLU for output pixel m, channels k0..<k0 + 16, then the store.
-      @inline(__always) func store(_ sum: SIMD16<Float>, _ m: Int, _ k0: Int, _ b: SIMD16<Float>) {
+      // The tile's `count` rows (output pixels m0, m0 + 1, …) of channels k0..<k0 + 16: bias,
+      // residual and ReLU, then the store.
+      @inline(__always) func store(_ t: ConvolutionTile, _ m0: Int, _ count: Int, _ k0: Int) {
         let width = min(convolutionPanelWidth, K - k0)
-        var v = sum + b
-        let o = outputOffsets[m] + imageOutput + k0
-        if width == convolutionPanelWidth {
-          if let residual { v += loadPanel(residual + o) }
-          if relu { v.replace(with: SIMD16<Float>(), where: v .< SIMD16<Float>()) }
-          storePanel(v, output + o)
-        } else {
-          for l in 0..<width {
-            var x = v[l]
-            if let residual { x += residual[o + l] }
-            output[o + l] = relu ? max(x, 0) : x
+        let b = bias.map { loadPanel($0 + k0) } ?? SIMD16<Float>()
+        @inline(__always) func store(_ sum: SIMD16<Float>, _ m: Int) {
+          var v = sum + b
+          let o = outputOffsets[m] + imageOutput + k0
+          if width == convolutionPanelWidth {
+            if let residual { v += loadPanel(residual + o) }
+            if relu { v.replace(with: SIMD16<Float>(), where: v .< SIMD16<Float>()) }
+            storePanel(v, output + o)
+          } else {
+            for l in 0..<width {
+              var x = v[l]
+              if let residual { x += residual[o + l] }
+              output[o + l] = relu ? max(x, 0) : x
+            }
           }
         }
-      }
-      // The tile's `count` rows (output pixels m0, m0 + 1, …) of panel k0 / 16.
-      @inline(__always) func store(_ t: ConvolutionTile, _ m0: Int, _ count: Int, _ k0: Int) {
-        let b = bias.map { loadPanel($0 + k0) } ?? SIMD16<Float>()
         if count == tileRows {
-          store(t.a0, m0, k0, b)
-          store(t.a1, m0 + 1, k0, b)
-          store(t.a2, m0 + 2, k0, b)
-          store(t.a3, m0 + 3, k0, b)
-          store(t.a4, m0 + 4, k0, b)
-          store(t.a5, m0 + 5, k0, b)
+          store(t.a0, m0)
+          store(t.a1, m0 + 1)
+          store(t.a2, m0 + 2)
+          store(t.a3, m0 + 3)
+          store(t.a4, m0 + 4)
+          store(t.a5, m0 + 5)
           #if RESNET_LESION_AVX512
-            store(t.a6, m0 + 6, k0, b)
-            store(t.a7, m0 + 7, k0, b)
+            store(t.a6, m0 + 6)
+            store(t.a7, m0 + 7)
           #endif
         } else {
-          for i in 0..<count { store(t[i], m0 + i, k0, b) }
+          for i in 0..<count { store(t[i], m0 + i) }
         }
       }
       var panel = panelRange.lowerBound
@@ -436,8 +436,10 @@ extension Kernels {
         for tile in tileRange {
           let m0 = tile * tileRows
           let count = min(tileRows, pixels - m0)
+          // Rows past a partial tile repeat its last pixel (their sums are not stored). A
+          // conditional, not `min`: the optimizer left `min` out of line in this large function.
           @inline(__always) func pixel(_ i: Int) -> UnsafePointer<Float> {
-            image + sourceOffsets[m0 + min(i, count - 1)]
+            image + sourceOffsets[m0 + (i < count ? i : count - 1)]
           }
           if wide {
             let (t, u) = forwardTileWide(
