@@ -169,6 +169,41 @@ final class ConvolutionKernelTests: XCTestCase {
     }
   }
 
+  /// Where row tiles apply (AVX-512 builds): stride 1, three taps wide, rows of a multiple of 8;
+  /// 16 pixels on one panel when rows allow, else 8. Other builds never use them.
+  func testRowTileChoice() {
+    let choices = [
+      convolutionRowTilePixels(stride: 1, kernelWidth: 3, outputWidth: 32, panels: 1),
+      convolutionRowTilePixels(stride: 1, kernelWidth: 3, outputWidth: 8, panels: 1),
+      convolutionRowTilePixels(stride: 1, kernelWidth: 3, outputWidth: 16, panels: 2),
+      convolutionRowTilePixels(stride: 1, kernelWidth: 3, outputWidth: 12, panels: 1),
+      convolutionRowTilePixels(stride: 2, kernelWidth: 3, outputWidth: 16, panels: 1),
+      convolutionRowTilePixels(stride: 1, kernelWidth: 1, outputWidth: 16, panels: 1),
+    ]
+    XCTAssertEqual(choices, convolutionRowTiles ? [16, 8, 8, nil, nil, nil] : Array(repeating: nil, count: 6))
+  }
+
+  /// Row tiles against the naive twins: 16-pixel rows on one panel, 8-pixel rows on two panels
+  /// with a last odd panel, channel counts with their own kernel copies (16, 32, 64) and without
+  /// (3, 20, 48), padded and unpadded, as forward (output rows) and as input gradient (input
+  /// rows); 1, 2 and 3 threads. On builds without row tiles the same cases run the other tiles.
+  func testRowTilesMatchNaive() {
+    var random = SplitMix64(seed: 7)
+    forEachThreadCount([1, 2, 3]) { _ in
+      for (batch, height, width, inputChannels, outputChannels, padding) in [
+        (3, 5, 32, 16, 16, 1), (1, 6, 16, 32, 32, 1), (2, 4, 8, 64, 64, 1), (1, 3, 16, 48, 48, 1),
+        (2, 4, 8, 16, 16, 1), (1, 3, 24, 20, 40, 1), (1, 4, 16, 3, 16, 1), (2, 5, 10, 16, 32, 0),
+      ] {
+        let g = geometry(
+          batch: batch, size: height, width: width, inputChannels: inputChannels,
+          outputChannels: outputChannels, kernel: 3, padding: padding)
+        check(
+          Case(geometry: g, useBias: true, useResidual: true, residualAliasesOutput: batch == 2, relu: true),
+          random: &random)
+      }
+    }
+  }
+
   /// Fewer images than 2 × threads: the kernels split panels, pixel tiles and scratch rows
   /// instead of images. Fast against naive with 2 and 3 threads (several panels, a partial last
   /// panel, strided, 1×1).
@@ -195,10 +230,12 @@ final class ConvolutionKernelTests: XCTestCase {
     case "AVX-512":
       XCTAssertEqual(convolutionTileRows, 8)
       XCTAssertTrue(convolutionWideTiles)
-      XCTAssertEqual(KernelInstructionSet.tileShape, "8×16, 8×32")
+      XCTAssertTrue(convolutionRowTiles)
+      XCTAssertEqual(KernelInstructionSet.tileShape, "8×16, 8×32; row tiles 16×16, 8×32")
     case "AVX2+FMA", "portable", "native":
       XCTAssertEqual(convolutionTileRows, 6)
       XCTAssertFalse(convolutionWideTiles)
+      XCTAssertFalse(convolutionRowTiles)
       XCTAssertEqual(KernelInstructionSet.tileShape, "6×16")
     default: XCTFail("unknown instruction set \(KernelInstructionSet.name)")
     }

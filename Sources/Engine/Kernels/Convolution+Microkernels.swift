@@ -3,7 +3,8 @@
 // AVX-512, two ymm registers with AVX2), broadcasts one value per tile row and multiplies it by one
 // 16-lane filter (or gradient) vector: 8 × 16 on AVX-512, 6 × 16 otherwise. AVX-512 builds also
 // have wide tiles, 8 × 32: two 16-lane panels share each broadcast, so a multiply-add costs half
-// a load instead of one. They read prepared images (Convolution+Packing.swift) and so need no
+// a load instead of one, and row tiles (stride-1 convolutions three taps wide), in which one
+// broadcast feeds the three taps that meet it. They read prepared images (Convolution+Packing.swift) and so need no
 // bounds checks.
 
 /// Rows of the register tile: output pixels (forward) or filter rows (filter gradient).
@@ -306,3 +307,257 @@ extension Kernels {
     u = b
   }
 }
+
+#if RESNET_LESION_AVX512
+  /// Whether stride-1 convolutions three taps wide use row tiles (AVX-512 builds).
+  ///
+  /// A row tile holds adjacent output pixels of one output row. Input value (y, x + t, c) then
+  /// meets tap s = 0, 1, 2 of pixels t, t − 1, t − 2 of the tile, so one broadcast feeds three
+  /// multiply-adds (one per tap) instead of one: 16 pixels × one panel costs 3 filter loads and
+  /// 18 broadcasts per 48 multiply-adds (0.44 loads each; the 8 × 16 tile needs 1.1, the 8 × 32
+  /// wide tile 0.6), and 8 pixels × two panels costs 6 + 10 per 48 (0.33).
+  let convolutionRowTiles = true
+#else
+  /// Whether stride-1 convolutions three taps wide use row tiles: AVX-512 builds only (with 16
+  /// ymm registers, AVX2 has no room for the sums and the three filter taps of a row tile).
+  let convolutionRowTiles = false
+#endif
+
+#if RESNET_LESION_AVX512
+  extension Kernels {
+    /// Sums for 16 adjacent output pixels of one row × one 16-channel panel of a stride-1
+    /// convolution three taps wide: pixels 0–7 in the first tile, 8–15 in the second.
+    ///
+    /// `x` points at the top-left input value of pixel 0's receptive field in an image with
+    /// `rowStride` floats per row and C = `channels` floats per pixel; `panel` is (R, 3, C, 16).
+    /// Each sum adds, for each (r, c) in order, the products of taps s = 0, 1, 2 (the 8 × 16
+    /// tile's order is (r, s, c); both are fixed by the shapes alone).
+    /// - Complexity: O(R · 3 · C) vector multiply-adds × 16.
+    ///
+    /// Never inlined, for the reason given at `forwardTile`. C = 16, 32 and 64 each get a copy
+    /// in which every offset t · C is a constant displacement.
+    @inline(never)
+    static func forwardRowTile(
+      _ x: UnsafePointer<Float>, rowStride: Int, kernelHeight: Int, channels: Int,
+      panel: UnsafePointer<Float>
+    ) -> (ConvolutionTile, ConvolutionTile) {
+      switch channels {
+      case 16: return forwardRowTileBody(x, rowStride, kernelHeight, 16, panel)
+      case 32: return forwardRowTileBody(x, rowStride, kernelHeight, 32, panel)
+      case 64: return forwardRowTileBody(x, rowStride, kernelHeight, 64, panel)
+      default: return forwardRowTileBody(x, rowStride, kernelHeight, channels, panel)
+      }
+    }
+
+    @inline(__always)
+    static func forwardRowTileBody(
+      _ x: UnsafePointer<Float>, _ rowStride: Int, _ kernelHeight: Int, _ C: Int,
+      _ panel: UnsafePointer<Float>
+    ) -> (ConvolutionTile, ConvolutionTile) {
+      var t = ConvolutionTile()
+      var u = ConvolutionTile()
+      var w = panel
+      for r in 0..<kernelHeight {
+        var q = x + r &* rowStride
+        for _ in 0..<C {
+          let f0 = loadPanel(w)
+          let f1 = loadPanel(w + C &* 16)
+          let f2 = loadPanel(w + 2 &* C &* 16)
+          rowStep16(&t, &u, q, C, f0, f1, f2)
+          q += 1
+          w += 16
+        }
+        w += 2 &* C &* 16
+      }
+      return (t, u)
+    }
+
+    /// One (r, c) step of `forwardRowTile`: input values q[t · C], t = 0…17, times taps f0, f1, f2.
+    @inline(__always)
+    static func rowStep16(
+      _ t: inout ConvolutionTile, _ u: inout ConvolutionTile, _ q: UnsafePointer<Float>, _ C: Int,
+      _ f0: SIMD16<Float>, _ f1: SIMD16<Float>, _ f2: SIMD16<Float>
+    ) {
+      var v: Float
+    v = q[0]
+    multiplyAdd(&t.a0, v, f0)
+    v = q[1 &* C]
+    multiplyAdd(&t.a0, v, f1)
+    multiplyAdd(&t.a1, v, f0)
+    v = q[2 &* C]
+    multiplyAdd(&t.a0, v, f2)
+    multiplyAdd(&t.a1, v, f1)
+    multiplyAdd(&t.a2, v, f0)
+    v = q[3 &* C]
+    multiplyAdd(&t.a1, v, f2)
+    multiplyAdd(&t.a2, v, f1)
+    multiplyAdd(&t.a3, v, f0)
+    v = q[4 &* C]
+    multiplyAdd(&t.a2, v, f2)
+    multiplyAdd(&t.a3, v, f1)
+    multiplyAdd(&t.a4, v, f0)
+    v = q[5 &* C]
+    multiplyAdd(&t.a3, v, f2)
+    multiplyAdd(&t.a4, v, f1)
+    multiplyAdd(&t.a5, v, f0)
+    v = q[6 &* C]
+    multiplyAdd(&t.a4, v, f2)
+    multiplyAdd(&t.a5, v, f1)
+    multiplyAdd(&t.a6, v, f0)
+    v = q[7 &* C]
+    multiplyAdd(&t.a5, v, f2)
+    multiplyAdd(&t.a6, v, f1)
+    multiplyAdd(&t.a7, v, f0)
+    v = q[8 &* C]
+    multiplyAdd(&t.a6, v, f2)
+    multiplyAdd(&t.a7, v, f1)
+    multiplyAdd(&u.a0, v, f0)
+    v = q[9 &* C]
+    multiplyAdd(&t.a7, v, f2)
+    multiplyAdd(&u.a0, v, f1)
+    multiplyAdd(&u.a1, v, f0)
+    v = q[10 &* C]
+    multiplyAdd(&u.a0, v, f2)
+    multiplyAdd(&u.a1, v, f1)
+    multiplyAdd(&u.a2, v, f0)
+    v = q[11 &* C]
+    multiplyAdd(&u.a1, v, f2)
+    multiplyAdd(&u.a2, v, f1)
+    multiplyAdd(&u.a3, v, f0)
+    v = q[12 &* C]
+    multiplyAdd(&u.a2, v, f2)
+    multiplyAdd(&u.a3, v, f1)
+    multiplyAdd(&u.a4, v, f0)
+    v = q[13 &* C]
+    multiplyAdd(&u.a3, v, f2)
+    multiplyAdd(&u.a4, v, f1)
+    multiplyAdd(&u.a5, v, f0)
+    v = q[14 &* C]
+    multiplyAdd(&u.a4, v, f2)
+    multiplyAdd(&u.a5, v, f1)
+    multiplyAdd(&u.a6, v, f0)
+    v = q[15 &* C]
+    multiplyAdd(&u.a5, v, f2)
+    multiplyAdd(&u.a6, v, f1)
+    multiplyAdd(&u.a7, v, f0)
+    v = q[16 &* C]
+    multiplyAdd(&u.a6, v, f2)
+    multiplyAdd(&u.a7, v, f1)
+    v = q[17 &* C]
+    multiplyAdd(&u.a7, v, f2)
+    }
+
+    /// Sums for 8 adjacent output pixels of one row × two 16-channel panels (the panel at
+    /// `panel` in the first tile, the one `panelStride` floats after it in the second); otherwise
+    /// as `forwardRowTile`.
+    /// - Complexity: O(R · 3 · C) vector multiply-adds × 16.
+    @inline(never)
+    static func forwardRowTileWide(
+      _ x: UnsafePointer<Float>, rowStride: Int, kernelHeight: Int, channels: Int,
+      panel: UnsafePointer<Float>, panelStride: Int
+    ) -> (ConvolutionTile, ConvolutionTile) {
+      switch channels {
+      case 16: return forwardRowTileWideBody(x, rowStride, kernelHeight, 16, panel, panelStride)
+      case 32: return forwardRowTileWideBody(x, rowStride, kernelHeight, 32, panel, panelStride)
+      case 64: return forwardRowTileWideBody(x, rowStride, kernelHeight, 64, panel, panelStride)
+      default:
+        return forwardRowTileWideBody(x, rowStride, kernelHeight, channels, panel, panelStride)
+      }
+    }
+
+    @inline(__always)
+    static func forwardRowTileWideBody(
+      _ x: UnsafePointer<Float>, _ rowStride: Int, _ kernelHeight: Int, _ C: Int,
+      _ panel: UnsafePointer<Float>, _ panelStride: Int
+    ) -> (ConvolutionTile, ConvolutionTile) {
+      var t = ConvolutionTile()
+      var u = ConvolutionTile()
+      var w = panel
+      for r in 0..<kernelHeight {
+        var q = x + r &* rowStride
+        for _ in 0..<C {
+          let f0 = loadPanel(w)
+          let f1 = loadPanel(w + C &* 16)
+          let f2 = loadPanel(w + 2 &* C &* 16)
+          let g0 = loadPanel(w + panelStride)
+          let g1 = loadPanel(w + panelStride + C &* 16)
+          let g2 = loadPanel(w + panelStride + 2 &* C &* 16)
+          rowStepWide(&t, &u, q, C, f0, f1, f2, g0, g1, g2)
+          q += 1
+          w += 16
+        }
+        w += 2 &* C &* 16
+      }
+      return (t, u)
+    }
+
+    /// One (r, c) step of `forwardRowTileWide`: input values q[t · C], t = 0…9, times taps
+    /// f0, f1, f2 (first panel) and g0, g1, g2 (second panel).
+    @inline(__always)
+    static func rowStepWide(
+      _ t: inout ConvolutionTile, _ u: inout ConvolutionTile, _ q: UnsafePointer<Float>, _ C: Int,
+      _ f0: SIMD16<Float>, _ f1: SIMD16<Float>, _ f2: SIMD16<Float>,
+      _ g0: SIMD16<Float>, _ g1: SIMD16<Float>, _ g2: SIMD16<Float>
+    ) {
+      var v: Float
+    v = q[0]
+    multiplyAdd(&t.a0, v, f0)
+    multiplyAdd(&u.a0, v, g0)
+    v = q[1 &* C]
+    multiplyAdd(&t.a0, v, f1)
+    multiplyAdd(&u.a0, v, g1)
+    multiplyAdd(&t.a1, v, f0)
+    multiplyAdd(&u.a1, v, g0)
+    v = q[2 &* C]
+    multiplyAdd(&t.a0, v, f2)
+    multiplyAdd(&u.a0, v, g2)
+    multiplyAdd(&t.a1, v, f1)
+    multiplyAdd(&u.a1, v, g1)
+    multiplyAdd(&t.a2, v, f0)
+    multiplyAdd(&u.a2, v, g0)
+    v = q[3 &* C]
+    multiplyAdd(&t.a1, v, f2)
+    multiplyAdd(&u.a1, v, g2)
+    multiplyAdd(&t.a2, v, f1)
+    multiplyAdd(&u.a2, v, g1)
+    multiplyAdd(&t.a3, v, f0)
+    multiplyAdd(&u.a3, v, g0)
+    v = q[4 &* C]
+    multiplyAdd(&t.a2, v, f2)
+    multiplyAdd(&u.a2, v, g2)
+    multiplyAdd(&t.a3, v, f1)
+    multiplyAdd(&u.a3, v, g1)
+    multiplyAdd(&t.a4, v, f0)
+    multiplyAdd(&u.a4, v, g0)
+    v = q[5 &* C]
+    multiplyAdd(&t.a3, v, f2)
+    multiplyAdd(&u.a3, v, g2)
+    multiplyAdd(&t.a4, v, f1)
+    multiplyAdd(&u.a4, v, g1)
+    multiplyAdd(&t.a5, v, f0)
+    multiplyAdd(&u.a5, v, g0)
+    v = q[6 &* C]
+    multiplyAdd(&t.a4, v, f2)
+    multiplyAdd(&u.a4, v, g2)
+    multiplyAdd(&t.a5, v, f1)
+    multiplyAdd(&u.a5, v, g1)
+    multiplyAdd(&t.a6, v, f0)
+    multiplyAdd(&u.a6, v, g0)
+    v = q[7 &* C]
+    multiplyAdd(&t.a5, v, f2)
+    multiplyAdd(&u.a5, v, g2)
+    multiplyAdd(&t.a6, v, f1)
+    multiplyAdd(&u.a6, v, g1)
+    multiplyAdd(&t.a7, v, f0)
+    multiplyAdd(&u.a7, v, g0)
+    v = q[8 &* C]
+    multiplyAdd(&t.a6, v, f2)
+    multiplyAdd(&u.a6, v, g2)
+    multiplyAdd(&t.a7, v, f1)
+    multiplyAdd(&u.a7, v, g1)
+    v = q[9 &* C]
+    multiplyAdd(&t.a7, v, f2)
+    multiplyAdd(&u.a7, v, g2)
+    }
+  }
+#endif

@@ -5,8 +5,9 @@
 // - Forward: each image is copied into a zero-padded scratch image, the filter is repacked into
 //   16-output-channel panels, and a tile of sums (6 pixels × 16 channels on AVX2; 8 × 16, or 8 × 32
 //   over two panels, on AVX-512) is kept in registers while (r, s, c) runs
-//   (Convolution+Microkernels.swift). Bias, residual and ReLU are applied when the
-//   tile is stored.
+//   (Convolution+Microkernels.swift). On AVX-512, stride-1 convolutions three taps wide use row
+//   tiles instead (16 pixels of one output row × 16 channels, or 8 × 32), in which each broadcast
+//   input value feeds all three taps. Bias, residual and ReLU are applied when the tile is stored.
 // - Input gradient: the same forward kernel run on the zero-padded output gradient with the
 //   filter flipped and transposed, once per stride² phase (each phase uses only the filter taps
 //   that reach it, so no work is spent on the zeros of a dilated gradient).
@@ -32,6 +33,15 @@ struct ConvolutionOutputLayout {
   func index(_ n: Int, _ p: Int, _ q: Int) -> Int {
     offset + n * imageStride + p * rowStride + q * pixelStride
   }
+}
+
+/// Output pixels per row tile for a convolution of this shape, or nil where row tiles do not
+/// apply: AVX-512 builds (convolutionRowTiles), stride 1, three taps wide, and rows that split
+/// into whole tiles. 16 pixels (× one panel) when the output has one 16-channel panel and rows of
+/// a multiple of 16; otherwise 8 (× two panels, with 8 × 16 tiles for a last odd panel).
+func convolutionRowTilePixels(stride: Int, kernelWidth: Int, outputWidth: Int, panels: Int) -> Int? {
+  guard convolutionRowTiles, stride == 1, kernelWidth == 3, outputWidth % 8 == 0 else { return nil }
+  return panels == 1 && outputWidth % 16 == 0 ? 16 : 8
 }
 
 /// The least work (multiply-adds) worth a separate parallel item: about 5 µs on one core, well
@@ -367,9 +377,13 @@ extension Kernels {
     let (P, Q) = (outputHeight, outputWidth)
     let sourceImage = layout.sourceHeight * layout.sourceWidth * C
     let pixels = P * Q
-    let tileRows = convolutionTileRows
-    let tiles = (pixels + tileRows - 1) / tileRows
     let panels = convolutionPanelPadded(K) / convolutionPanelWidth
+    // Output pixels per tile: row tiles (16 on one panel or 8 on two) where they apply, else
+    // convolutionTileRows (pixels m0, m0 + 1, … in row-major order, across row ends).
+    let rowTilePixels = convolutionRowTilePixels(
+      stride: stride, kernelWidth: kernelWidth, outputWidth: Q, panels: panels)
+    let tileRows = rowTilePixels ?? convolutionTileRows
+    let tiles = (pixels + tileRows - 1) / tileRows
     let rowLength = kernelWidth * C
     let panelStride = kernelHeight * rowLength * convolutionPanelWidth
     let rowStride = layout.rowStride
@@ -413,7 +427,7 @@ extension Kernels {
             }
           }
         }
-        if count == tileRows {
+        if count == convolutionTileRows {
           store(t.a0, m0)
           store(t.a1, m0 + 1)
           store(t.a2, m0 + 2)
@@ -441,6 +455,23 @@ extension Kernels {
           @inline(__always) func pixel(_ i: Int) -> UnsafePointer<Float> {
             image + sourceOffsets[m0 + (i < count ? i : count - 1)]
           }
+          #if RESNET_LESION_AVX512
+            if rowTilePixels == 16 {
+              let (t, u) = forwardRowTile(
+                pixel(0), rowStride: rowStride, kernelHeight: kernelHeight, channels: C, panel: w)
+              store(t, m0, convolutionTileRows, k0)
+              store(u, m0 + convolutionTileRows, convolutionTileRows, k0)
+              continue
+            }
+            if rowTilePixels != nil && wide {
+              let (t, u) = forwardRowTileWide(
+                pixel(0), rowStride: rowStride, kernelHeight: kernelHeight, channels: C, panel: w,
+                panelStride: panelStride)
+              store(t, m0, count, k0)
+              store(u, m0, count, k0 + convolutionPanelWidth)
+              continue
+            }
+          #endif
           if wide {
             let (t, u) = forwardTileWide(
               ConvolutionTileSources(pixel), rowStride: rowStride, kernelHeight: kernelHeight,

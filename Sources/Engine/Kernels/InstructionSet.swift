@@ -19,9 +19,11 @@ public enum KernelInstructionSet {
   }()
 
   /// The register tiles of the convolution microkernels: rows (output pixels or filter rows) ×
-  /// lanes (channels), e.g. "6×16", or "8×16, 8×32" where two panels share a tile.
+  /// lanes (channels), e.g. "6×16", or "8×16, 8×32" where two panels share a tile, and the row
+  /// tiles of stride-1 three-wide convolutions where the build has them.
   public static var tileShape: String {
     let narrow = "\(convolutionTileRows)×\(convolutionPanelWidth)"
-    return convolutionWideTiles ? narrow + ", \(convolutionTileRows)×\(2 * convolutionPanelWidth)" : narrow
+    let shapes = convolutionWideTiles ? narrow + ", \(convolutionTileRows)×\(2 * convolutionPanelWidth)" : narrow
+    return convolutionRowTiles ? shapes + "; row tiles 16×16, 8×32" : shapes
   }
 }
