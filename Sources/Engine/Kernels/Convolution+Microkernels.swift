@@ -561,3 +561,130 @@ extension Kernels {
     }
   }
 #endif
+
+#if RESNET_LESION_AVX512
+  extension Kernels {
+    /// Accumulates the filter-gradient rows of kernel row r, taps s = 0, 1, 2 and 4 input
+    /// channels c0…c0 + 3 of a stride-1 convolution three taps wide, × one 16-channel panel
+    /// (`wide` false: lanes of tile s's rows 0–3) or two (`wide`: the first panel in rows 0–3,
+    /// the 16 lanes after it in rows 4–7), over all output pixels of one image.
+    ///
+    /// The row-tile form of `filterGradientTile`: input value (p + r, x, c) meets the output
+    /// gradients of pixels (p, x − s) for the three taps at once, so one broadcast feeds three
+    /// (six) multiply-adds while the three gradient vectors slide along the row. Tile s, row i
+    /// is filter row (r, s, c0 + i). `x` points at input value (r, 0, c0) for output row 0 in an
+    /// image with `rowStride` floats per row and `channels` per pixel; `gradient` points at the
+    /// panel's first lane of output pixel (0, 0) in a (P, Q, gradientStride) array. Each sum adds
+    /// its products over pixels in row-major order, as `filterGradientTile` does: the bits are
+    /// the same. Needs Q ≥ 2.
+    /// - Complexity: O(P · Q) vector multiply-adds × 12 (24 when wide).
+    ///
+    /// Never inlined (unlike `filterGradientTile`, it has no row pointers to spill); the narrow
+    /// and wide forms are separate copies of one loop.
+    @inline(never)
+    static func filterGradientRowTile(
+      _ tiles: (ConvolutionTile, ConvolutionTile, ConvolutionTile), wide: Bool,
+      _ x: UnsafePointer<Float>, rowStride: Int, channels: Int, outputHeight: Int,
+      outputWidth: Int, gradient: UnsafePointer<Float>, gradientStride: Int
+    ) -> (ConvolutionTile, ConvolutionTile, ConvolutionTile) {
+      if wide {
+        return filterGradientRowTileBody(
+          tiles, wide: true, x, rowStride: rowStride, channels: channels,
+          outputHeight: outputHeight, outputWidth: outputWidth, gradient: gradient,
+          gradientStride: gradientStride)
+      } else {
+        return filterGradientRowTileBody(
+          tiles, wide: false, x, rowStride: rowStride, channels: channels,
+          outputHeight: outputHeight, outputWidth: outputWidth, gradient: gradient,
+          gradientStride: gradientStride)
+      }
+    }
+
+    @inline(__always)
+    static func filterGradientRowTileBody(
+      _ tiles: (ConvolutionTile, ConvolutionTile, ConvolutionTile), wide: Bool,
+      _ x: UnsafePointer<Float>, rowStride: Int, channels: Int, outputHeight: Int,
+      outputWidth: Int, gradient: UnsafePointer<Float>, gradientStride: Int
+    ) -> (ConvolutionTile, ConvolutionTile, ConvolutionTile) {
+      var (a, b, c) = tiles
+      let C = channels
+      let Q = outputWidth
+      let second = wide ? convolutionPanelWidth : 0
+      for p in 0..<outputHeight {
+        var xp = x + p &* rowStride
+        var gp = gradient + p &* Q &* gradientStride
+        // Input column 0 meets pixel 0 (tap 0); column 1 pixels 1 and 0 (taps 0, 1).
+        var f0 = loadPanel(gp)
+        var g0 = loadPanel(gp + second)
+        rowFilterStep(&a, &b, &c, xp, wide, f0, f0, f0, g0, g0, g0, true, false, false)
+        xp += C
+        var (f1, g1) = (f0, g0)
+        gp += gradientStride
+        (f0, g0) = (loadPanel(gp), loadPanel(gp + second))
+        rowFilterStep(&a, &b, &c, xp, wide, f0, f1, f1, g0, g1, g1, true, true, false)
+        xp += C
+        for _ in 2..<Q {
+          let (f2, g2) = (f1, g1)
+          (f1, g1) = (f0, g0)
+          gp += gradientStride
+          (f0, g0) = (loadPanel(gp), loadPanel(gp + second))
+          rowFilterStep(&a, &b, &c, xp, wide, f0, f1, f2, g0, g1, g2, true, true, true)
+          xp += C
+        }
+        // Column Q meets pixels Q − 1 and Q − 2 (taps 1, 2); column Q + 1 pixel Q − 1 (tap 2).
+        rowFilterStep(&a, &b, &c, xp, wide, f0, f0, f1, g0, g0, g1, false, true, true)
+        xp += C
+        rowFilterStep(&a, &b, &c, xp, wide, f0, f0, f0, g0, g0, g0, false, false, true)
+      }
+      return (a, b, c)
+    }
+
+    /// One input column of `filterGradientRowTile`: x[i] (i = 0…3) times the gradients of
+    /// taps 0, 1, 2 (f, and g for the second panel when wide), for the taps flagged.
+    @inline(__always)
+    static func rowFilterStep(
+      _ a: inout ConvolutionTile, _ b: inout ConvolutionTile, _ c: inout ConvolutionTile,
+      _ x: UnsafePointer<Float>, _ wide: Bool,
+      _ f0: SIMD16<Float>, _ f1: SIMD16<Float>, _ f2: SIMD16<Float>,
+      _ g0: SIMD16<Float>, _ g1: SIMD16<Float>, _ g2: SIMD16<Float>,
+      _ s0: Bool, _ s1: Bool, _ s2: Bool
+    ) {
+      var v: Float
+      if wide {
+      v = x[0]
+      if s0 { multiplyAdd(&a.a0, v, f0); multiplyAdd(&a.a4, v, g0) }
+      if s1 { multiplyAdd(&b.a0, v, f1); multiplyAdd(&b.a4, v, g1) }
+      if s2 { multiplyAdd(&c.a0, v, f2); multiplyAdd(&c.a4, v, g2) }
+      v = x[1]
+      if s0 { multiplyAdd(&a.a1, v, f0); multiplyAdd(&a.a5, v, g0) }
+      if s1 { multiplyAdd(&b.a1, v, f1); multiplyAdd(&b.a5, v, g1) }
+      if s2 { multiplyAdd(&c.a1, v, f2); multiplyAdd(&c.a5, v, g2) }
+      v = x[2]
+      if s0 { multiplyAdd(&a.a2, v, f0); multiplyAdd(&a.a6, v, g0) }
+      if s1 { multiplyAdd(&b.a2, v, f1); multiplyAdd(&b.a6, v, g1) }
+      if s2 { multiplyAdd(&c.a2, v, f2); multiplyAdd(&c.a6, v, g2) }
+      v = x[3]
+      if s0 { multiplyAdd(&a.a3, v, f0); multiplyAdd(&a.a7, v, g0) }
+      if s1 { multiplyAdd(&b.a3, v, f1); multiplyAdd(&b.a7, v, g1) }
+      if s2 { multiplyAdd(&c.a3, v, f2); multiplyAdd(&c.a7, v, g2) }
+      } else {
+      v = x[0]
+      if s0 { multiplyAdd(&a.a0, v, f0) }
+      if s1 { multiplyAdd(&b.a0, v, f1) }
+      if s2 { multiplyAdd(&c.a0, v, f2) }
+      v = x[1]
+      if s0 { multiplyAdd(&a.a1, v, f0) }
+      if s1 { multiplyAdd(&b.a1, v, f1) }
+      if s2 { multiplyAdd(&c.a1, v, f2) }
+      v = x[2]
+      if s0 { multiplyAdd(&a.a2, v, f0) }
+      if s1 { multiplyAdd(&b.a2, v, f1) }
+      if s2 { multiplyAdd(&c.a2, v, f2) }
+      v = x[3]
+      if s0 { multiplyAdd(&a.a3, v, f0) }
+      if s1 { multiplyAdd(&b.a3, v, f1) }
+      if s2 { multiplyAdd(&c.a3, v, f2) }
+      }
+    }
+  }
+#endif

@@ -11,7 +11,8 @@
 // - Input gradient: the same forward kernel run on the zero-padded output gradient with the
 //   filter flipped and transposed, once per stride² phase (each phase uses only the filter taps
 //   that reach it, so no work is spent on the zeros of a dilated gradient).
-// - Filter gradient: a tile of sums (filter rows × 16 or 32 channels) over every output pixel; images
+// - Filter gradient: a tile of sums (filter rows × 16 or 32 channels) over every output pixel (on
+//   AVX-512 with rows of 16 or more pixels, row tiles: three taps × 4 channels share each broadcast); images
 //   are split into at most 16 fixed groups (independent of the thread count) whose partial sums
 //   are added in group order, so results are bit-identical for any thread count and schedule.
 //
@@ -252,7 +253,13 @@ extension Kernels {
       }
     }
     let tileRows = convolutionTileRows
-    let rowTiles = (filterRows + tileRows - 1) / tileRows
+    // Row tiles (AVX-512, stride 1, three taps wide, rows of at least 16 pixels): a tile is
+    // kernel row r × taps 0–2 × channels c0…c0 + 3 (filterGradientRowTile); otherwise 8
+    // consecutive filter rows. Shorter rows spend too much of each row on its two ends (0.8×
+    // the 8-row tiles at 8 pixels, one thread).
+    let usesRowTiles = convolutionRowTiles && g.stride == 1 && S == 3 && Q >= 16 && C % 4 == 0
+    let channelBlocks = C / 4
+    let rowTiles = usesRowTiles ? R * channelBlocks : (filterRows + tileRows - 1) / tileRows
     // A task is a tile of filter rows × one panel, or two panels in a wide tile.
     let panelGroups = convolutionWideTiles ? (panels + 1) / 2 : panels
     let panelsPerGroup = convolutionWideTiles ? 2 : 1
@@ -301,6 +308,37 @@ extension Kernels {
         for task in taskRange {
           let rowTile = task / panelGroups
           let panel = (task - rowTile * panelGroups) * panelsPerGroup
+          #if RESNET_LESION_AVX512
+            if usesRowTiles {
+              let (r, c0) = (rowTile / channelBlocks, rowTile % channelBlocks * 4)
+              let wide = panelsPerGroup == 2 && panel + 1 < panels
+              let k0 = panel * convolutionPanelWidth
+              let k1 = k0 + convolutionPanelWidth
+              // Tile s, row i is filter row (r, s, c0 + i); rows 4–7 hold the second panel.
+              @inline(__always) func sums(_ s: Int, _ i: Int) -> UnsafeMutablePointer<Float> {
+                part + ((r * S + s) * C + c0 + i % 4) * paddedK + (i < 4 ? k0 : k1)
+              }
+              let rows = wide ? 8 : 4
+              var tiles = (ConvolutionTile(), ConvolutionTile(), ConvolutionTile())
+              if !first {
+                for i in 0..<rows {
+                  tiles.0[i] = loadPanel(sums(0, i))
+                  tiles.1[i] = loadPanel(sums(1, i))
+                  tiles.2[i] = loadPanel(sums(2, i))
+                }
+              }
+              tiles = filterGradientRowTile(
+                tiles, wide: wide, image + r * rowStride + c0, rowStride: rowStride, channels: C,
+                outputHeight: P, outputWidth: Q, gradient: gradient + k0,
+                gradientStride: gradientStride)
+              for i in 0..<rows {
+                storePanel(tiles.0[i], sums(0, i))
+                storePanel(tiles.1[i], sums(1, i))
+                storePanel(tiles.2[i], sums(2, i))
+              }
+              continue
+            }
+          #endif
           let j0 = rowTile * tileRows
           let count = min(tileRows, filterRows - j0)
           let k0 = panel * convolutionPanelWidth
