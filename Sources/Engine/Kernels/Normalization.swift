@@ -173,16 +173,55 @@ extension Kernels {
           parallelChannelRanges(rows: rows, channels: channels) { r, range, cs in
             let gammaSums = base + r * channels * 2
             let betaSums = gammaSums + channels
+            // 16 channels per vector in Double, rows outer (one pass over the rows, the sums
+            // in L1): each channel's sums in the scalar loop's order and with its operations
+            // (the same bits), then the channels left over.
+            let vectorEnd = cs.lowerBound + (cs.count / 16) * 16
+            let (mu, inv) = (mu.baseAddress!, inv.baseAddress!)
+            @inline(__always) func terms(_ row: Int, _ c: Int) -> (SIMD8<Double>, SIMD8<Double>, SIMD8<Double>, SIMD8<Double>) {
+              var g = loadPanel(dy + row + c)
+              if let mask {
+                g = SIMD16<Float>().replacing(with: g, where: loadPanel(mask + row + c) .> 0)
+              }
+              let (gLow, gHigh) = widen(g)
+              let (xLow, xHigh) = widen((loadPanel(x + row + c) - loadPanel(mu + c)) * loadPanel(inv + c))
+              return (gLow, gHigh, gLow * xLow, gHigh * xHigh)
+            }
+            if cs.count == 16 {
+              // One vector of channels: its four sums stay in registers.
+              let c = cs.lowerBound
+              var (b0, b1) = (loadDoubles(betaSums + c), loadDoubles(betaSums + c + 8))
+              var (g0, g1) = (loadDoubles(gammaSums + c), loadDoubles(gammaSums + c + 8))
+              for m in range {
+                let (gLow, gHigh, pLow, pHigh) = terms(m * channels, c)
+                b0 += gLow
+                b1 += gHigh
+                g0 += pLow
+                g1 += pHigh
+              }
+              storeDoubles(b0, betaSums + c)
+              storeDoubles(b1, betaSums + c + 8)
+              storeDoubles(g0, gammaSums + c)
+              storeDoubles(g1, gammaSums + c + 8)
+              return
+            }
             for m in range {
               let row = m * channels
+              for c in stride(from: cs.lowerBound, to: vectorEnd, by: 16) {
+                let (gLow, gHigh, pLow, pHigh) = terms(row, c)
+                storeDoubles(loadDoubles(betaSums + c) + gLow, betaSums + c)
+                storeDoubles(loadDoubles(betaSums + c + 8) + gHigh, betaSums + c + 8)
+                storeDoubles(loadDoubles(gammaSums + c) + pLow, gammaSums + c)
+                storeDoubles(loadDoubles(gammaSums + c + 8) + pHigh, gammaSums + c + 8)
+              }
               if let mask {
-                for c in cs {
+                for c in vectorEnd..<cs.upperBound {
                   let g = Double(mask[row + c] > 0 ? dy[row + c] : 0)
                   betaSums[c] += g
                   gammaSums[c] += g * Double((x[row + c] - mu[c]) * inv[c])
                 }
               } else {
-                for c in cs {
+                for c in vectorEnd..<cs.upperBound {
                   let g = Double(dy[row + c])
                   betaSums[c] += g
                   gammaSums[c] += g * Double((x[row + c] - mu[c]) * inv[c])
