@@ -169,8 +169,8 @@ final class ConvolutionKernelTests: XCTestCase {
     }
   }
 
-  /// Where row tiles apply (AVX-512 builds): stride 1, three taps wide, rows of a multiple of 8;
-  /// 16 pixels on one panel when rows allow, else 8. Other builds never use them.
+  /// Where row tiles apply (AVX-512 builds): stride 1, three taps wide, rows of at least 8
+  /// pixels; 16 pixels on one panel when rows allow, else 8. Other builds never use them.
   func testRowTileChoice() {
     let choices = [
       convolutionRowTilePixels(stride: 1, kernelWidth: 3, outputWidth: 32, panels: 1),
@@ -179,20 +179,26 @@ final class ConvolutionKernelTests: XCTestCase {
       convolutionRowTilePixels(stride: 1, kernelWidth: 3, outputWidth: 12, panels: 1),
       convolutionRowTilePixels(stride: 2, kernelWidth: 3, outputWidth: 16, panels: 1),
       convolutionRowTilePixels(stride: 1, kernelWidth: 1, outputWidth: 16, panels: 1),
+      convolutionRowTilePixels(stride: 1, kernelWidth: 3, outputWidth: 28, panels: 1),
+      convolutionRowTilePixels(stride: 1, kernelWidth: 3, outputWidth: 7, panels: 1),
     ]
-    XCTAssertEqual(choices, convolutionRowTiles ? [16, 8, 8, nil, nil, nil] : Array(repeating: nil, count: 6))
+    XCTAssertEqual(
+      choices, convolutionRowTiles ? [16, 8, 8, 8, nil, nil, 16, nil] : Array(repeating: nil, count: 8))
   }
 
   /// Row tiles against the naive twins: 16-pixel rows on one panel, 8-pixel rows on two panels
-  /// with a last odd panel, channel counts with their own kernel copies (16, 32, 64) and without
-  /// (3, 20, 48), padded and unpadded, as forward (output rows) and as input gradient (input
-  /// rows); 1, 2 and 3 threads. On builds without row tiles the same cases run the other tiles.
+  /// with a last odd panel, rows that end in a shorter tile (28, 14, 12, 20 pixels), channel
+  /// counts with their own kernel copies (16, 32, 64) and without (3, 20, 48), padded and
+  /// unpadded, as forward (output rows) and as input gradient (input rows); the filter
+  /// gradient's row tiles on rows of 16 or more. 1, 2 and 3 threads. On builds without row
+  /// tiles the same cases run the other tiles.
   func testRowTilesMatchNaive() {
     var random = SplitMix64(seed: 7)
     forEachThreadCount([1, 2, 3]) { _ in
       for (batch, height, width, inputChannels, outputChannels, padding) in [
         (3, 5, 32, 16, 16, 1), (1, 6, 16, 32, 32, 1), (2, 4, 8, 64, 64, 1), (1, 3, 16, 48, 48, 1),
         (2, 4, 8, 16, 16, 1), (1, 3, 24, 20, 40, 1), (1, 4, 16, 3, 16, 1), (2, 5, 10, 16, 32, 0),
+        (2, 4, 28, 16, 16, 1), (1, 3, 14, 32, 32, 1), (1, 3, 12, 16, 48, 1), (1, 2, 20, 48, 16, 1),
       ] {
         let g = geometry(
           batch: batch, size: height, width: width, inputChannels: inputChannels,

@@ -37,12 +37,13 @@ struct ConvolutionOutputLayout {
 }
 
 /// Output pixels per row tile for a convolution of this shape, or nil where row tiles do not
-/// apply: AVX-512 builds (convolutionRowTiles), stride 1, three taps wide, and rows that split
-/// into whole tiles. 16 pixels (× one panel) when the output has one 16-channel panel and rows of
-/// a multiple of 16; otherwise 8 (× two panels, with 8 × 16 tiles for a last odd panel).
+/// apply: AVX-512 builds (convolutionRowTiles), stride 1, three taps wide, rows of at least 8
+/// pixels. 16 pixels (× one panel) when the output has one 16-channel panel and rows of at
+/// least 16; otherwise 8 (× two panels, with flat 8 × 16 tiles for a last odd panel). A row's
+/// last pixels, fewer than a tile, go to flat tiles (e.g. 28 = 16 + 8 + 4).
 func convolutionRowTilePixels(stride: Int, kernelWidth: Int, outputWidth: Int, panels: Int) -> Int? {
-  guard convolutionRowTiles, stride == 1, kernelWidth == 3, outputWidth % 8 == 0 else { return nil }
-  return panels == 1 && outputWidth % 16 == 0 ? 16 : 8
+  guard convolutionRowTiles, stride == 1, kernelWidth == 3, outputWidth >= 8 else { return nil }
+  return panels == 1 && outputWidth >= 16 ? 16 : 8
 }
 
 /// The least work (multiply-adds) worth a separate parallel item: about 5 µs on one core, well
@@ -416,12 +417,14 @@ extension Kernels {
     let sourceImage = layout.sourceHeight * layout.sourceWidth * C
     let pixels = P * Q
     let panels = convolutionPanelPadded(K) / convolutionPanelWidth
-    // Output pixels per tile: row tiles (16 on one panel or 8 on two) where they apply, else
-    // convolutionTileRows (pixels m0, m0 + 1, … in row-major order, across row ends).
+    // Output pixels per row tile (16 on one panel or 8 on two) where row tiles apply; else flat
+    // tiles of convolutionTileRows pixels (m0, m0 + 1, … in row-major order, across row ends).
     let rowTilePixels = convolutionRowTilePixels(
       stride: stride, kernelWidth: kernelWidth, outputWidth: Q, panels: panels)
-    let tileRows = rowTilePixels ?? convolutionTileRows
-    let tiles = (pixels + tileRows - 1) / tileRows
+    let tileRows = convolutionTileRows
+    // Tiles: each output row's row tiles, or flat tiles over all pixels.
+    let tilesPerRow = rowTilePixels.map { (Q + $0 - 1) / $0 } ?? 0
+    let tiles = rowTilePixels != nil ? P * tilesPerRow : (pixels + tileRows - 1) / tileRows
     let rowLength = kernelWidth * C
     let panelStride = kernelHeight * rowLength * convolutionPanelWidth
     let rowStride = layout.rowStride
@@ -485,31 +488,14 @@ extension Kernels {
         let w = packedFilter + panel * panelStride
         let k0 = panel * convolutionPanelWidth
         let wide = convolutionWideTiles && panel + 1 < panelRange.upperBound
-        for tile in tileRange {
-          let m0 = tile * tileRows
-          let count = min(tileRows, pixels - m0)
+        // A flat tile: output pixels m0..<m0 + count (count ≤ convolutionTileRows), which may
+        // cross a row end.
+        @inline(__always) func flatTile(_ m0: Int, _ count: Int) {
           // Rows past a partial tile repeat its last pixel (their sums are not stored). A
           // conditional, not `min`: the optimizer left `min` out of line in this large function.
           @inline(__always) func pixel(_ i: Int) -> UnsafePointer<Float> {
             image + sourceOffsets[m0 + (i < count ? i : count - 1)]
           }
-          #if RESNET_LESION_AVX512
-            if rowTilePixels == 16 {
-              let (t, u) = forwardRowTile(
-                pixel(0), rowStride: rowStride, kernelHeight: kernelHeight, channels: C, panel: w)
-              store(t, m0, convolutionTileRows, k0)
-              store(u, m0 + convolutionTileRows, convolutionTileRows, k0)
-              continue
-            }
-            if rowTilePixels != nil && wide {
-              let (t, u) = forwardRowTileWide(
-                pixel(0), rowStride: rowStride, kernelHeight: kernelHeight, channels: C, panel: w,
-                panelStride: panelStride)
-              store(t, m0, count, k0)
-              store(u, m0, count, k0 + convolutionPanelWidth)
-              continue
-            }
-          #endif
           if wide {
             let (t, u) = forwardTileWide(
               ConvolutionTileSources(pixel), rowStride: rowStride, kernelHeight: kernelHeight,
@@ -522,6 +508,42 @@ extension Kernels {
               rowLength: rowLength, panel: w)
             store(t, m0, count, k0)
           }
+        }
+        for tile in tileRange {
+          #if RESNET_LESION_AVX512
+            if let rowTilePixels {
+              // Tile t of output row p: pixels t · rowTilePixels… of the row; a row's last,
+              // shorter tile goes to flat tiles.
+              let p = tile / tilesPerRow
+              let first = (tile - p * tilesPerRow) * rowTilePixels
+              let m0 = p * Q + first
+              let count = min(rowTilePixels, Q - first)
+              let x = image + sourceOffsets[m0]
+              if count < rowTilePixels {
+                var m = m0
+                while m < m0 + count {
+                  flatTile(m, min(convolutionTileRows, m0 + count - m))
+                  m += convolutionTileRows
+                }
+              } else if rowTilePixels == 16 {
+                let (t, u) = forwardRowTile(
+                  x, rowStride: rowStride, kernelHeight: kernelHeight, channels: C, panel: w)
+                store(t, m0, convolutionTileRows, k0)
+                store(u, m0 + convolutionTileRows, convolutionTileRows, k0)
+              } else if wide {
+                let (t, u) = forwardRowTileWide(
+                  x, rowStride: rowStride, kernelHeight: kernelHeight, channels: C, panel: w,
+                  panelStride: panelStride)
+                store(t, m0, count, k0)
+                store(u, m0, count, k0 + convolutionPanelWidth)
+              } else {
+                flatTile(m0, count)
+              }
+              continue
+            }
+          #endif
+          let m0 = tile * tileRows
+          flatTile(m0, min(tileRows, pixels - m0))
         }
         panel += wide ? 2 : 1
       }
