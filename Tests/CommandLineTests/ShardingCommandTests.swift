@@ -14,10 +14,11 @@ final class ShardingCommandTests: XCTestCase {
   static var vgg: String { LesionCommandTests.vgg }
   static var resnet110: String { TestFiles.notebooksData().appendingPathComponent("models/resnet110.safetensors").path }
 
-  /// A fresh folder for one test's files.
+  /// A fresh folder for one test's files, removed when the test ends.
   func folder() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("sharding-e2e-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    addTeardownBlock { try? FileManager.default.removeItem(at: url) }
     return url
   }
 

@@ -113,9 +113,11 @@ final class ShardingTests: XCTestCase {
 
   // MARK: Journal
 
+  /// A file in a fresh folder, removed when the test ends.
   func temporaryFile(_ name: String) -> URL {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sharding-\(UUID().uuidString)")
     try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
     return folder.appendingPathComponent(name)
   }
 
