@@ -10,7 +10,9 @@
 // (default `python3`) can import torch it runs the same workloads in PyTorch (eager,
 // channels-last, as many threads as the engine) via pytorch_reference.py, and the forward in
 // onnxruntime when importable, turn about with ours (ReferenceServer.swift), and prints the
-// medians of the per-round ratios. Last, the peak resident memory of
+// medians of the per-round ratios, and beside them the share of the machine's CPU time the
+// hypervisor gave to other guests during our runs and the references' (Linux's steal time; on a
+// shared virtual machine, the rates fall with it). Last, the peak resident memory of
 // training steps at the largest batch, ours and PyTorch's, each in a fresh process.
 import Basics
 import Checkpoints
@@ -135,6 +137,37 @@ func rate(items: Int, seconds: Double, _ body: () throws -> Void) rethrows -> Do
   } while Date().timeIntervalSince(start) < seconds
   if options.fastest { return Double(items) / fastest }
   return Double(items * count) / (clockSeconds() - clockStart)
+}
+
+/// The machine's CPU time so far, in ticks: all of it and the part the hypervisor gave to other
+/// guests ("steal", the 8th field of /proc/stat's `cpu` line); nil where there is no /proc/stat.
+func machineTicks() -> (total: Double, stolen: Double)? {
+  #if os(Linux)
+    guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+      let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
+    else { return nil }
+    let fields = line.split(separator: " ").dropFirst().prefix(8).compactMap { Double($0) }
+    guard fields.count == 8 else { return nil }
+    return (fields.reduce(0, +), fields[7])
+  #else
+    return nil
+  #endif
+}
+
+/// Runs `body` and adds the machine's CPU ticks while it ran (all, and stolen) to `ticks`.
+func countingTicks<T>(_ ticks: inout (total: Double, stolen: Double), _ body: () throws -> T) rethrows -> T {
+  let before = machineTicks()
+  let result = try body()
+  if let before, let after = machineTicks() {
+    ticks.total += after.total - before.total
+    ticks.stolen += after.stolen - before.stolen
+  }
+  return result
+}
+
+/// The stolen share of `ticks`, or nil when no tick was counted (no /proc/stat, or too short).
+func stolenShare(_ ticks: (total: Double, stolen: Double)) -> Double? {
+  ticks.total > 0 ? ticks.stolen / ticks.total : nil
 }
 
 func median(_ values: [Double]) -> Double {
@@ -301,6 +334,9 @@ struct Row {
   var references: [String: Double] = [:]
   /// Each reference engine's median over rounds of ours / its rate in the same round.
   var ratios: [String: Double] = [:]
+  /// The share of the machine's CPU time the hypervisor stole during all our runs and during all
+  /// the references' runs (nil when unknown).
+  var stolen: (ours: Double?, references: Double?) = (nil, nil)
 }
 
 // PyTorch (and onnxruntime) in the same run: each round times ours once, then each reference
@@ -323,17 +359,22 @@ func measure(_ workload: String, batch: Int, flopsPerImage: Double, _ body: () t
   var ours: [Double] = []
   var references: [String: [Double]] = [:]
   var ratios: [String: [Double]] = [:]
+  var ourTicks = (total: 0.0, stolen: 0.0)
+  var referenceTicks = (total: 0.0, stolen: 0.0)
   for _ in 0..<options.repeats {
-    let rate = try rate(items: batch, seconds: options.seconds, body)
-    ours.append(rate)
-    for (engine, theirs) in server?.run(workload: workload, batch: batch) ?? [:] {
+    let ourRate = try countingTicks(&ourTicks) { try rate(items: batch, seconds: options.seconds, body) }
+    ours.append(ourRate)
+    guard let server, let results = countingTicks(&referenceTicks, { server.run(workload: workload, batch: batch) })
+    else { continue }
+    for (engine, theirs) in results {
       references[engine, default: []].append(theirs)
-      ratios[engine, default: []].append(rate / theirs)
+      ratios[engine, default: []].append(ourRate / theirs)
     }
   }
   return Row(
     workload: workload, batch: batch, ours: median(ours), flopsPerImage: flopsPerImage,
-    references: references.mapValues(median), ratios: ratios.mapValues(median))
+    references: references.mapValues(median), ratios: ratios.mapValues(median),
+    stolen: (stolenShare(ourTicks), stolenShare(referenceTicks)))
 }
 
 var rows: [Row] = []
@@ -369,14 +410,19 @@ func pad(_ s: String, _ width: Int, right: Bool = true) -> String {
 func f(_ v: Double?, _ digits: Int = 1) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
 if options.cpuTime { print("rates in images per CPU-second of the measuring process") }
 if options.fastest { print("rates of the fastest pass of each run (wall clock)") }
-print(pad("workload", 26, right: false) + pad("batch", 6) + pad("ours img/s", 12) + pad("GFLOP/s", 9) + pad("eager", 10) + pad("ch-last", 10) + pad("onnxrt", 10) + pad("ours/eager", 11) + pad("ours/ch-last", 13) + pad("ours/onnxrt", 12))
+print(pad("workload", 26, right: false) + pad("batch", 6) + pad("ours img/s", 12) + pad("GFLOP/s", 9) + pad("eager", 10) + pad("ch-last", 10) + pad("onnxrt", 10) + pad("ours/eager", 11) + pad("ours/ch-last", 13) + pad("ours/onnxrt", 12) + pad("stolen", 12))
 for row in rows {
+  func percent(_ v: Double?) -> String { v.map { String(format: "%.0f%%", 100 * $0) } ?? "–" }
   print(
     pad(row.workload, 26, right: false) + pad("\(row.batch)", 6) + pad(f(row.ours), 12)
       + pad(f(row.ours * row.flopsPerImage / 1e9), 9) + pad(f(row.references["eager"]), 10)
       + pad(f(row.references["channels_last"]), 10) + pad(f(row.references["onnxruntime"]), 10)
       + pad(f(row.ratios["eager"], 2), 11) + pad(f(row.ratios["channels_last"], 2), 13)
-      + pad(f(row.ratios["onnxruntime"], 2), 12))
+      + pad(f(row.ratios["onnxruntime"], 2), 12)
+      + pad(server == nil ? percent(row.stolen.ours) : "\(percent(row.stolen.ours))/\(percent(row.stolen.references))", 12))
+}
+if rows.contains(where: { $0.stolen.ours != nil }) {
+  print("stolen: share of the machine's CPU time the hypervisor gave to other guests during our runs\(server == nil ? "" : " / the references' runs") (/proc/stat steal); rates fall with it")
 }
 
 // Peak memory of training at the largest batch, each engine in a fresh process: the peak resident

@@ -56,11 +56,13 @@ final class BenchmarkCommandTests: XCTestCase {
     XCTAssertEqual(requests.filter { $0.contains("\"forward\"") }.count, 3)
     XCTAssertEqual(requests.filter { $0.contains("\"training step\"") }.count, 3)
     XCTAssertTrue(requests.allSatisfy { $0.contains("\"batch\":2") }, requests.joined(separator: "\n"))
-    // Columns: batch, ours, GFLOP/s, eager, ch-last, onnxrt, ours/eager, ours/ch-last, ours/onnxrt.
+    // Columns: batch, ours, GFLOP/s, eager, ch-last, onnxrt, ours/eager, ours/ch-last, ours/onnxrt,
+    // stolen (ours/references).
     // With constant reference rates the median of the rounds' ratios is ours (median) / rate.
     for workload in ["forward", "forward + input gradient", "training step"] {
       let columns = try XCTUnwrap(row(result.standardOutput, workload, batch: 2), result.standardOutput)
-      XCTAssertEqual(columns.count, 9, columns.joined(separator: " "))
+      XCTAssertEqual(columns.count, 10, columns.joined(separator: " "))
+      assertStolen(columns[9], parts: 2)
       let ours = try XCTUnwrap(Double(columns[1]))
       XCTAssertGreaterThan(ours, 0)
       XCTAssertEqual(columns[3], "100.0")
@@ -85,6 +87,20 @@ final class BenchmarkCommandTests: XCTestCase {
     XCTAssertEqual(result.status, 0, result.standardError)
     XCTAssertTrue(result.standardError.contains("PyTorch reference not available"), result.standardError)
     let columns = try XCTUnwrap(row(result.standardOutput, "forward", batch: 1), result.standardOutput)
-    XCTAssertEqual(Array(columns[3...]), ["–", "–", "–", "–", "–", "–"])
+    XCTAssertEqual(Array(columns[3..<9]), ["–", "–", "–", "–", "–", "–"])
+    XCTAssertEqual(columns.count, 10, columns.joined(separator: " "))
+    assertStolen(columns[9], parts: 1)
+  }
+
+  /// The stolen column: `parts` shares joined by "/" (ours, then the references'), each a
+  /// percentage from 0% to 100%, or "–" where /proc/stat is missing or counted no tick (the
+  /// stand-in server answers at once).
+  func assertStolen(_ column: String, parts: Int, file: StaticString = #filePath, line: UInt = #line) {
+    let values = column.split(separator: "/", omittingEmptySubsequences: false)
+    XCTAssertEqual(values.count, parts, column, file: file, line: line)
+    for value in values where value != "–" {
+      let number = value.hasSuffix("%") ? Int(value.dropLast()) : nil
+      XCTAssertTrue((0...100).contains(number ?? -1), column, file: file, line: line)
+    }
   }
 }
