@@ -69,16 +69,41 @@ let benchHelp = """
 
   """
 
+/// Prints `message` as one line `Error: …` on stderr and exits with `status` (64: usage, 1: runtime).
+func fail(_ message: String, status: Int32) -> Never {
+  FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+  exit(status)
+}
+
+/// Runs `body`; an error it throws ends the program with one line `Error: …` and status 1.
+func orExit<T>(_ body: () throws -> T) -> T {
+  do { return try body() } catch { fail("\(error)", status: 1) }
+}
+
 func parseOptions() -> Options {
   var options = Options()
   var arguments = Array(CommandLine.arguments.dropFirst())
+  /// The value after `flag`, parsed by `parse` and at least `minimum`; a usage error otherwise.
+  func value<T: Comparable>(_ flag: String, _ parse: (String) -> T?, minimum: T, _ expected: String) -> T {
+    guard !arguments.isEmpty else { fail("\(flag) needs a value (\(expected))", status: 64) }
+    let text = arguments.removeFirst()
+    guard let v = parse(text), v >= minimum else { fail("\(flag) takes \(expected), not '\(text)'", status: 64) }
+    return v
+  }
   while !arguments.isEmpty {
     let flag = arguments.removeFirst()
     switch flag {
-    case "--batch": options.batches = (arguments.isEmpty ? "" : arguments.removeFirst()).split(separator: ",").compactMap { Int($0) }
-    case "--repeats": options.repeats = Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 5
-    case "--seconds": options.seconds = Double(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 3
-    case "--depth": options.depth = Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 110
+    case "--batch":
+      guard !arguments.isEmpty else { fail("--batch needs a value (a list of batch sizes, e.g. 128,1)", status: 64) }
+      let text = arguments.removeFirst()
+      let sizes = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+      guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+        fail("--batch takes a list of batch sizes ≥ 1 (e.g. 128,1), not '\(text)'", status: 64)
+      }
+      options.batches = sizes.map { $0! }
+    case "--repeats": options.repeats = value(flag, { Int($0) }, minimum: 1, "a whole number ≥ 1")
+    case "--seconds": options.seconds = value(flag, { Double($0).flatMap { $0.isFinite ? $0 : nil } }, minimum: 0, "a number of seconds ≥ 0")
+    case "--depth": options.depth = value(flag, { Int($0) }, minimum: 8, "a depth 6n + 2 ≥ 8")
     case "--no-pytorch": options.pytorch = false
     case "--no-memory": options.memory = false
     case "--cpu-time":
@@ -90,26 +115,26 @@ func parseOptions() -> Options {
       options.fastest = true
     case "--threads":
       // Both engines use this many threads (PyTorch via torch.set_num_threads).
-      EngineThreads.count = max(1, Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? EngineThreads.count)
+      EngineThreads.count = value(flag, { Int($0) }, minimum: 1, "a whole number ≥ 1")
     case "--only":
-      options.only = arguments.isEmpty ? "" : arguments.removeFirst()
-      guard ["forward", "gradient", "training"].contains(options.only!) else {
-        FileHandle.standardError.write(Data("Error: --only takes forward, gradient or training, not '\(options.only!)'\n".utf8))
-        exit(64)
+      let only = value(flag, { $0 }, minimum: "", "forward, gradient or training")
+      guard ["forward", "gradient", "training"].contains(only) else {
+        fail("--only takes forward, gradient or training, not '\(only)'", status: 64)
       }
+      options.only = only
     case "--sweep": options.sweep = true
-    case "--model": options.model = arguments.isEmpty ? "resnet110" : arguments.removeFirst()
+    case "--model": options.model = value(flag, { $0 }, minimum: "", "a bundled model's name or a checkpoint's path")
     case "--help", "-h":
       print(benchHelp, terminator: "")
       exit(0)
     case "--training-memory-child":
       // Internal: peak memory of training steps at this batch in a fresh process (JSON on stdout).
-      options.trainingMemoryChild = Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 128
+      options.trainingMemoryChild = value(flag, { Int($0) }, minimum: 1, "a batch size ≥ 1")
     default:
-      FileHandle.standardError.write(Data("Error: unknown option \(flag)\n".utf8))
-      exit(64)
+      fail("unknown option \(flag); see --help", status: 64)
     }
   }
+  guard (options.depth - 2) % 6 == 0 else { fail("--depth takes a depth 6n + 2 ≥ 8, not '\(options.depth)'", status: 64) }
   return options
 }
 
@@ -303,21 +328,21 @@ func ourTrainingMemory(batch: Int, depth: Int) -> [String: Double]? {
 
 let options = parseOptions()
 if let batch = options.trainingMemoryChild {
-  var network = try randomNetwork(depth: options.depth)
+  var network = orExit { try randomNetwork(depth: options.depth) }
   let input = benchmarkInput(batch: batch)
   let labels = (0..<batch).map { $0 % 10 }
   let before = maximumResidentBytes()
   var optimizer = benchmarkOptimizer()
-  for _ in 0..<3 { try trainingStep(&network, &optimizer, input, labels) }
+  for _ in 0..<3 { orExit { try trainingStep(&network, &optimizer, input, labels) } }
   let peak = maximumResidentBytes()
   print("{\"rss_before\": \(before), \"rss_peak\": \(peak)}")
   exit(0)
 }
 if options.sweep {
-  try sweepBenchmark(options)
+  orExit { try sweepBenchmark(options) }
   exit(0)
 }
-var network = try randomNetwork(depth: options.depth)
+var network = orExit { try randomNetwork(depth: options.depth) }
 var optimizer = benchmarkOptimizer()
 let macsPerImage = Double(network.multiplyAccumulates)
 let threads = EngineThreads.count
@@ -378,28 +403,30 @@ func measure(_ workload: String, batch: Int, flopsPerImage: Double, _ body: () t
 }
 
 var rows: [Row] = []
-for batch in options.batches {
-  let input = benchmarkInput(batch: batch)
-  let labels = (0..<batch).map { $0 % 10 }
-  func wanted(_ workload: String) -> Bool { options.only == nil || options.only == workload }
-  if wanted("forward") {
-    let session = try InferenceSession(network)
-    rows.append(try measure("forward", batch: batch, flopsPerImage: 2 * macsPerImage) { _ = try session.logits(for: input) })
-  }
-  if wanted("gradient") {
-    // Forward + backward to the input: about 2× the forward's arithmetic.
-    rows.append(
-      try measure("forward + input gradient", batch: batch, flopsPerImage: 4 * macsPerImage) {
-        let pass = try network.forward(input)
-        let (_, d) = try softmaxCrossEntropy(logits: pass.logits, labels: labels)
-        _ = network.backward(pass, logitsGradient: d, options: BackwardOptions(parameterGradients: false, inputGradient: true))
-      })
-  }
-  if wanted("training") {
-    rows.append(
-      try measure("training step", batch: batch, flopsPerImage: 6 * macsPerImage) {
-        try trainingStep(&network, &optimizer, input, labels)
-      })
+orExit {
+  for batch in options.batches {
+    let input = benchmarkInput(batch: batch)
+    let labels = (0..<batch).map { $0 % 10 }
+    func wanted(_ workload: String) -> Bool { options.only == nil || options.only == workload }
+    if wanted("forward") {
+      let session = try InferenceSession(network)
+      rows.append(try measure("forward", batch: batch, flopsPerImage: 2 * macsPerImage) { _ = try session.logits(for: input) })
+    }
+    if wanted("gradient") {
+      // Forward + backward to the input: about 2× the forward's arithmetic.
+      rows.append(
+        try measure("forward + input gradient", batch: batch, flopsPerImage: 4 * macsPerImage) {
+          let pass = try network.forward(input)
+          let (_, d) = try softmaxCrossEntropy(logits: pass.logits, labels: labels)
+          _ = network.backward(pass, logitsGradient: d, options: BackwardOptions(parameterGradients: false, inputGradient: true))
+        })
+    }
+    if wanted("training") {
+      rows.append(
+        try measure("training step", batch: batch, flopsPerImage: 6 * macsPerImage) {
+          try trainingStep(&network, &optimizer, input, labels)
+        })
+    }
   }
 }
 server?.close()
@@ -454,20 +481,26 @@ func sweepBenchmark(_ options: Options) throws {
   var sweepTimes: [Double] = []
   var intactTimes: [Double] = []
   var intactError = 0.0
+  var sweepTicks = (total: 0.0, stolen: 0.0)
+  var intactTicks = (total: 0.0, stolen: 0.0)
   for _ in 0..<options.repeats {
     var start = Date()
-    let (intact, _) = try evaluator.evaluate(plans)
+    let (intact, _) = try countingTicks(&sweepTicks) { try evaluator.evaluate(plans) }
     sweepTimes.append(Date().timeIntervalSince(start))
     intactError = intact.error
     start = Date()
-    for _ in 0...plans.count { _ = try evaluator.evaluate([]) }
+    try countingTicks(&intactTicks) { for _ in 0...plans.count { _ = try evaluator.evaluate([]) } }
     intactTimes.append(Date().timeIntervalSince(start))
+  }
+  /// "(x% stolen)": the hypervisor's share of the machine's CPU time while a measurement ran.
+  func stolenNote(_ ticks: (total: Double, stolen: Double)) -> String {
+    stolenShare(ticks).map { String(format: "  (%.0f%% stolen)", 100 * $0) } ?? ""
   }
   let sweep = median(sweepTimes)
   let intact = median(intactTimes)
   let imageForwards = Double((plans.count + 1) * data.count)
-  print(String(format: "sweep (shared prefixes):        %7.2f s  %7.1f image-forwards/s", sweep, imageForwards / sweep))
-  print(String(format: "%d intact evaluations:          %7.2f s  %7.1f image-forwards/s", plans.count + 1, intact, imageForwards / intact))
+  print(String(format: "sweep (shared prefixes):        %7.2f s  %7.1f image-forwards/s", sweep, imageForwards / sweep) + stolenNote(sweepTicks))
+  print(String(format: "%d intact evaluations:          %7.2f s  %7.1f image-forwards/s", plans.count + 1, intact, imageForwards / intact) + stolenNote(intactTicks))
   print(String(format: "sweep / intact evaluations:     %7.3f", sweep / intact))
   print(String(format: "intact test error:              %7.2f%%", 100 * intactError))
   guard options.pytorch else { return }
@@ -479,13 +512,17 @@ func sweepBenchmark(_ options: Options) throws {
   let pipe = Pipe()
   process.standardOutput = pipe
   process.standardError = FileHandle.standardError
-  try process.run()
-  let output = pipe.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
+  var pytorchTicks = (total: 0.0, stolen: 0.0)
+  let output = try countingTicks(&pytorchTicks) {
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return output
+  }
   guard process.terminationStatus == 0, let object = try? JSONSerialization.jsonObject(with: output) as? [String: Double], let seconds = object["sweep_seconds"] else {
     print("(PyTorch reference not available: \(python) exited with \(process.terminationStatus))")
     return
   }
-  print(String(format: "PyTorch naive loop:             %7.2f s  %7.1f image-forwards/s  (error %.2f%%)", seconds, imageForwards / seconds, 100 * (object["intact_error"] ?? .nan)))
+  print(String(format: "PyTorch naive loop:             %7.2f s  %7.1f image-forwards/s  (error %.2f%%)", seconds, imageForwards / seconds, 100 * (object["intact_error"] ?? .nan)) + stolenNote(pytorchTicks))
   print(String(format: "ours / PyTorch throughput:      %7.2f", seconds / sweep))
 }

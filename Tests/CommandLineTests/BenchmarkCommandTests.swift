@@ -92,6 +92,28 @@ final class BenchmarkCommandTests: XCTestCase {
     assertStolen(columns[9], parts: 1)
   }
 
+  /// Bad flags are usage errors (status 64) and a model that cannot be read a runtime error
+  /// (status 1): one line `Error: …` on stderr each, no trap.
+  func testBadInputEndsWithOneErrorLine() throws {
+    let cases: [([String], Int32, String)] = [
+      (["--repeats", "x"], 64, "--repeats takes a whole number ≥ 1, not 'x'"),
+      (["--batch", "1,,2"], 64, "--batch takes a list of batch sizes ≥ 1"),
+      (["--depth", "9"], 64, "--depth takes a depth 6n + 2 ≥ 8, not '9'"),
+      (["--seconds", "nan"], 64, "--seconds takes a number of seconds ≥ 0, not 'nan'"),
+      (["--threads"], 64, "--threads needs a value"),
+      (["--frobnicate"], 64, "unknown option --frobnicate"),
+      (["--sweep", "--no-pytorch", "--model", "/nonexistent/model.safetensors"], 1, "/nonexistent/model.safetensors"),
+    ]
+    for (arguments, status, message) in cases {
+      let result = try BinaryRunner.run(arguments, executable: "resnet-lesion-bench")
+      XCTAssertEqual(result.status, status, "\(arguments): \(result.standardError)")
+      let lines = result.standardError.split(separator: "\n")
+      XCTAssertEqual(lines.count, 1, "\(arguments): \(result.standardError)")
+      XCTAssertTrue(lines.first?.hasPrefix("Error: ") == true, result.standardError)
+      XCTAssertTrue(result.standardError.contains(message), "\(arguments): \(result.standardError)")
+    }
+  }
+
   /// The stolen column: `parts` shares joined by "/" (ours, then the references'), each a
   /// percentage from 0% to 100%, or "–" where /proc/stat is missing or counted no tick (the
   /// stand-in server answers at once).
