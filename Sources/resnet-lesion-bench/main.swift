@@ -77,7 +77,7 @@ func fail(_ message: String, status: Int32) -> Never {
 
 /// Runs `body`; an error it throws ends the program with one line `Error: …` and status 1.
 func orExit<T>(_ body: () throws -> T) -> T {
-  do { return try body() } catch { fail("\(error)", status: 1) }
+  do { return try body() } catch let error as CocoaError { fail(error.localizedDescription, status: 1) } catch { fail("\(error)", status: 1) }
 }
 
 func parseOptions() -> Options {

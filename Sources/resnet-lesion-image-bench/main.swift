@@ -35,18 +35,37 @@ func runPython(_ arguments: [String]) -> (status: Int32, output: String) {
   return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
+/// Prints `message` as one line `Error: …` on stderr and exits with `status` (64: usage, 1: runtime).
+func fail(_ message: String, status: Int32) -> Never {
+  FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+  exit(status)
+}
+
+/// Runs `body`; an error it throws (e.g. a JPEG our decoder rejects) ends the program with one
+/// line `Error: …` and status 1.
+func orExit<T>(_ body: () throws -> T) -> T {
+  do { return try body() } catch { fail("\(error)", status: 1) }
+}
+
 var imageCount = 32
 var repeats = 5
 var folderArgument: String?
 var argumentIterator = CommandLine.arguments.dropFirst().makeIterator()
+/// The whole number ≥ 1 after `flag`; a usage error otherwise.
+func count(after flag: String) -> Int {
+  let text = argumentIterator.next()
+  guard let text, let n = Int(text), n >= 1 else { fail("\(flag) takes a whole number ≥ 1, not '\(text ?? "")'", status: 64) }
+  return n
+}
 while let argument = argumentIterator.next() {
   switch argument {
-  case "--images": imageCount = Int(argumentIterator.next() ?? "") ?? imageCount
-  case "--repeats": repeats = Int(argumentIterator.next() ?? "") ?? repeats
-  case "--folder": folderArgument = argumentIterator.next()
+  case "--images": imageCount = count(after: argument)
+  case "--repeats": repeats = count(after: argument)
+  case "--folder":
+    guard let folder = argumentIterator.next() else { fail("--folder needs a folder of .jpg files", status: 64) }
+    folderArgument = folder
   default:
-    FileHandle.standardError.write(Data("Error: unknown argument \(argument)\n".utf8))
-    exit(64)
+    fail("unknown argument \(argument)", status: 64)
   }
 }
 
@@ -57,7 +76,7 @@ if let folderArgument {
   folder = URL(fileURLWithPath: folderArgument)
 } else {
   let made = FileManager.default.temporaryDirectory.appendingPathComponent("image-bench-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: made, withIntermediateDirectories: true)
+  orExit { try FileManager.default.createDirectory(at: made, withIntermediateDirectories: true) }
   guard runPython([script, "generate", made.path, "\(imageCount)"]).status == 0 else {
     FileHandle.standardError.write(Data("Error: cannot generate JPEGs: set RESNET_LESION_PYTHON to a Python with Pillow and numpy, or pass --folder\n".utf8))
     exit(1)
@@ -67,8 +86,17 @@ if let folderArgument {
 }
 defer { if let temporary { try? FileManager.default.removeItem(at: temporary) } }
 
-let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".jpg") }.sorted()
-let blobs = try names.map { [UInt8](try Data(contentsOf: folder.appendingPathComponent($0))) }
+let names: [String]
+do {
+  names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".jpg") }.sorted()
+} catch {
+  fail("cannot read the folder \(folder.path): \(error.localizedDescription)", status: 1)
+}
+let blobs = names.map { name in
+  let file = folder.appendingPathComponent(name)
+  do { return [UInt8](try Data(contentsOf: file)) } catch { fail("cannot read \(file.path): \(error.localizedDescription)", status: 1) }
+}
+if blobs.isEmpty { fail("no .jpg files in \(folder.path)", status: 1) }
 print("\(blobs.count) JPEGs from \(folder.path), \(repeats) repeats, one thread; \(cpuModel())")
 
 let transform = EvaluationTransform(resize: 256, crop: 224)
@@ -81,8 +109,8 @@ func rate(_ body: ([UInt8], String) throws -> Void) throws -> Double {
   }
   return median(rates)
 }
-let oursDecode = try rate { blob, name in _ = try ImageDecoder.decode(blob, file: name) }
-let oursCrop = try rate { blob, name in _ = transform.apply(try ImageDecoder.decode(blob, file: name)) }
+let oursDecode = orExit { try rate { blob, name in _ = try ImageDecoder.decode(blob, file: name) } }
+let oursCrop = orExit { try rate { blob, name in _ = transform.apply(try ImageDecoder.decode(blob, file: name)) } }
 
 let python = runPython([script, "time", folder.path, "\(repeats)"])
 struct Reference: Decodable {
@@ -109,7 +137,7 @@ if let reference {
     var differing = 0
     var worst = 0
     for (index, blob) in blobs.enumerated() {
-      let ours = transform.apply(try ImageDecoder.decode(blob, file: names[index])).pixels
+      let ours = orExit { transform.apply(try ImageDecoder.decode(blob, file: names[index])).pixels }
       let offset = index * 224 * 224 * 3
       for i in 0..<ours.count {
         let d = abs(Int(ours[i]) - Int(crops[offset + i]))

@@ -114,6 +114,35 @@ final class BenchmarkCommandTests: XCTestCase {
     }
   }
 
+  /// resnet-lesion-image-bench likewise: a bad count is a usage error; a missing folder, a folder
+  /// without JPEGs and a file our decoder rejects are runtime errors naming what went wrong.
+  func testImageBenchBadInputEndsWithOneErrorLine() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("image-bench-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+    let empty = folder.appendingPathComponent("empty")
+    try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+    let broken = folder.appendingPathComponent("broken")
+    try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
+    try Data([0xFF, 0xD8, 0xFF, 0xC0, 0x00]).write(to: broken.appendingPathComponent("cut.jpg"))
+    let cases: [([String], Int32, String)] = [
+      (["--images", "x"], 64, "--images takes a whole number ≥ 1, not 'x'"),
+      (["--repeats", "0"], 64, "--repeats takes a whole number ≥ 1, not '0'"),
+      (["--folder"], 64, "--folder needs a folder"),
+      (["--folder", folder.appendingPathComponent("missing").path], 1, "missing"),
+      (["--folder", empty.path], 1, "no .jpg files in"),
+      (["--folder", broken.path, "--repeats", "1"], 1, "cut.jpg"),
+    ]
+    for (arguments, status, message) in cases {
+      let result = try BinaryRunner.run(arguments, executable: "resnet-lesion-image-bench")
+      XCTAssertEqual(result.status, status, "\(arguments): \(result.standardError)")
+      let lines = result.standardError.split(separator: "\n")
+      XCTAssertEqual(lines.count, 1, "\(arguments): \(result.standardError)")
+      XCTAssertTrue(lines.first?.hasPrefix("Error: ") == true, result.standardError)
+      XCTAssertTrue(result.standardError.contains(message), "\(arguments): \(result.standardError)")
+    }
+  }
+
   /// The stolen column: `parts` shares joined by "/" (ours, then the references'), each a
   /// percentage from 0% to 100%, or "–" where /proc/stat is missing or counted no tick (the
   /// stand-in server answers at once).
