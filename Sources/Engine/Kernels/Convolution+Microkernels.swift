@@ -383,72 +383,72 @@ extension Kernels {
       _ f0: SIMD16<Float>, _ f1: SIMD16<Float>, _ f2: SIMD16<Float>
     ) {
       var v: Float
-    v = q[0]
-    multiplyAdd(&t.a0, v, f0)
-    v = q[1 &* C]
-    multiplyAdd(&t.a0, v, f1)
-    multiplyAdd(&t.a1, v, f0)
-    v = q[2 &* C]
-    multiplyAdd(&t.a0, v, f2)
-    multiplyAdd(&t.a1, v, f1)
-    multiplyAdd(&t.a2, v, f0)
-    v = q[3 &* C]
-    multiplyAdd(&t.a1, v, f2)
-    multiplyAdd(&t.a2, v, f1)
-    multiplyAdd(&t.a3, v, f0)
-    v = q[4 &* C]
-    multiplyAdd(&t.a2, v, f2)
-    multiplyAdd(&t.a3, v, f1)
-    multiplyAdd(&t.a4, v, f0)
-    v = q[5 &* C]
-    multiplyAdd(&t.a3, v, f2)
-    multiplyAdd(&t.a4, v, f1)
-    multiplyAdd(&t.a5, v, f0)
-    v = q[6 &* C]
-    multiplyAdd(&t.a4, v, f2)
-    multiplyAdd(&t.a5, v, f1)
-    multiplyAdd(&t.a6, v, f0)
-    v = q[7 &* C]
-    multiplyAdd(&t.a5, v, f2)
-    multiplyAdd(&t.a6, v, f1)
-    multiplyAdd(&t.a7, v, f0)
-    v = q[8 &* C]
-    multiplyAdd(&t.a6, v, f2)
-    multiplyAdd(&t.a7, v, f1)
-    multiplyAdd(&u.a0, v, f0)
-    v = q[9 &* C]
-    multiplyAdd(&t.a7, v, f2)
-    multiplyAdd(&u.a0, v, f1)
-    multiplyAdd(&u.a1, v, f0)
-    v = q[10 &* C]
-    multiplyAdd(&u.a0, v, f2)
-    multiplyAdd(&u.a1, v, f1)
-    multiplyAdd(&u.a2, v, f0)
-    v = q[11 &* C]
-    multiplyAdd(&u.a1, v, f2)
-    multiplyAdd(&u.a2, v, f1)
-    multiplyAdd(&u.a3, v, f0)
-    v = q[12 &* C]
-    multiplyAdd(&u.a2, v, f2)
-    multiplyAdd(&u.a3, v, f1)
-    multiplyAdd(&u.a4, v, f0)
-    v = q[13 &* C]
-    multiplyAdd(&u.a3, v, f2)
-    multiplyAdd(&u.a4, v, f1)
-    multiplyAdd(&u.a5, v, f0)
-    v = q[14 &* C]
-    multiplyAdd(&u.a4, v, f2)
-    multiplyAdd(&u.a5, v, f1)
-    multiplyAdd(&u.a6, v, f0)
-    v = q[15 &* C]
-    multiplyAdd(&u.a5, v, f2)
-    multiplyAdd(&u.a6, v, f1)
-    multiplyAdd(&u.a7, v, f0)
-    v = q[16 &* C]
-    multiplyAdd(&u.a6, v, f2)
-    multiplyAdd(&u.a7, v, f1)
-    v = q[17 &* C]
-    multiplyAdd(&u.a7, v, f2)
+      v = q[0]
+      multiplyAdd(&t.a0, v, f0)
+      v = q[1 &* C]
+      multiplyAdd(&t.a0, v, f1)
+      multiplyAdd(&t.a1, v, f0)
+      v = q[2 &* C]
+      multiplyAdd(&t.a0, v, f2)
+      multiplyAdd(&t.a1, v, f1)
+      multiplyAdd(&t.a2, v, f0)
+      v = q[3 &* C]
+      multiplyAdd(&t.a1, v, f2)
+      multiplyAdd(&t.a2, v, f1)
+      multiplyAdd(&t.a3, v, f0)
+      v = q[4 &* C]
+      multiplyAdd(&t.a2, v, f2)
+      multiplyAdd(&t.a3, v, f1)
+      multiplyAdd(&t.a4, v, f0)
+      v = q[5 &* C]
+      multiplyAdd(&t.a3, v, f2)
+      multiplyAdd(&t.a4, v, f1)
+      multiplyAdd(&t.a5, v, f0)
+      v = q[6 &* C]
+      multiplyAdd(&t.a4, v, f2)
+      multiplyAdd(&t.a5, v, f1)
+      multiplyAdd(&t.a6, v, f0)
+      v = q[7 &* C]
+      multiplyAdd(&t.a5, v, f2)
+      multiplyAdd(&t.a6, v, f1)
+      multiplyAdd(&t.a7, v, f0)
+      v = q[8 &* C]
+      multiplyAdd(&t.a6, v, f2)
+      multiplyAdd(&t.a7, v, f1)
+      multiplyAdd(&u.a0, v, f0)
+      v = q[9 &* C]
+      multiplyAdd(&t.a7, v, f2)
+      multiplyAdd(&u.a0, v, f1)
+      multiplyAdd(&u.a1, v, f0)
+      v = q[10 &* C]
+      multiplyAdd(&u.a0, v, f2)
+      multiplyAdd(&u.a1, v, f1)
+      multiplyAdd(&u.a2, v, f0)
+      v = q[11 &* C]
+      multiplyAdd(&u.a1, v, f2)
+      multiplyAdd(&u.a2, v, f1)
+      multiplyAdd(&u.a3, v, f0)
+      v = q[12 &* C]
+      multiplyAdd(&u.a2, v, f2)
+      multiplyAdd(&u.a3, v, f1)
+      multiplyAdd(&u.a4, v, f0)
+      v = q[13 &* C]
+      multiplyAdd(&u.a3, v, f2)
+      multiplyAdd(&u.a4, v, f1)
+      multiplyAdd(&u.a5, v, f0)
+      v = q[14 &* C]
+      multiplyAdd(&u.a4, v, f2)
+      multiplyAdd(&u.a5, v, f1)
+      multiplyAdd(&u.a6, v, f0)
+      v = q[15 &* C]
+      multiplyAdd(&u.a5, v, f2)
+      multiplyAdd(&u.a6, v, f1)
+      multiplyAdd(&u.a7, v, f0)
+      v = q[16 &* C]
+      multiplyAdd(&u.a6, v, f2)
+      multiplyAdd(&u.a7, v, f1)
+      v = q[17 &* C]
+      multiplyAdd(&u.a7, v, f2)
     }
 
     /// Sums for 8 adjacent output pixels of one row × two 16-channel panels (the panel at
@@ -504,64 +504,64 @@ extension Kernels {
       _ g0: SIMD16<Float>, _ g1: SIMD16<Float>, _ g2: SIMD16<Float>
     ) {
       var v: Float
-    v = q[0]
-    multiplyAdd(&t.a0, v, f0)
-    multiplyAdd(&u.a0, v, g0)
-    v = q[1 &* C]
-    multiplyAdd(&t.a0, v, f1)
-    multiplyAdd(&u.a0, v, g1)
-    multiplyAdd(&t.a1, v, f0)
-    multiplyAdd(&u.a1, v, g0)
-    v = q[2 &* C]
-    multiplyAdd(&t.a0, v, f2)
-    multiplyAdd(&u.a0, v, g2)
-    multiplyAdd(&t.a1, v, f1)
-    multiplyAdd(&u.a1, v, g1)
-    multiplyAdd(&t.a2, v, f0)
-    multiplyAdd(&u.a2, v, g0)
-    v = q[3 &* C]
-    multiplyAdd(&t.a1, v, f2)
-    multiplyAdd(&u.a1, v, g2)
-    multiplyAdd(&t.a2, v, f1)
-    multiplyAdd(&u.a2, v, g1)
-    multiplyAdd(&t.a3, v, f0)
-    multiplyAdd(&u.a3, v, g0)
-    v = q[4 &* C]
-    multiplyAdd(&t.a2, v, f2)
-    multiplyAdd(&u.a2, v, g2)
-    multiplyAdd(&t.a3, v, f1)
-    multiplyAdd(&u.a3, v, g1)
-    multiplyAdd(&t.a4, v, f0)
-    multiplyAdd(&u.a4, v, g0)
-    v = q[5 &* C]
-    multiplyAdd(&t.a3, v, f2)
-    multiplyAdd(&u.a3, v, g2)
-    multiplyAdd(&t.a4, v, f1)
-    multiplyAdd(&u.a4, v, g1)
-    multiplyAdd(&t.a5, v, f0)
-    multiplyAdd(&u.a5, v, g0)
-    v = q[6 &* C]
-    multiplyAdd(&t.a4, v, f2)
-    multiplyAdd(&u.a4, v, g2)
-    multiplyAdd(&t.a5, v, f1)
-    multiplyAdd(&u.a5, v, g1)
-    multiplyAdd(&t.a6, v, f0)
-    multiplyAdd(&u.a6, v, g0)
-    v = q[7 &* C]
-    multiplyAdd(&t.a5, v, f2)
-    multiplyAdd(&u.a5, v, g2)
-    multiplyAdd(&t.a6, v, f1)
-    multiplyAdd(&u.a6, v, g1)
-    multiplyAdd(&t.a7, v, f0)
-    multiplyAdd(&u.a7, v, g0)
-    v = q[8 &* C]
-    multiplyAdd(&t.a6, v, f2)
-    multiplyAdd(&u.a6, v, g2)
-    multiplyAdd(&t.a7, v, f1)
-    multiplyAdd(&u.a7, v, g1)
-    v = q[9 &* C]
-    multiplyAdd(&t.a7, v, f2)
-    multiplyAdd(&u.a7, v, g2)
+      v = q[0]
+      multiplyAdd(&t.a0, v, f0)
+      multiplyAdd(&u.a0, v, g0)
+      v = q[1 &* C]
+      multiplyAdd(&t.a0, v, f1)
+      multiplyAdd(&u.a0, v, g1)
+      multiplyAdd(&t.a1, v, f0)
+      multiplyAdd(&u.a1, v, g0)
+      v = q[2 &* C]
+      multiplyAdd(&t.a0, v, f2)
+      multiplyAdd(&u.a0, v, g2)
+      multiplyAdd(&t.a1, v, f1)
+      multiplyAdd(&u.a1, v, g1)
+      multiplyAdd(&t.a2, v, f0)
+      multiplyAdd(&u.a2, v, g0)
+      v = q[3 &* C]
+      multiplyAdd(&t.a1, v, f2)
+      multiplyAdd(&u.a1, v, g2)
+      multiplyAdd(&t.a2, v, f1)
+      multiplyAdd(&u.a2, v, g1)
+      multiplyAdd(&t.a3, v, f0)
+      multiplyAdd(&u.a3, v, g0)
+      v = q[4 &* C]
+      multiplyAdd(&t.a2, v, f2)
+      multiplyAdd(&u.a2, v, g2)
+      multiplyAdd(&t.a3, v, f1)
+      multiplyAdd(&u.a3, v, g1)
+      multiplyAdd(&t.a4, v, f0)
+      multiplyAdd(&u.a4, v, g0)
+      v = q[5 &* C]
+      multiplyAdd(&t.a3, v, f2)
+      multiplyAdd(&u.a3, v, g2)
+      multiplyAdd(&t.a4, v, f1)
+      multiplyAdd(&u.a4, v, g1)
+      multiplyAdd(&t.a5, v, f0)
+      multiplyAdd(&u.a5, v, g0)
+      v = q[6 &* C]
+      multiplyAdd(&t.a4, v, f2)
+      multiplyAdd(&u.a4, v, g2)
+      multiplyAdd(&t.a5, v, f1)
+      multiplyAdd(&u.a5, v, g1)
+      multiplyAdd(&t.a6, v, f0)
+      multiplyAdd(&u.a6, v, g0)
+      v = q[7 &* C]
+      multiplyAdd(&t.a5, v, f2)
+      multiplyAdd(&u.a5, v, g2)
+      multiplyAdd(&t.a6, v, f1)
+      multiplyAdd(&u.a6, v, g1)
+      multiplyAdd(&t.a7, v, f0)
+      multiplyAdd(&u.a7, v, g0)
+      v = q[8 &* C]
+      multiplyAdd(&t.a6, v, f2)
+      multiplyAdd(&u.a6, v, g2)
+      multiplyAdd(&t.a7, v, f1)
+      multiplyAdd(&u.a7, v, g1)
+      v = q[9 &* C]
+      multiplyAdd(&t.a7, v, f2)
+      multiplyAdd(&u.a7, v, g2)
     }
   }
 #endif
@@ -655,39 +655,39 @@ extension Kernels {
     ) {
       var v: Float
       if wide {
-      v = x[0]
-      if s0 { multiplyAdd(&a.a0, v, f0); multiplyAdd(&a.a4, v, g0) }
-      if s1 { multiplyAdd(&b.a0, v, f1); multiplyAdd(&b.a4, v, g1) }
-      if s2 { multiplyAdd(&c.a0, v, f2); multiplyAdd(&c.a4, v, g2) }
-      v = x[1]
-      if s0 { multiplyAdd(&a.a1, v, f0); multiplyAdd(&a.a5, v, g0) }
-      if s1 { multiplyAdd(&b.a1, v, f1); multiplyAdd(&b.a5, v, g1) }
-      if s2 { multiplyAdd(&c.a1, v, f2); multiplyAdd(&c.a5, v, g2) }
-      v = x[2]
-      if s0 { multiplyAdd(&a.a2, v, f0); multiplyAdd(&a.a6, v, g0) }
-      if s1 { multiplyAdd(&b.a2, v, f1); multiplyAdd(&b.a6, v, g1) }
-      if s2 { multiplyAdd(&c.a2, v, f2); multiplyAdd(&c.a6, v, g2) }
-      v = x[3]
-      if s0 { multiplyAdd(&a.a3, v, f0); multiplyAdd(&a.a7, v, g0) }
-      if s1 { multiplyAdd(&b.a3, v, f1); multiplyAdd(&b.a7, v, g1) }
-      if s2 { multiplyAdd(&c.a3, v, f2); multiplyAdd(&c.a7, v, g2) }
+        v = x[0]
+        if s0 { multiplyAdd(&a.a0, v, f0); multiplyAdd(&a.a4, v, g0) }
+        if s1 { multiplyAdd(&b.a0, v, f1); multiplyAdd(&b.a4, v, g1) }
+        if s2 { multiplyAdd(&c.a0, v, f2); multiplyAdd(&c.a4, v, g2) }
+        v = x[1]
+        if s0 { multiplyAdd(&a.a1, v, f0); multiplyAdd(&a.a5, v, g0) }
+        if s1 { multiplyAdd(&b.a1, v, f1); multiplyAdd(&b.a5, v, g1) }
+        if s2 { multiplyAdd(&c.a1, v, f2); multiplyAdd(&c.a5, v, g2) }
+        v = x[2]
+        if s0 { multiplyAdd(&a.a2, v, f0); multiplyAdd(&a.a6, v, g0) }
+        if s1 { multiplyAdd(&b.a2, v, f1); multiplyAdd(&b.a6, v, g1) }
+        if s2 { multiplyAdd(&c.a2, v, f2); multiplyAdd(&c.a6, v, g2) }
+        v = x[3]
+        if s0 { multiplyAdd(&a.a3, v, f0); multiplyAdd(&a.a7, v, g0) }
+        if s1 { multiplyAdd(&b.a3, v, f1); multiplyAdd(&b.a7, v, g1) }
+        if s2 { multiplyAdd(&c.a3, v, f2); multiplyAdd(&c.a7, v, g2) }
       } else {
-      v = x[0]
-      if s0 { multiplyAdd(&a.a0, v, f0) }
-      if s1 { multiplyAdd(&b.a0, v, f1) }
-      if s2 { multiplyAdd(&c.a0, v, f2) }
-      v = x[1]
-      if s0 { multiplyAdd(&a.a1, v, f0) }
-      if s1 { multiplyAdd(&b.a1, v, f1) }
-      if s2 { multiplyAdd(&c.a1, v, f2) }
-      v = x[2]
-      if s0 { multiplyAdd(&a.a2, v, f0) }
-      if s1 { multiplyAdd(&b.a2, v, f1) }
-      if s2 { multiplyAdd(&c.a2, v, f2) }
-      v = x[3]
-      if s0 { multiplyAdd(&a.a3, v, f0) }
-      if s1 { multiplyAdd(&b.a3, v, f1) }
-      if s2 { multiplyAdd(&c.a3, v, f2) }
+        v = x[0]
+        if s0 { multiplyAdd(&a.a0, v, f0) }
+        if s1 { multiplyAdd(&b.a0, v, f1) }
+        if s2 { multiplyAdd(&c.a0, v, f2) }
+        v = x[1]
+        if s0 { multiplyAdd(&a.a1, v, f0) }
+        if s1 { multiplyAdd(&b.a1, v, f1) }
+        if s2 { multiplyAdd(&c.a1, v, f2) }
+        v = x[2]
+        if s0 { multiplyAdd(&a.a2, v, f0) }
+        if s1 { multiplyAdd(&b.a2, v, f1) }
+        if s2 { multiplyAdd(&c.a2, v, f2) }
+        v = x[3]
+        if s0 { multiplyAdd(&a.a3, v, f0) }
+        if s1 { multiplyAdd(&b.a3, v, f1) }
+        if s2 { multiplyAdd(&c.a3, v, f2) }
       }
     }
   }
