@@ -114,10 +114,10 @@ let package = Package(
       path: "Sources/CLI"),
     .executableTarget(name: "resnet-lesion", dependencies: ["LesionCLI"]),
     .executableTarget(
-      name: "resnet-lesion-image-bench", dependencies: ["Images", "Datasets"],
+      name: "resnet-lesion-image-bench", dependencies: ["Images", "Datasets", "LesionCLI"],
       exclude: ["pillow_reference.py"]),
     .executableTarget(
-      name: "resnet-lesion-bench", dependencies: ["Basics", "Engine", "Checkpoints", "Datasets", "Lesion", "Training"],
+      name: "resnet-lesion-bench", dependencies: ["Basics", "Engine", "Checkpoints", "Datasets", "Lesion", "Training", "LesionCLI"],
       exclude: ["pytorch_reference.py"], swiftSettings: numericSettings),
 
     // Shared test helpers (closeness checks, fixture locator, generator helpers); not API.

@@ -20,122 +20,76 @@ import Datasets
 import Engine
 import Foundation
 import Lesion
+import LesionCLI
 import Training
 
+/// The command line: options, help and their checks come from the project's parser (LesionCLI).
+let benchSpec = CommandSpec(
+  name: "resnet-lesion-bench",
+  abstract: "The engine's speed on CIFAR ResNet-110, beside PyTorch measured in the same run.",
+  discussion:
+    "Times forward, forward + input gradient and a training step, each round ours and then each reference (PyTorch eager and channels-last, onnxruntime for the forward) when RESNET_LESION_PYTHON (default python3) has them; prints medians of the rounds' ratios and the CPU time the hypervisor stole meanwhile. With --sweep, times the single-deletion sweep of a bundled model on the MNIST-5k test digits instead.",
+  options: [
+    .option("batch", value: "<list>", help: "Batch sizes to time.", default: "128,1"),
+    .option("repeats", value: "<n>", help: "Rounds per measurement, each one run of ours and then one of each reference; medians are reported.", default: "5"),
+    .option("seconds", value: "<s>", help: "Least duration of each run.", default: "3"),
+    .option("depth", value: "<n>", help: "Depth 6n+2 of the CIFAR ResNet.", default: "110"),
+    .option("threads", value: "<n>", help: "Threads of both engines.", defaultDescription: "RESNET_LESION_THREADS or all cores"),
+    .flag("cpu-time", help: "Report images per CPU-second of the measuring process."),
+    .flag("fastest", help: "Report the rate of the fastest single pass (wall clock) instead of the mean: on a shared machine, an estimate of the idle rate."),
+    .flag("no-pytorch", help: "Skip the PyTorch and onnxruntime references."),
+    .flag("no-memory", help: "Skip the peak-memory measurement."),
+    .option("only", value: "<workload>", help: "Time only forward, gradient (forward + input gradient) or training (e.g. under a profiler)."),
+    .flag("sweep", help: "Time the single-deletion sweep of a model instead."),
+    .option("model", value: "<name|path>", help: "Model for --sweep.", default: "resnet110"),
+    // Internal: peak memory of training steps at this batch in a fresh process (JSON on stdout).
+    .option("training-memory-child", value: "<batch>", help: "Internal.").hidden(),
+  ],
+  examples: ["--batch 128 --repeats 3 --no-memory", "--threads 1 --cpu-time --no-pytorch", "--sweep --repeats 1"])
+
+/// The workloads `--only` selects.
+enum Workload: String, CaseIterable {
+  case forward, gradient, training
+}
+
 struct Options {
-  var batches = [128, 1]
-  var repeats = 5
-  var seconds = 3.0
-  var pytorch = true
-  var depth = 110
-  var sweep = false
-  var model = "resnet110"
-  var trainingMemoryChild: Int? = nil
-  var memory = true
-  var cpuTime = false
-  var fastest = false
-  var only: String? = nil
-}
+  var batches: [Int]
+  var repeats: Int
+  var seconds: Double
+  var pytorch: Bool
+  var depth: Int
+  var sweep: Bool
+  var model: String
+  var trainingMemoryChild: Int?
+  var memory: Bool
+  /// Rates per CPU-second of the measuring process (both engines): robust on a shared machine
+  /// with --threads 1 (with more threads, spin-waiting threads count as busy).
+  var cpuTime: Bool
+  /// The fastest pass of each run: passes that were not preempted, on a loaded machine.
+  var fastest: Bool
+  var only: Workload?
 
-/// The help screen (`--help`, exit 0).
-let benchHelp = """
-  OVERVIEW: The engine's speed on CIFAR ResNet-110, beside PyTorch measured in the same run.
-
-  USAGE: resnet-lesion-bench [<options>]
-         resnet-lesion-bench --sweep [--model <name|path>] [--repeats <n>] [--no-pytorch]
-
-  OPTIONS:
-    --batch <list>          Batch sizes to time (default: 128,1).
-    --repeats <n>           Rounds per measurement, each one run of ours and then one of
-                            each reference; medians are reported (default: 5).
-    --seconds <s>           Least duration of each run (default: 3).
-    --depth <n>             Depth 6n+2 of the CIFAR ResNet (default: 110).
-    --threads <n>           Threads of both engines (default: RESNET_LESION_THREADS or all cores).
-    --cpu-time              Report images per CPU-second of the measuring process.
-    --fastest               Report the rate of the fastest single pass (wall clock) instead
-                            of the mean: on a shared machine, an estimate of the idle rate.
-    --no-pytorch            Skip the PyTorch and onnxruntime references.
-    --no-memory             Skip the peak-memory measurement.
-    --only <workload>       Time only forward, gradient (forward + input gradient) or training
-                            (e.g. under a profiler).
-    --sweep                 Time the single-deletion sweep of a model instead.
-    --model <name|path>     Model for --sweep (default: resnet110).
-    -h, --help              Show help information.
-
-  EXAMPLES:
-    resnet-lesion-bench --batch 128 --repeats 3 --no-memory
-    resnet-lesion-bench --threads 1 --cpu-time --no-pytorch
-    resnet-lesion-bench --sweep --repeats 1
-
-  """
-
-/// Prints `message` as one line `Error: …` on stderr and exits with `status` (64: usage, 1: runtime).
-func fail(_ message: String, status: Int32) -> Never {
-  FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
-  exit(status)
-}
-
-/// Runs `body`; an error it throws ends the program with one line `Error: …` and status 1.
-func orExit<T>(_ body: () throws -> T) -> T {
-  do { return try body() } catch let error as CocoaError { fail(error.localizedDescription, status: 1) } catch { fail("\(error)", status: 1) }
-}
-
-func parseOptions() -> Options {
-  var options = Options()
-  var arguments = Array(CommandLine.arguments.dropFirst())
-  /// The value after `flag`, parsed by `parse` and at least `minimum`; a usage error otherwise.
-  func value<T: Comparable>(_ flag: String, _ parse: (String) -> T?, minimum: T, _ expected: String) -> T {
-    guard !arguments.isEmpty else { fail("\(flag) needs a value (\(expected))", status: 64) }
-    let text = arguments.removeFirst()
-    guard let v = parse(text), v >= minimum else { fail("\(flag) takes \(expected), not '\(text)'", status: 64) }
-    return v
-  }
-  while !arguments.isEmpty {
-    let flag = arguments.removeFirst()
-    switch flag {
-    case "--batch":
-      guard !arguments.isEmpty else { fail("--batch needs a value (a list of batch sizes, e.g. 128,1)", status: 64) }
-      let text = arguments.removeFirst()
-      let sizes = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
-      guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else {
-        fail("--batch takes a list of batch sizes ≥ 1 (e.g. 128,1), not '\(text)'", status: 64)
-      }
-      options.batches = sizes.map { $0! }
-    case "--repeats": options.repeats = value(flag, { Int($0) }, minimum: 1, "a whole number ≥ 1")
-    case "--seconds": options.seconds = value(flag, { Double($0).flatMap { $0.isFinite ? $0 : nil } }, minimum: 0, "a number of seconds ≥ 0")
-    case "--depth": options.depth = value(flag, { Int($0) }, minimum: 8, "a depth 6n + 2 ≥ 8")
-    case "--no-pytorch": options.pytorch = false
-    case "--no-memory": options.memory = false
-    case "--cpu-time":
-      // Rates per CPU-second of the measuring process (both engines): robust on a shared machine
-      // with --threads 1 (with more threads, spin-waiting threads count as busy).
-      options.cpuTime = true
-    case "--fastest":
-      // The fastest pass of each run: passes that were not preempted, on a loaded machine.
-      options.fastest = true
-    case "--threads":
-      // Both engines use this many threads (PyTorch via torch.set_num_threads).
-      EngineThreads.count = value(flag, { Int($0) }, minimum: 1, "a whole number ≥ 1")
-    case "--only":
-      let only = value(flag, { $0 }, minimum: "", "forward, gradient or training")
-      guard ["forward", "gradient", "training"].contains(only) else {
-        fail("--only takes forward, gradient or training, not '\(only)'", status: 64)
-      }
-      options.only = only
-    case "--sweep": options.sweep = true
-    case "--model": options.model = value(flag, { $0 }, minimum: "", "a bundled model's name or a checkpoint's path")
-    case "--help", "-h":
-      print(benchHelp, terminator: "")
-      exit(0)
-    case "--training-memory-child":
-      // Internal: peak memory of training steps at this batch in a fresh process (JSON on stdout).
-      options.trainingMemoryChild = value(flag, { Int($0) }, minimum: 1, "a batch size ≥ 1")
-    default:
-      fail("unknown option \(flag); see --help", status: 64)
+  /// The options of `parsed` (`benchSpec`), checked; sets `EngineThreads.count` for --threads
+  /// (both engines use it; PyTorch via torch.set_num_threads).
+  /// - Throws: `CommandLineError` for a value out of range.
+  init(_ parsed: ParsedArguments) throws {
+    batches = try parsed.integerList("batch", in: 1...4096)!
+    repeats = try parsed.int("repeats", in: 1...1000)!
+    seconds = try parsed.double("seconds", in: 0...3600)!
+    depth = try parsed.int("depth", in: 8...1202)!
+    guard (depth - 2) % 6 == 0 else {
+      throw CommandLineError.invalidValue(option: "--depth", value: "\(depth)", expected: "a depth 6n + 2")
     }
+    if let threads = try parsed.int("threads", in: 1...1024) { EngineThreads.count = threads }
+    cpuTime = try parsed.flag("cpu-time")
+    fastest = try parsed.flag("fastest")
+    pytorch = try !parsed.flag("no-pytorch")
+    memory = try !parsed.flag("no-memory")
+    only = try parsed.choice("only", as: Workload.self)
+    sweep = try parsed.flag("sweep")
+    model = try parsed.string("model")!
+    trainingMemoryChild = try parsed.int("training-memory-child", in: 1...4096)
   }
-  guard (options.depth - 2) % 6 == 0 else { fail("--depth takes a depth 6n + 2 ≥ 8, not '\(options.depth)'", status: 64) }
-  return options
 }
 
 /// Seconds on the clock the benchmark uses: wall time, or with --cpu-time the CPU time of this
@@ -326,23 +280,25 @@ func ourTrainingMemory(batch: Int, depth: Int) -> [String: Double]? {
   return try? JSONSerialization.jsonObject(with: data) as? [String: Double]
 }
 
-let options = parseOptions()
+let options = CommandLineProgram.valueOrExit {
+  try Options(benchSpec.parse(Array(CommandLine.arguments.dropFirst()), parents: []))
+}
 if let batch = options.trainingMemoryChild {
-  var network = orExit { try randomNetwork(depth: options.depth) }
+  var network = CommandLineProgram.valueOrExit { try randomNetwork(depth: options.depth) }
   let input = benchmarkInput(batch: batch)
   let labels = (0..<batch).map { $0 % 10 }
   let before = maximumResidentBytes()
   var optimizer = benchmarkOptimizer()
-  for _ in 0..<3 { orExit { try trainingStep(&network, &optimizer, input, labels) } }
+  for _ in 0..<3 { CommandLineProgram.valueOrExit { try trainingStep(&network, &optimizer, input, labels) } }
   let peak = maximumResidentBytes()
   print("{\"rss_before\": \(before), \"rss_peak\": \(peak)}")
   exit(0)
 }
 if options.sweep {
-  orExit { try sweepBenchmark(options) }
+  CommandLineProgram.valueOrExit { try sweepBenchmark(options) }
   exit(0)
 }
-var network = orExit { try randomNetwork(depth: options.depth) }
+var network = CommandLineProgram.valueOrExit { try randomNetwork(depth: options.depth) }
 var optimizer = benchmarkOptimizer()
 let macsPerImage = Double(network.multiplyAccumulates)
 let threads = EngineThreads.count
@@ -403,16 +359,16 @@ func measure(_ workload: String, batch: Int, flopsPerImage: Double, _ body: () t
 }
 
 var rows: [Row] = []
-orExit {
+CommandLineProgram.valueOrExit {
   for batch in options.batches {
     let input = benchmarkInput(batch: batch)
     let labels = (0..<batch).map { $0 % 10 }
-    func wanted(_ workload: String) -> Bool { options.only == nil || options.only == workload }
-    if wanted("forward") {
+    func wanted(_ workload: Workload) -> Bool { options.only == nil || options.only == workload }
+    if wanted(.forward) {
       let session = try InferenceSession(network)
       rows.append(try measure("forward", batch: batch, flopsPerImage: 2 * macsPerImage) { _ = try session.logits(for: input) })
     }
-    if wanted("gradient") {
+    if wanted(.gradient) {
       // Forward + backward to the input: about 2× the forward's arithmetic.
       rows.append(
         try measure("forward + input gradient", batch: batch, flopsPerImage: 4 * macsPerImage) {
@@ -421,7 +377,7 @@ orExit {
           _ = network.backward(pass, logitsGradient: d, options: BackwardOptions(parameterGradients: false, inputGradient: true))
         })
     }
-    if wanted("training") {
+    if wanted(.training) {
       rows.append(
         try measure("training step", batch: batch, flopsPerImage: 6 * macsPerImage) {
           try trainingStep(&network, &optimizer, input, labels)

@@ -6,10 +6,11 @@
 // Pillow + torchvision in the same run (pillow_reference.py). Prints images/s (medians of the
 // repeats), the ratio, the CPU model, and whether our crops equal torchvision's byte for byte.
 //
-// Usage: resnet-lesion-image-bench [--images N] [--repeats R] [--folder DIR]
+// Usage: resnet-lesion-image-bench [--images N] [--repeats R] [--folder DIR] (see --help)
 import Datasets
 import Foundation
 import Images
+import LesionCLI
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
@@ -35,68 +36,57 @@ func runPython(_ arguments: [String]) -> (status: Int32, output: String) {
   return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-/// Prints `message` as one line `Error: …` on stderr and exits with `status` (64: usage, 1: runtime).
-func fail(_ message: String, status: Int32) -> Never {
-  FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
-  exit(status)
-}
-
-/// Runs `body`; an error it throws (e.g. a JPEG our decoder rejects) ends the program with one
-/// line `Error: …` and status 1.
-func orExit<T>(_ body: () throws -> T) -> T {
-  do { return try body() } catch { fail("\(error)", status: 1) }
-}
-
-var imageCount = 32
-var repeats = 5
-var folderArgument: String?
-var argumentIterator = CommandLine.arguments.dropFirst().makeIterator()
-/// The whole number ≥ 1 after `flag`; a usage error otherwise.
-func count(after flag: String) -> Int {
-  let text = argumentIterator.next()
-  guard let text, let n = Int(text), n >= 1 else { fail("\(flag) takes a whole number ≥ 1, not '\(text ?? "")'", status: 64) }
-  return n
-}
-while let argument = argumentIterator.next() {
-  switch argument {
-  case "--images": imageCount = count(after: argument)
-  case "--repeats": repeats = count(after: argument)
-  case "--folder":
-    guard let folder = argumentIterator.next() else { fail("--folder needs a folder of .jpg files", status: 64) }
-    folderArgument = folder
-  default:
-    fail("unknown argument \(argument)", status: 64)
-  }
+let spec = CommandSpec(
+  name: "resnet-lesion-image-bench",
+  abstract: "JPEG decode + evaluation transform throughput against Pillow + torchvision, one thread.",
+  options: [
+    .option("images", value: "<n>", help: "JPEGs to generate (without --folder).", default: "32"),
+    .option("repeats", value: "<n>", help: "Passes over the JPEGs; medians are reported.", default: "5"),
+    .option("folder", value: "<path>", help: "Time the .jpg files of this folder instead of generated ones."),
+  ])
+let (imageCount, repeats, folderArgument) = CommandLineProgram.valueOrExit {
+  let parsed = try spec.parse(Array(CommandLine.arguments.dropFirst()), parents: [])
+  return (try parsed.int("images", in: 1...100_000)!, try parsed.int("repeats", in: 1...1000)!, try parsed.path("folder"))
 }
 
 let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("pillow_reference.py").path
 let folder: URL
 var temporary: URL?
 if let folderArgument {
-  folder = URL(fileURLWithPath: folderArgument)
+  folder = folderArgument
 } else {
   let made = FileManager.default.temporaryDirectory.appendingPathComponent("image-bench-\(UUID().uuidString)")
-  orExit { try FileManager.default.createDirectory(at: made, withIntermediateDirectories: true) }
-  guard runPython([script, "generate", made.path, "\(imageCount)"]).status == 0 else {
-    FileHandle.standardError.write(Data("Error: cannot generate JPEGs: set RESNET_LESION_PYTHON to a Python with Pillow and numpy, or pass --folder\n".utf8))
-    exit(1)
+  CommandLineProgram.valueOrExit {
+    try FileManager.default.createDirectory(at: made, withIntermediateDirectories: true)
+    guard runPython([script, "generate", made.path, "\(imageCount)"]).status == 0 else {
+      // "RESNET_LESION_PYTHON: expected a Python with Pillow and numpy (or --folder), found python3"
+      throw DatasetError.invalidArgument(
+        name: "RESNET_LESION_PYTHON", expected: "a Python with Pillow and numpy to generate JPEGs (or --folder)",
+        found: ProcessInfo.processInfo.environment["RESNET_LESION_PYTHON"] ?? "python3")
+    }
   }
   folder = made
   temporary = made
 }
 defer { if let temporary { try? FileManager.default.removeItem(at: temporary) } }
 
-let names: [String]
-do {
-  names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".jpg") }.sorted()
-} catch {
-  fail("cannot read the folder \(folder.path): \(error.localizedDescription)", status: 1)
+// Every .jpg file of the folder, in name order, read into memory.
+let (names, blobs) = CommandLineProgram.valueOrExit {
+  let names: [String]
+  do {
+    names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".jpg") }.sorted()
+  } catch {
+    throw DatasetError.fileAccess(file: folder.path, message: error.localizedDescription)
+  }
+  guard !names.isEmpty else { throw DatasetError.fileAccess(file: folder.path, message: "no .jpg files") }
+  let blobs = try names.map { name in
+    let file = folder.appendingPathComponent(name)
+    do { return [UInt8](try Data(contentsOf: file)) } catch {
+      throw DatasetError.fileAccess(file: file.path, message: error.localizedDescription)
+    }
+  }
+  return (names, blobs)
 }
-let blobs = names.map { name in
-  let file = folder.appendingPathComponent(name)
-  do { return [UInt8](try Data(contentsOf: file)) } catch { fail("cannot read \(file.path): \(error.localizedDescription)", status: 1) }
-}
-if blobs.isEmpty { fail("no .jpg files in \(folder.path)", status: 1) }
 print("\(blobs.count) JPEGs from \(folder.path), \(repeats) repeats, one thread; \(cpuModel())")
 
 let transform = EvaluationTransform(resize: 256, crop: 224)
@@ -109,8 +99,8 @@ func rate(_ body: ([UInt8], String) throws -> Void) throws -> Double {
   }
   return median(rates)
 }
-let oursDecode = orExit { try rate { blob, name in _ = try ImageDecoder.decode(blob, file: name) } }
-let oursCrop = orExit { try rate { blob, name in _ = transform.apply(try ImageDecoder.decode(blob, file: name)) } }
+let oursDecode = CommandLineProgram.valueOrExit { try rate { blob, name in _ = try ImageDecoder.decode(blob, file: name) } }
+let oursCrop = CommandLineProgram.valueOrExit { try rate { blob, name in _ = transform.apply(try ImageDecoder.decode(blob, file: name)) } }
 
 let python = runPython([script, "time", folder.path, "\(repeats)"])
 struct Reference: Decodable {
@@ -137,7 +127,7 @@ if let reference {
     var differing = 0
     var worst = 0
     for (index, blob) in blobs.enumerated() {
-      let ours = orExit { transform.apply(try ImageDecoder.decode(blob, file: names[index])).pixels }
+      let ours = CommandLineProgram.valueOrExit { transform.apply(try ImageDecoder.decode(blob, file: names[index])).pixels }
       let offset = index * 224 * 224 * 3
       for i in 0..<ours.count {
         let d = abs(Int(ours[i]) - Int(crops[offset + i]))

@@ -96,12 +96,13 @@ final class BenchmarkCommandTests: XCTestCase {
   /// (status 1): one line `Error: …` on stderr each, no trap.
   func testBadInputEndsWithOneErrorLine() throws {
     let cases: [([String], Int32, String)] = [
-      (["--repeats", "x"], 64, "--repeats takes a whole number ≥ 1, not 'x'"),
-      (["--batch", "1,,2"], 64, "--batch takes a list of batch sizes ≥ 1"),
-      (["--depth", "9"], 64, "--depth takes a depth 6n + 2 ≥ 8, not '9'"),
-      (["--seconds", "nan"], 64, "--seconds takes a number of seconds ≥ 0, not 'nan'"),
-      (["--threads"], 64, "--threads needs a value"),
-      (["--frobnicate"], 64, "unknown option --frobnicate"),
+      (["--repeats", "x"], 64, "invalid value 'x' for '--repeats': expected an integer in 1…1000"),
+      (["--batch", "1,,2"], 64, "invalid value '1,,2' for '--batch'"),
+      (["--depth", "9"], 64, "invalid value '9' for '--depth': expected a depth 6n + 2"),
+      (["--seconds", "nan"], 64, "invalid value 'nan' for '--seconds'"),
+      (["--only", "backward"], 64, "invalid value 'backward' for '--only': expected one of forward|gradient|training"),
+      (["--threads"], 64, "missing value for '--threads <n>'"),
+      (["--frobnicate"], 64, "unknown option '--frobnicate'"),
       (["--sweep", "--no-pytorch", "--model", "/nonexistent/model.safetensors"], 1, "/nonexistent/model.safetensors"),
     ]
     for (arguments, status, message) in cases {
@@ -126,11 +127,11 @@ final class BenchmarkCommandTests: XCTestCase {
     try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
     try Data([0xFF, 0xD8, 0xFF, 0xC0, 0x00]).write(to: broken.appendingPathComponent("cut.jpg"))
     let cases: [([String], Int32, String)] = [
-      (["--images", "x"], 64, "--images takes a whole number ≥ 1, not 'x'"),
-      (["--repeats", "0"], 64, "--repeats takes a whole number ≥ 1, not '0'"),
-      (["--folder"], 64, "--folder needs a folder"),
-      (["--folder", folder.appendingPathComponent("missing").path], 1, "missing"),
-      (["--folder", empty.path], 1, "no .jpg files in"),
+      (["--images", "x"], 64, "invalid value 'x' for '--images': expected an integer in 1…100000"),
+      (["--repeats", "0"], 64, "invalid value '0' for '--repeats': expected an integer in 1…1000"),
+      (["--folder"], 64, "missing value for '--folder <path>'"),
+      (["--folder", folder.appendingPathComponent("missing").path], 1, "missing: cannot read"),
+      (["--folder", empty.path], 1, "empty: cannot read: no .jpg files"),
       (["--folder", broken.path, "--repeats", "1"], 1, "cut.jpg"),
     ]
     for (arguments, status, message) in cases {

@@ -344,6 +344,35 @@ final class ParsingTests: XCTestCase {
     XCTAssertEqual(err, "Error: disk full\n")
   }
 
+  /// A single-command executable (the benchmarks) parses with no parents: its usage line and
+  /// examples name the command itself, and errors map to statuses as `run` maps them.
+  func testSingleCommandProgram() throws {
+    let bench = CommandSpec(
+      name: "resnet-lesion-bench", abstract: "Speed.",
+      options: [.option("repeats", value: "<n>", help: "Rounds.", default: "5")],
+      examples: ["--repeats 3"])
+    let help = bench.helpText(parents: [])
+    XCTAssertTrue(help.contains("\nUSAGE: resnet-lesion-bench [--repeats <n>]\n"), help)
+    XCTAssertTrue(help.hasSuffix("\nEXAMPLES:\n  resnet-lesion-bench --repeats 3\n"), help)
+    XCTAssertEqual(try bench.parse(["--repeats", "3"], parents: []).int("repeats", in: 1...9), 3)
+    var out = ""
+    var err = ""
+    func status(_ arguments: [String]) -> Int32 {
+      (out, err) = ("", "")
+      do {
+        _ = try bench.parse(arguments, parents: []).int("repeats", in: 1...9)
+        return 0
+      } catch {
+        return CommandLineProgram.exitStatus(
+          reporting: error, standardOutput: { out += $0 }, standardError: { err += $0 })
+      }
+    }
+    XCTAssertEqual(status(["--help"]), 0)
+    XCTAssertEqual(out, help)
+    XCTAssertEqual(status(["--repeats", "0"]), 64)
+    XCTAssertEqual(err, "Error: invalid value '0' for '--repeats': expected an integer in 1…9\n")
+  }
+
   func testSuggestions() {
     XCTAssertEqual(CommandLineError.editDistance("kitten", "sitting"), 3)
     XCTAssertEqual(CommandLineError.editDistance("", "abc"), 3)

@@ -128,16 +128,38 @@ public struct CommandLineProgram: Sendable {
     do {
       try body(try parse(arguments))
       return 0
-    } catch let exit as CommandLineExit {
+    } catch {
+      return CommandLineProgram.exitStatus(
+        reporting: error, standardOutput: standardOutput, standardError: standardError)
+    }
+  }
+
+  /// Prints what `error` says and returns the exit status it calls for: help or version text
+  /// (`CommandLineExit`) on `standardOutput` with 0; `Error: …` on `standardError` with 64 for a
+  /// `UsageError`, with 1 for anything else.
+  public static func exitStatus(
+    reporting error: Error,
+    standardOutput: (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) },
+    standardError: (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
+  ) -> Int32 {
+    switch error {
+    case let exit as CommandLineExit:
       let text = exit.text
       standardOutput(text.hasSuffix("\n") ? text : text + "\n")
       return 0
-    } catch let error as UsageError {
+    case is UsageError:
       standardError("Error: \(error)\n")
-      return CommandLineProgram.usageErrorStatus
-    } catch {
+      return usageErrorStatus
+    default:
       standardError("Error: \(error)\n")
-      return CommandLineProgram.failureStatus
+      return failureStatus
     }
+  }
+
+  /// Runs `body` and returns its value; if it throws, ends the process as `run` would report the
+  /// error (`exitStatus(reporting:)`). For single-command executables such as the benchmarks,
+  /// which parse with `CommandSpec.parse(_:parents: [])` and run outside a `run` body.
+  public static func valueOrExit<T>(_ body: () throws -> T) -> T {
+    do { return try body() } catch { exit(exitStatus(reporting: error)) }
   }
 }

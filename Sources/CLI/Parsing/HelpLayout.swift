@@ -106,7 +106,7 @@ extension CommandSpec {
   /// `EXAMPLES:` with one indented line per example, prefixed by the program name.
   func examplesSection(parents: [String]) -> String {
     guard !examples.isEmpty else { return "" }
-    let program = parents.first ?? "resnet-lesion"
+    let program = parents.first ?? name  // no parents: the command is the program
     return "\nEXAMPLES:\n" + examples.map { "  \(program) \($0)\n" }.joined()
   }
 }
